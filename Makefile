@@ -1,0 +1,30 @@
+# Two commands on a fresh machine (Python 3.11 + the package registry):
+#   make run    create .venv, install statlift, extract every table of the catalog into processed/
+#   make test   create .venv, install statlift with test extras, run the test suite
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/statlift run
+
+test: $(STAMP)
+	bash tests/system-deps.sh
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) processed/*/ processed/statlift.duckdb
