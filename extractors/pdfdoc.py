@@ -1,0 +1,182 @@
+"""One opened PDF, its pages' words and drawn rules computed once and shared by every table.
+
+pdfplumber is the reference reader of the page's text layer. Words keep their font size so that
+superscript footnote marks (smaller, raised) can be told apart from the text they mark.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import statistics
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pdfplumber
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    fontname: str
+    superscript: bool = False
+
+    @property
+    def mid_y(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def bold(self) -> bool:
+        return "bold" in self.fontname.lower() or "black" in self.fontname.lower()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A drawn horizontal or vertical line (or a thin/filled rectangle's edge)."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    filled_rect: bool = False
+
+    @property
+    def horizontal(self) -> bool:
+        return (self.bottom - self.top) <= 2.0 and (self.x1 - self.x0) > 2.0
+
+    @property
+    def vertical(self) -> bool:
+        return (self.x1 - self.x0) <= 2.0 and (self.bottom - self.top) > 2.0
+
+
+@dataclass
+class PageText:
+    number: int  # 1-based
+    width: float
+    height: float
+    words: list[Word]
+    rules: list[Rule]
+    rects: list[Rule]  # filled rectangles (title bars, shaded boxes), as boxes
+    chars: int = 0
+
+    @cached_property
+    def body_size(self) -> float:
+        sizes = [w.size for w in self.words if not w.superscript]
+        return statistics.median(sizes) if sizes else 10.0
+
+
+def _mark_superscripts(words: list[dict]) -> list[Word]:
+    """A word much smaller than the word it touches on its left and raised above its baseline."""
+    out: list[Word] = []
+    for i, w in enumerate(words):
+        sup = False
+        size = float(w.get("size", 0) or 0)
+        for other in words[max(0, i - 3): i + 3]:
+            if other is w:
+                continue
+            osize = float(other.get("size", 0) or 0)
+            touching = abs(other["x1"] - w["x0"]) < 1.5 or abs(w["x1"] - other["x0"]) < 1.5
+            if touching and size < 0.85 * osize and w["bottom"] < other["bottom"] - 0.15 * osize:
+                sup = True
+                break
+        out.append(Word(text=w["text"], x0=w["x0"], x1=w["x1"], top=w["top"], bottom=w["bottom"],
+                        size=round(size, 2), fontname=str(w.get("fontname", "")), superscript=sup))
+    return out
+
+
+def _page_rules(page) -> tuple[list[Rule], list[Rule]]:
+    rules: list[Rule] = []
+    boxes: list[Rule] = []
+    for ln in page.lines:
+        rules.append(Rule(ln["x0"], ln["x1"], ln["top"], ln["bottom"]))
+    for r in page.rects:
+        w, h = r["x1"] - r["x0"], r["bottom"] - r["top"]
+        if h <= 2.0 or w <= 2.0:
+            rules.append(Rule(r["x0"], r["x1"], r["top"], r["bottom"]))
+        else:
+            if r.get("fill"):
+                boxes.append(Rule(r["x0"], r["x1"], r["top"], r["bottom"], filled_rect=True))
+            if r.get("stroke"):  # a stroked box: its four edges are rules
+                rules += [Rule(r["x0"], r["x1"], r["top"], r["top"]),
+                          Rule(r["x0"], r["x1"], r["bottom"], r["bottom"]),
+                          Rule(r["x0"], r["x0"], r["top"], r["bottom"]),
+                          Rule(r["x1"], r["x1"], r["top"], r["bottom"])]
+    return rules, boxes
+
+
+def read_page(page) -> PageText:
+    raw = page.extract_words(extra_attrs=["size", "fontname"], x_tolerance=1.5,
+                             keep_blank_chars=False, use_text_flow=False)
+    raw.sort(key=lambda w: (round(w["top"]), w["x0"]))
+    words = _mark_superscripts(raw)
+    rules, boxes = _page_rules(page)
+    return PageText(number=page.page_number, width=float(page.width), height=float(page.height),
+                    words=words, rules=rules, rects=boxes, chars=len(page.chars))
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class Document:
+    """A PDF opened once; pages are read on first use and kept as light PageText objects."""
+
+    path: Path
+    _pdf: object = field(default=None, repr=False)
+    _pages: dict[int, PageText] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Document":
+        doc = cls(Path(path))
+        doc._pdf = pdfplumber.open(str(path))
+        return doc
+
+    @property
+    def pdf(self):
+        return self._pdf
+
+    @cached_property
+    def sha256(self) -> str:
+        return sha256_file(self.path)
+
+    @property
+    def page_count(self) -> int:
+        return len(self._pdf.pages)
+
+    def page(self, number: int) -> PageText:
+        """Words and rules of page `number` (1-based), computed once."""
+        if number not in self._pages:
+            pl_page = self._pdf.pages[number - 1]
+            self._pages[number] = read_page(pl_page)
+            pl_page.flush_cache()  # keep only our light copy: memory stays flat over many pages
+        return self._pages[number]
+
+    def pages(self):
+        for n in range(1, self.page_count + 1):
+            yield self.page(n)
+
+    def plumber_page(self, number: int):
+        return self._pdf.pages[number - 1]
+
+    def close(self) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+            self._pdf = None
+
+    def __enter__(self) -> "Document":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
