@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import statistics
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -136,6 +137,7 @@ class Document:
     path: Path
     _pdf: object = field(default=None, repr=False)
     _pages: dict[int, PageText] = field(default_factory=dict, repr=False)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
     def open(cls, path: str | Path) -> "Document":
@@ -158,9 +160,7 @@ class Document:
     def page(self, number: int) -> PageText:
         """Words and rules of page `number` (1-based), computed once."""
         if number not in self._pages:
-            pl_page = self._pdf.pages[number - 1]
-            self._pages[number] = read_page(pl_page)
-            pl_page.flush_cache()  # keep only our light copy: memory stays flat over many pages
+            self._pages[number] = read_page(self._pdf.pages[number - 1])
         return self._pages[number]
 
     def pages(self):
@@ -171,7 +171,10 @@ class Document:
         return self._pdf.pages[number - 1]
 
     def close(self) -> None:
+        """Close the file and drop pdfplumber's page caches (memory stays flat over a catalog)."""
         if self._pdf is not None:
+            for page in self._pdf.pages:
+                page.flush_cache()
             self._pdf.close()
             self._pdf = None
 

