@@ -56,11 +56,11 @@ def cmd_run(args) -> int:
             print(f"statlift: {exc.args[0]}", file=sys.stderr)
             return EXIT_INPUT
     results = run_catalog(report_ids=args.reports, sources=_parse_sources(args.sources),
-                          out_dir=args.out)
+                          out_dir=args.out, strict=args.strict)
     for r in results:
         print(f"{r.report_id}: {r.status}: {r.message}")
     statuses = {r.status for r in results}
-    if statuses <= {"published", "unchanged"}:
+    if statuses <= {"published", "unchanged", "updated"}:
         return EXIT_OK
     if statuses == {"failed"}:
         return EXIT_INPUT
@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="extract and publish the catalog")
     run.add_argument("--source", action="append", dest="sources", metavar="ID=PATH",
                      help="read report ID from this local PDF instead of raw/")
+    run.add_argument("--strict", action="store_true",
+                     help="publish only if the audit has no finding beyond the acknowledged")
     run.set_defaults(func=cmd_run)
     for register in _optional_commands():
         register(sub, common)

@@ -33,6 +33,18 @@ def write_package(staging: Path, report_id: str) -> None:
     write_datapackage(staging, entry.model_dump(mode="json"), tables)
 
 
-def finish_report(staging: Path, processed_dir: Path, report_id: str) -> None:
+def audit_report(staging: Path, report_id: str) -> dict:
+    from schemas.specs import spec_for
+    from statlift.audit.report import run_audit
+
+    tables = json.loads((staging / "tables.json").read_text(encoding="utf-8"))
+    cells = pd.read_csv(staging / "cells.csv", dtype=str, keep_default_na=False)
+    return run_audit(spec_for(report_id), cells, tables, tables["source_path"], staging)
+
+
+def finish_report(staging: Path, processed_dir: Path, report_id: str) -> dict:
+    """Parquet, data package and audit of a staged report; returns the audit summary."""
     write_parquet(staging)
+    summary = audit_report(staging, report_id)
     write_package(staging, report_id)
+    return summary

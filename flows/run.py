@@ -85,6 +85,8 @@ class ReportResult:
     message: str
     tables: int = 0
     failures: dict = field(default_factory=dict)
+    audit: dict | None = None
+    changes: int = 0
 
 
 def resolve_source(entry: ReportEntry, sources: dict[str, str]) -> Path:
@@ -97,9 +99,9 @@ def resolve_source(entry: ReportEntry, sources: dict[str, str]) -> Path:
 
 @task(name="publish-report")
 def publish_report_task(report_id: str, out_dir: str, sha: str, source_path: str,
-                        outcomes: list[TableOutcome]) -> ReportResult:
+                        outcomes: list[TableOutcome], strict: bool = False) -> ReportResult:
     from flows.publish_report import publish_outcomes
-    return publish_outcomes(Path(out_dir), report_id, sha, source_path, outcomes)
+    return publish_outcomes(Path(out_dir), report_id, sha, source_path, outcomes, strict)
 
 
 def _info_line(report_id: str, o: TableOutcome) -> str:
@@ -114,7 +116,7 @@ def _info_line(report_id: str, o: TableOutcome) -> str:
 
 @flow(name="statlift-run", log_prints=False)
 def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | None = None,
-                out_dir: str = "processed") -> list[ReportResult]:
+                out_dir: str = "processed", strict: bool = False) -> list[ReportResult]:
     """Extract every table of the chosen reports and publish each report atomically."""
     logger = get_run_logger()
     catalog = load_catalog()
@@ -140,13 +142,34 @@ def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | N
         release_document(str(pdf), sha)
         for o in outcomes:
             (logger.error if o.error else logger.info)("%s", _info_line(report_id, o))
-        result = publish_report_task(report_id, out_dir, sha, str(pdf), outcomes)
+        result = publish_report_task(report_id, out_dir, sha, str(pdf), outcomes, strict)
         logger.info("%s: %s", report_id, result.message)
         results.append(result)
-    summary = "\n".join(f"- **{r.report_id}**: {r.status} — {r.message}" for r in results)
-    create_markdown_artifact(markdown=f"# statlift run\n\n{summary}\n", key="statlift-run",
+    create_markdown_artifact(markdown=run_summary_markdown(results, out_dir), key="statlift-run",
                              description="statlift run summary")
     return results
+
+
+def state_line(r: ReportResult) -> str:
+    """'unchanged', 'updated: N cells changed' or 'failed: why' -- what a scheduler reports."""
+    if r.status == "unchanged":
+        return "unchanged"
+    if r.status == "updated":
+        return f"updated: {r.changes} cells changed"
+    if r.status in ("failed", "partial"):
+        return f"{r.status}: {r.message}"
+    return f"published: {r.tables} tables"
+
+
+def run_summary_markdown(results: list[ReportResult], out_dir: str) -> str:
+    lines = ["# statlift run", "", "| report | state | audit |", "| --- | --- | --- |"]
+    for r in results:
+        audit = "" if not r.audit else (f"{r.audit['checks']} checks, {r.audit['findings']} "
+                                        f"findings ({r.audit['unacknowledged']} new)")
+        html = Path(out_dir).resolve() / r.report_id / "audit.html"
+        link = f" [audit]({html.as_uri()})" if html.exists() else ""
+        lines.append(f"| {r.report_id} | {state_line(r)} | {audit}{link} |")
+    return "\n".join(lines) + "\n"
 
 
 def clear_outputs(out_dir: Path) -> None:  # used by tests
