@@ -308,7 +308,7 @@ def row_paths(rows: list[BodyLine], tol: float = 2.5,
               expected_leaves: set[str] | None = None) -> list[Row]:
     stub_left = min((bl.label.x0 for bl in rows if bl.label is not None), default=0.0)
     merged = merge_wrapped(rows, stub_left, tol, expected_leaves)
-    stack: list[tuple[float, str]] = []
+    stack: list[tuple[float, str, tuple[str, ...]]] = []
     out: list[Row] = []
     for label_runs, bl in merged:
         label, tail = split_footnote_marks(join_wrapped([r.text for r in label_runs]))
@@ -319,9 +319,10 @@ def row_paths(rows: list[BodyLine], tol: float = 2.5,
         while stack and stack[-1][0] >= indent - tol:
             stack.pop()
         path = " > ".join([s[1] for s in stack] + [label])
+        inherited = tuple(m for s in stack for m in s[2])  # a group heading's mark covers its rows
         if bl.values:
-            out.append(Row(path, label, len(stack), marks, bl, label_runs))
-        stack.append((indent, label))
+            out.append(Row(path, label, len(stack), inherited + marks, bl, label_runs))
+        stack.append((indent, label, marks))
     return out
 
 
