@@ -62,6 +62,25 @@ class Equation:
         """A value for `cell` that makes the equation hold, others unchanged."""
         raise NotImplementedError
 
+    def candidates(self, cell: Key, v: Values, limit: int = 400) -> list[float]:
+        """Every value at the cell's printed precision that makes the equation hold (the solved
+        value widened by the tolerance), so the most typo-like one can be chosen."""
+        centre = self.solve(cell, v)
+        if centre is None:
+            return []
+        step = 10 ** (-v[cell].decimals)
+        span = self.tolerance(v) if cell != self.cells[0] or isinstance(self, SumEquation) \
+            else 0.0
+        n = min(int(span / step + 1e-9), limit)
+        out = []
+        for k in range(-n, n + 1):
+            x = round(centre + k * step, v[cell].decimals)
+            trial = dict(v)
+            trial[cell] = Num(x, v[cell].decimals)
+            if self.holds(trial):
+                out.append(x)
+        return out or [round(centre, v[cell].decimals)]
+
 
 @dataclass
 class SumEquation(Equation):
@@ -112,6 +131,27 @@ class PercentEquation(Equation):
         d = v[self.percent].decimals
         printed = Decimal(repr(v[self.percent].value)).quantize(Decimal(1).scaleb(-d))
         return printed in (round_to(exp, d, "up"), round_to(exp, d, "even"))
+
+    def candidates(self, cell: Key, v: Values, limit: int = 400) -> list[float]:
+        if cell == self.percent:
+            return super().candidates(cell, v, limit)
+        pct, d = v[self.percent].value, v[self.percent].decimals
+        lo, hi = (pct - half(d)) / 100, (pct + half(d)) / 100
+        if cell == self.count:
+            base = v[self.base].value
+            rng = range(int(lo * base), int(hi * base) + 2)
+        else:
+            count = v[self.count].value
+            if lo <= 0:
+                return []
+            rng = range(int(count / hi), int(count / lo) + 2) if hi > 0 else range(0)
+        out = []
+        for x in list(rng)[:limit]:
+            trial = dict(v)
+            trial[cell] = Num(float(x), 0)
+            if self.holds(trial):
+                out.append(float(x))
+        return out
 
     def solve(self, cell: Key, v: Values) -> float | None:
         d = v[self.percent].decimals

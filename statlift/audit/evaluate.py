@@ -84,28 +84,55 @@ def _by_cell(eqs: list[Equation]) -> dict[Key, list[Equation]]:
     return index
 
 
+def typo_distance(a: str, b: str) -> int:
+    """Edits between two printed numbers (substitution, insertion, deletion, adjacent swap):
+    transcription errors are usually one edit away from the true value."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def _printed(num: Num) -> str:
+    return f"{num.value:.{num.decimals}f}"
+
+
 def find_culprit(eq: Equation, values: Values, status: dict[int, bool],
                  index: dict[Key, list[Equation]]) -> Culprit | None:
-    """The cell of `eq` whose correction fixes the most failing equations and breaks none."""
+    """The cell of `eq` whose correction makes the most failing equations hold while breaking
+    none; ties go to the correction closest to a typo of the printed number, then to the cell
+    the fewest holding checks vouch for."""
     scored = []
     for cell in eq.cells:
         if cell[1] == SYNTHETIC:
             continue
-        new = eq.solve(cell, values)
-        if new is None:
-            continue
-        trial = _with(values, cell, new)
         related = index.get(cell, [])
-        fixes = sum(1 for e in related if not status[id(e)] and e.holds(trial))
-        breaks = sum(1 for e in related if status[id(e)] and not e.holds(trial))
         support = sum(1 for e in related if status[id(e)])
-        scored.append((breaks > 0, -fixes, support, cell, new, fixes, breaks))
+        best = None
+        for new in eq.candidates(cell, values):
+            trial = _with(values, cell, new)
+            fixes = sum(1 for e in related if not status[id(e)] and e.holds(trial))
+            breaks = sum(1 for e in related if status[id(e)] and not e.holds(trial))
+            dist = typo_distance(_printed(values[cell]), _printed(trial[cell]))
+            key = (breaks > 0, -fixes, dist, support)
+            if best is None or key < best[0]:
+                best = (key, new, fixes, breaks)
+        if best is not None:
+            scored.append((best[0], cell, best[1], best[2], best[3]))
     if not scored:
         return None
-    scored.sort(key=lambda s: s[:3])
-    best = scored[0]
-    unique = len(scored) == 1 or scored[1][:3] != best[:3]
-    return Culprit(best[3], values[best[3]].value, best[4], best[5], best[6], unique)
+    scored.sort(key=lambda s: s[0])
+    key, cell, new, fixes, breaks = scored[0]
+    unique = len(scored) == 1 or scored[1][0] != key
+    return Culprit(cell, values[cell].value, new, fixes, breaks, unique)
 
 
 def classify(eq: Equation, cell_meta: dict[Key, dict]) -> str:
