@@ -1,0 +1,114 @@
+"""Each check: a case just inside and just outside the tolerance its printed precision allows;
+spec typos fail at load; the culprit is the cell a typo explains."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from schemas.checks import Num, PercentEquation, SumEquation, EqualEquation
+from schemas.specs import load_report_spec
+from statlift.audit.evaluate import audit_cells, typo_distance
+
+T = "t"
+
+
+def k(row, col="c"):
+    return (T, row, col)
+
+
+def test_sum_of_counts_is_exact():
+    eq = SumEquation("id", "sums_to_total", T, [], "", total=k("tot"), parts=[k("a"), k("b")])
+    assert eq.holds({k("tot"): Num(30, 0), k("a"): Num(10, 0), k("b"): Num(20, 0)})
+    assert not eq.holds({k("tot"): Num(31, 0), k("a"): Num(10, 0), k("b"): Num(20, 0)})
+
+
+def test_sum_of_rounded_shares_within_n_half_units():
+    # three values at 1 decimal may be off by 3 x 0.05 = 0.15 from a whole total
+    eq = SumEquation("id", "percents_sum_to_100", T, [], "", total=k("100"),
+                     parts=[k("a"), k("b"), k("c2")])
+    inside = {k("100"): Num(100, 0), k("a"): Num(33.3, 1), k("b"): Num(33.3, 1),
+              k("c2"): Num(33.25, 2)}
+    assert eq.tolerance(inside) == pytest.approx(0.105)
+    inside[k("c2")] = Num(33.5, 1)  # 100.1: inside 0.15
+    assert eq.holds(inside)
+    inside[k("c2")] = Num(33.6, 1)  # 100.2: outside
+    assert not eq.holds(inside)
+
+
+@pytest.mark.parametrize("count, base, printed, ok", [
+    (26785, 37105, 72.2, True),   # 72.187 -> 72.2
+    (26785, 37105, 72.1, False),  # the publication's own slip (BJS table 1)
+    (1, 1887, 0.1, True),         # 0.0530 -> 0.1
+    (99, 6850, 1.4, True),
+    (99, 6850, 1.5, False),
+    (25, 100, 25.0, True),
+])
+def test_percent_matches_count_at_printed_precision(count, base, printed, ok):
+    eq = PercentEquation("id", "p", T, [], "", percent=k("p"), count=k("n"), base=k("b"))
+    v = {k("p"): Num(printed, 1), k("n"): Num(count, 0), k("b"): Num(base, 0)}
+    assert eq.holds(v) is ok
+
+
+def test_percent_half_even_and_half_up_both_accepted():
+    eq = PercentEquation("id", "p", T, [], "", percent=k("p"), count=k("n"), base=k("b"))
+    # 1/8 = 12.5 % exactly: printed at 0 decimals as 12 (half-even) or 13 (half-up)
+    for printed in (12, 13):
+        assert eq.holds({k("p"): Num(printed, 0), k("n"): Num(1, 0), k("b"): Num(8, 0)})
+    assert not eq.holds({k("p"): Num(14, 0), k("n"): Num(1, 0), k("b"): Num(8, 0)})
+
+
+def test_equal_across_precisions():
+    eq = EqualEquation("id", "m", T, [], "", a=k("a"), b=k("b"))
+    assert eq.holds({k("a"): Num(321, 0), k("b"): Num(320.7, 1)})  # 320.7 printed rounded
+    assert not eq.holds({k("a"): Num(322, 0), k("b"): Num(320.7, 1)})
+    assert eq.holds({k("a"): Num(13125, 0), k("b"): Num(13125, 0)})
+
+
+def test_typo_distance():
+    assert typo_distance("293", "239") == 1
+    assert typo_distance("2978", "3058") == 3
+    assert typo_distance("920", "92") == 1
+
+
+def _spec_file(tmp_path: Path, checks) -> Path:
+    doc = {"report_id": "r", "spec_version": 1, "tables": [
+        {"table_id": "t", "caption": "TABLE 1", "rows": ["Total", "A", "B"],
+         "columns": ["Number"], "checks": checks}]}
+    p = tmp_path / "r.yaml"
+    p.write_text(yaml.safe_dump(doc))
+    return p
+
+
+def test_unknown_check_name_fails_at_load(tmp_path):
+    with pytest.raises(ValueError, match=r"table t: check 'sums_to_totl': .*registered checks"):
+        load_report_spec(_spec_file(tmp_path, [{"sums_to_totl": {"total": "Total"}}]))
+
+
+def test_bad_check_argument_fails_at_load(tmp_path):
+    with pytest.raises(ValueError, match=r"(?s)check 'sums_to_total'.*totl"):
+        load_report_spec(_spec_file(tmp_path, [{"sums_to_total": {"totl": "Total"}}]))
+
+
+def test_typo_in_spec_field_fails_at_load(tmp_path):
+    p = _spec_file(tmp_path, [])
+    p.write_text(p.read_text().replace("caption:", "captoin:"))
+    with pytest.raises(ValueError, match="captoin"):
+        load_report_spec(p)
+
+
+def test_audit_names_the_transposed_cell(tmp_path):
+    spec = load_report_spec(_spec_file(tmp_path, [{"sums_to_total": {"total": "Total"}}]))
+    rows = [("Total", "1160"), ("A", "920"), ("B", "240")]
+    cells = pd.DataFrame([{"table_id": "t", "row_path": r, "column_path": "Number",
+                           "value": v, "decimals": 0, "flags": "", "engines": "words;camelot",
+                           "raw_text": v, "page": 1, "bbox": "0,0,1,1"} for r, v in rows])
+    assert audit_cells(spec, cells)[1] == []
+    cells.loc[1, "value"] = "902"
+    results, findings = audit_cells(spec, cells)
+    assert len(findings) == 1
+    f = findings[0]
+    assert (f.culprit.cell, f.culprit.suggested, f.cls) == \
+        (("t", "A", "Number"), 920.0, "source inconsistency")
+    cells.loc[1, "flags"] = "unconfirmed"
+    assert audit_cells(spec, cells)[1][0].cls == "extraction suspect"
