@@ -55,8 +55,13 @@ def cmd_run(args) -> int:
         except KeyError as exc:
             print(f"statlift: {exc.args[0]}", file=sys.stderr)
             return EXIT_INPUT
-    results = run_catalog(report_ids=args.reports, sources=_parse_sources(args.sources),
-                          out_dir=args.out, strict=args.strict)
+    from flows.run import make_task_runner
+
+    n_reports = len(args.reports or catalog.reports)
+    runner = make_task_runner(args.runner, args.workers, args.address, n_reports)
+    results = run_catalog.with_options(task_runner=runner)(
+        report_ids=args.reports, sources=_parse_sources(args.sources), out_dir=args.out,
+        strict=args.strict)
     for r in results:
         print(f"{r.report_id}: {r.status}: {r.message}")
     statuses = {r.status for r in results}
@@ -74,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="extract and publish the catalog")
     run.add_argument("--source", action="append", dest="sources", metavar="ID=PATH",
                      help="read report ID from this local PDF instead of raw/")
+    run.add_argument("--runner", default=os.environ.get("STATLIFT_RUNNER", "auto"),
+                     choices=["auto", "threads", "processes", "dask"],
+                     help="task runner: threads, processes (both cores) or dask (a cluster)")
+    run.add_argument("--workers", type=int, default=None, help="workers (default: cores)")
+    run.add_argument("--address", default=os.environ.get("STATLIFT_DASK_ADDRESS"),
+                     help="Dask scheduler address tcp://host:port (with --runner dask)")
     run.add_argument("--strict", action="store_true",
                      help="publish only if the audit has no finding beyond the acknowledged")
     run.set_defaults(func=cmd_run)

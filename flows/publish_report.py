@@ -34,6 +34,17 @@ def _same_source(published: Path, sha: str) -> bool:
     return doc.get("source_sha256") == sha and not doc.get("failed")
 
 
+def _same_cells(old, new) -> bool:
+    """The published cells equal the new ones (compared as the CSV text users read)."""
+    import io
+    buf = io.StringIO()
+    new.to_csv(buf, index=False, lineterminator="\n")
+    buf.seek(0)
+    import pandas as pd
+    fresh = pd.read_csv(buf, dtype=str, keep_default_na=False)
+    return fresh.equals(old)
+
+
 def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path: str,
                      outcomes, strict: bool = False):
     from flows.run import ReportResult
@@ -43,6 +54,10 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
     published = processed_dir / report_id
     has_previous = (published / "tables.json").exists()
     old_cells = assemble.read_cells(published) if has_previous else None
+    if old_cells is not None and not failures and _same_source(published, sha) and \
+            _same_cells(old_cells, assemble.cells_frame(extracted)):
+        return ReportResult(report_id, "unchanged", "same source, same cells; nothing published",
+                            len(extracted), failures, None, 0)
     staging = publish.stage_dir(processed_dir, report_id)
     try:
         assemble.write_report(staging, report_id, sha, source_path, extracted, failures)
@@ -66,10 +81,6 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
         kept = keep_rejected(staging, processed_dir, report_id)
         return ReportResult(report_id, "failed", " / ".join(reasons) + f"; kept in {kept}",
                             len(extracted), failures, audit, changes)
-    if has_previous and changes == 0 and _same_source(published, sha) and not failures:
-        shutil.rmtree(staging, ignore_errors=True)
-        return ReportResult(report_id, "unchanged", "unchanged: same source, same cells",
-                            len(extracted), failures, audit, 0)
     publish.publish(staging, processed_dir, report_id)
     status = "partial" if failures else ("updated" if has_previous else "published")
     msg = f"{len(extracted)} tables published to {published}"

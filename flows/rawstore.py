@@ -26,8 +26,15 @@ def current_raw_path(raw_dir: Path, entry: ReportEntry) -> Path:
 
 def check_pdf(path: Path, report_id: str) -> None:
     """Refuse what is not a readable PDF with a text layer, with a clear message."""
-    from extractors.fetch import validate_pdf_file
     if not path.exists():
         raise StatliftError("file-not-found", source=str(path), expected="a PDF file",
                             found="no such file", hint=f"check the path given for {report_id}")
+    try:
+        from extractors.fetch import validate_pdf_file
+    except ImportError:  # the fetch layer is optional for local runs
+        head = path.read_bytes()[:5]
+        if head != b"%PDF-":
+            raise StatliftError("not-a-pdf", source=str(path), expected="a PDF (%PDF- header)",
+                                found=repr(head), hint=f"point {report_id} at the report's PDF")
+        return
     validate_pdf_file(path)

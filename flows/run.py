@@ -114,6 +114,30 @@ def _info_line(report_id: str, o: TableOutcome) -> str:
                                                 if o.extracted.relabels else ""))
 
 
+def make_task_runner(runner: str = "auto", workers: int | None = None,
+                     address: str | None = None, reports: int = 1):
+    """threads (light, default for a small catalog), processes (both cores), or a Dask cluster
+    through prefect-dask (an address, or a local cluster when none is given)."""
+    import os
+
+    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+
+    workers = workers or os.cpu_count() or 1
+    if runner == "auto":
+        runner = "processes" if reports > 2 and workers > 1 else "threads"
+    if runner == "threads":
+        return ThreadPoolTaskRunner(max_workers=workers)
+    if runner == "processes":
+        return ProcessPoolTaskRunner(max_workers=workers)
+    if runner == "dask":
+        from prefect_dask import DaskTaskRunner
+        if address:
+            return DaskTaskRunner(address=address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    raise ValueError(f"unknown runner {runner!r}: use auto, threads, processes or dask")
+
+
 @flow(name="statlift-run", log_prints=False)
 def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | None = None,
                 out_dir: str = "processed", strict: bool = False) -> list[ReportResult]:

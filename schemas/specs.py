@@ -8,6 +8,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -195,8 +196,17 @@ def table_fingerprint(report: ReportSpec, table: TableSpec) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def catalog_path() -> Path:
+    """The catalog in use: $STATLIFT_CATALOG if set (benchmarks, other deployments), else ours."""
+    return Path(os.environ.get("STATLIFT_CATALOG") or CATALOG_PATH)
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    return _load_catalog(str(Path(path or catalog_path()).resolve()))
+
+
 @lru_cache(maxsize=None)
-def load_catalog(path: str | Path = CATALOG_PATH) -> Catalog:
+def _load_catalog(path: str) -> Catalog:
     with open(path, encoding="utf-8") as fh:
         return Catalog.model_validate(yaml.safe_load(fh))
 
@@ -228,6 +238,17 @@ def _validate_checks(spec: ReportSpec, path: str | Path) -> None:
 
 
 def spec_for(report_id: str, catalog: Catalog | None = None) -> ReportSpec:
+    """The table spec of a catalog entry (spec paths resolve against schemas/ or the catalog's
+    folder); an entry may reuse another report's spec under its own id."""
     catalog = catalog or load_catalog()
     entry = catalog.get(report_id)
-    return load_report_spec(SCHEMAS_DIR / entry.spec)
+    path = SCHEMAS_DIR / entry.spec
+    if not path.exists():
+        path = catalog_path().parent / entry.spec
+    spec = _load_spec_cached(str(path), path.stat().st_mtime_ns)
+    return spec if spec.report_id == report_id else spec.model_copy(update={"report_id": report_id})
+
+
+@lru_cache(maxsize=64)
+def _load_spec_cached(path: str, mtime: int) -> ReportSpec:
+    return load_report_spec(path)
