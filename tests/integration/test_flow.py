@@ -1,0 +1,70 @@
+"""The Prefect wiring, once: `statlift run` as a process on the embedded reports, then again.
+
+Everything else is tested on plain functions; this is the one place that pays Prefect's
+start-up (about 10 s per process).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def run_cli(args: list[str], tmp_path: Path, extra_env: dict | None = None):
+    env = dict(os.environ)
+    env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": "",
+                "PREFECT_LOGGING_LEVEL": "INFO"})
+    env.update(extra_env or {})
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_run_publishes_everything_then_reruns_unchanged(tmp_path):
+    out = tmp_path / "processed"
+    first = run_cli(["run", "--out", str(out)], tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    # one INFO line per table: id, page, engines, shape, agreement
+    assert "bjs-ncj250746 table-07 p7 words+pdfplumber+camelot-stream 4x11 agreement" in \
+        first.stderr
+    for rid, n in (("bjs-ncj250746", 10), ("ussc-cp-production-2021", 4)):
+        folder = out / rid
+        tables = json.loads((folder / "tables.json").read_text())
+        assert len(tables["tables"]) == n and not tables["failed"]
+        assert len(list(folder.glob("*.csv"))) >= n + 1
+        cells = pd.read_csv(folder / "cells.csv", dtype=str, keep_default_na=False)
+        assert list(cells.columns[:13]) == [
+            "report_id", "table_id", "row_path", "column_path", "value", "unit", "raw_text",
+            "missing_code", "footnotes", "page", "bbox", "engines", "source_sha256"]
+        assert pd.read_parquet(folder / "cells.parquet").shape[0] == len(cells)
+        audit = json.loads((folder / "audit.json").read_text())
+        assert audit["summary"]["unacknowledged"] == 0
+        assert (folder / "audit.html").stat().st_size > 10_000
+        assert len(list((folder / "versions").iterdir())) == 1
+    before = _tree(out)
+    second = run_cli(["run", "--out", str(out)], tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "bjs-ncj250746: unchanged" in second.stdout
+    assert _tree(out) == before  # nothing rewritten
+    # the extraction tasks came from Prefect's cache (keyed on sha256, spec and version)
+    assert second.stderr.count("Finished in state Cached") >= 14, second.stderr[-2000:]
+
+
+def test_unknown_report_is_a_clear_error(tmp_path):
+    res = run_cli(["run", "--report", "no-such-report", "--out", str(tmp_path / "p")], tmp_path)
+    assert res.returncode == 2
+    assert "unknown report 'no-such-report'" in res.stderr
+    assert "bjs-ncj250746" in res.stderr  # lists the valid ids
+    assert "Traceback" not in res.stderr
