@@ -97,12 +97,16 @@ def _optional_commands():
     """Subcommands living in their own modules (each adds its parser)."""
     import importlib
 
-    for name in ("flows.cli_audit", "flows.cli_fetch", "flows.cli_region", "flows.cli_site"):
+    for name in ("flows.cli_audit", "flows.cli_fetch", "flows.cli_serve", "flows.cli_region",
+                 "flows.cli_discover", "flows.cli_site"):
         try:
             mod = importlib.import_module(name)
-        except ImportError:
-            continue
-        yield mod.register
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that subcommand is not part of this installation
+                continue
+            raise
+        if hasattr(mod, "register"):
+            yield mod.register
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections import OrderedDict
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,16 +24,24 @@ from schemas.specs import ReportEntry, ReportSpec, load_catalog, spec_for, table
 
 REPO = Path(__file__).resolve().parent.parent
 
-_DOCS: dict[tuple[str, str], Document] = {}
+_DOCS: "OrderedDict[tuple[str, str], Document]" = OrderedDict()
 _DOCS_LOCK = threading.Lock()
+_DOCS_KEEP = 2  # documents kept open per process: a report's tables arrive together
 
 
 def shared_document(path: str, sha: str) -> Document:
-    """One opened Document per file per process, shared by the tasks of that file."""
+    """One opened Document per file per process, shared by the tasks of that file; the least
+    recently used is closed (with pdfplumber's page caches) so memory stays flat."""
     with _DOCS_LOCK:
         key = (path, sha)
-        if key not in _DOCS:
-            _DOCS[key] = Document.open(path)
+        if key in _DOCS:
+            _DOCS.move_to_end(key)
+            return _DOCS[key]
+        while len(_DOCS) >= _DOCS_KEEP:
+            _, old = _DOCS.popitem(last=False)
+            with old.lock:
+                old.close()
+        _DOCS[key] = Document.open(path)
         return _DOCS[key]
 
 
@@ -40,7 +49,8 @@ def release_document(path: str, sha: str) -> None:
     with _DOCS_LOCK:
         doc = _DOCS.pop((path, sha), None)
     if doc is not None:
-        doc.close()
+        with doc.lock:
+            doc.close()
 
 
 def _table_cache_key(context: TaskRunContext, params: dict) -> str:
@@ -147,7 +157,8 @@ def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | N
     sources = sources or {}
     ids = report_ids or [r.report_id for r in catalog.reports]
     results: list[ReportResult] = []
-    for report_id in ids:
+    submitted = []
+    for report_id in ids:  # submit every table of every report first: all workers busy
         entry = catalog.get(report_id)
         try:
             pdf = resolve_source(entry, sources)
@@ -162,12 +173,14 @@ def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | N
         futures = [extract_table_task.submit(report_id, str(pdf), sha, t.table_id,
                                              table_fingerprint(report, t))
                    for t in report.tables]
+        submitted.append((report_id, pdf, sha, futures))
+    for report_id, pdf, sha, futures in submitted:
         outcomes = [f.result() for f in futures]
         release_document(str(pdf), sha)
         for o in outcomes:
             (logger.error if o.error else logger.info)("%s", _info_line(report_id, o))
         result = publish_report_task(report_id, out_dir, sha, str(pdf), outcomes, strict)
-        logger.info("%s: %s", report_id, result.message)
+        logger.info("%s: %s", report_id, state_line(result))
         results.append(result)
     create_markdown_artifact(markdown=run_summary_markdown(results, out_dir), key="statlift-run",
                              description="statlift run summary")

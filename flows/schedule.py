@@ -1,0 +1,48 @@
+"""The scheduled job: fetch every source (conditional requests), then re-extract what changed.
+
+`statlift serve` serves this flow as a deployment with a cron schedule (weekly by default).
+Unchanged sources cost almost nothing: the extraction tasks are cached on (raw sha256, table
+spec, statlift version) and an unchanged report is not re-published.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+
+from flows.run import REPO, run_catalog
+from schemas.specs import load_catalog
+
+
+@task(name="fetch-source", retries=0)
+def fetch_task(report_id: str, url: str, raw_dir: str) -> dict:
+    from extractors.errors import StatliftError
+    from extractors.fetch import fetch_source
+    try:
+        result = fetch_source(report_id, url, Path(raw_dir))
+    except StatliftError as exc:
+        return {"report_id": report_id, "ok": False, "error": str(exc), "code": exc.code}
+    return {"report_id": report_id, "ok": True, "changed": bool(getattr(result, "changed", True)),
+            "sha256": getattr(result, "sha256", None)}
+
+
+@flow(name="statlift-update")
+def update_catalog(report_ids: list[str] | None = None, out_dir: str = "processed",
+                   strict: bool = True, fetch: bool = True):
+    """Fetch (when the catalog has URLs), then run; a failed fetch keeps the current raw file."""
+    logger = get_run_logger()
+    catalog = load_catalog()
+    ids = report_ids or [r.report_id for r in catalog.reports]
+    if fetch:
+        for rid in ids:
+            entry = catalog.get(rid)
+            if not entry.pdf_url:
+                continue
+            res = fetch_task(rid, entry.pdf_url, str(REPO / "raw"))
+            if res["ok"]:
+                logger.info("%s: fetched (%s)", rid, "new version" if res["changed"] else
+                            "unchanged")
+            else:
+                logger.warning("%s: fetch failed, using the current raw file: %s", rid,
+                               res["error"])
+    return run_catalog(report_ids=ids, out_dir=out_dir, strict=strict)
