@@ -69,6 +69,21 @@ def find_callouts(doc: Document, after: tuple[int, float], ratio: float = 1.8):
     return out
 
 
+def read_with_pdfium(pdf_path: str, page: int, bbox: tuple[float, float, float, float]) -> str:
+    """A second, independent reading of the text layer (pdfium, not pdfminer) inside a box."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf_path)
+    try:
+        pg = doc[page - 1]
+        height = pg.get_height()
+        text = pg.get_textpage().get_text_bounded(left=bbox[0] - 1, bottom=height - bbox[3] - 1,
+                                                  right=bbox[2] + 1, top=height - bbox[1] + 1)
+    finally:
+        doc.close()
+    return " ".join(text.split())
+
+
 def extract_callouts(doc: Document, report: ReportSpec, spec: TableSpec) -> Extracted:
     where = str(doc.path)
     anchor = _anchor(doc, spec.caption)
@@ -93,13 +108,16 @@ def extract_callouts(doc: Document, report: ReportSpec, spec: TableSpec) -> Extr
             relabels.append({"kind": "row", "index": i, "expected": spec.rows[i], "found": label})
         x0 = min([run.x0] + [r.x0 for r in label_runs])
         x1 = max([run.x1] + [r.x1 for r in label_runs])
+        second = parse_cell(read_with_pdfium(str(doc.path), page, run.bbox))
+        agree = second.ok and second.value == reading.value
+        engines, flags = ("words;pdfium", "") if agree else ("words", "pdfium_disagrees;unconfirmed")
         records.append({
             "report_id": report.report_id, "table_id": spec.table_id, "row_path": label,
             "column_path": column, "value": reading.value, "unit": unit,
             "raw_text": reading.raw_text, "missing_code": "", "footnotes": "", "page": page,
             "bbox": ",".join(f"{v:.1f}" for v in (x0, run.top, x1, label_runs[-1].bottom)),
-            "engines": "words", "source_sha256": doc.sha256, "row_index": i, "column_index": 0,
-            "decimals": reading.decimals, "missing_meaning": "", "flags": ""})
+            "engines": engines, "source_sha256": doc.sha256, "row_index": i, "column_index": 0,
+            "decimals": reading.decimals, "missing_meaning": "", "flags": flags})
         wide_rows.append([label, reading.value])
     cells = pd.DataFrame.from_records(records, columns=CELL_COLUMNS)
     cells["decimals"] = cells["decimals"].astype("Int64")
@@ -109,7 +127,9 @@ def extract_callouts(doc: Document, report: ReportSpec, spec: TableSpec) -> Extr
             "page": pages[0], "pages": pages, "bbox": None, "stub_header": "",
             "columns": [column], "rows": [r[0] for r in wide_rows], "notes": [], "footnotes": {},
             "source": None, "spec_version": report.spec_version, "ruled": False,
-            "engine": "words (callouts: table engines do not apply)", "engine_reports": {},
-            "shape": [len(wide_rows), 1], "agreement": 1.0, "relabels": relabels,
+            "engine": "words+pdfium (callouts: table engines do not apply)", "engine_reports": {},
+            "shape": [len(wide_rows), 1],
+            "agreement": round(float((cells["flags"] == "").mean()), 4) if len(cells) else 1.0,
+            "relabels": relabels,
             "units": sorted(set(cells["unit"]))}
     return Extracted(report.report_id, spec.table_id, wide, cells, meta, relabels)
