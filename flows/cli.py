@@ -98,7 +98,7 @@ def _optional_commands():
     import importlib
 
     for name in ("flows.cli_audit", "flows.cli_fetch", "flows.cli_serve", "flows.cli_region",
-                 "flows.cli_discover", "flows.cli_site"):
+                 "flows.cli_site"):
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as exc:
