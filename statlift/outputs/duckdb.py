@@ -1,0 +1,226 @@
+"""processed/statlift.duckdb: every published table in one DuckDB file.
+
+- one table per extracted table, `<report>__<table>` (`bjs_ncj250746__table_02`): `row_path`
+  then one typed column per header path, with COMMENT ON TABLE / COLUMN (title, page, notes,
+  unit, header path);
+- `cells`: the tidy cells of every report, `value` as DOUBLE next to its printed text;
+- `reports` (the catalog), `tables` (tables.json) and `findings` (audit.json; empty when no
+  report has been audited).
+
+Built in a temporary file next to the target and renamed into place, so readers never see a
+half-written database.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from statlift.outputs.catalog import catalog_entries
+from statlift.outputs.metadata import (CELL_FIELDS, TABLE_FIELDS, FieldMeta, TableMeta, _f,
+                                       db_table_name, report_table_metas, table_rows)
+from statlift.outputs.processed import (ROW_PATH, read_audit, read_cells_text, read_tables_json,
+                                        report_dirs, typed_cells, typed_wide)
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "statlift.duckdb"
+SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
+
+DB_CELL_FIELDS = CELL_FIELDS[:5] + [
+    _f("value_text", "string", "The value as written in cells.csv (keeps printed decimals).")
+] + CELL_FIELDS[5:]
+DB_TABLE_FIELDS = TABLE_FIELDS + [
+    _f("db_table", "string", "Name of the table's DuckDB table."),
+    _f("source_sha256", "string", "SHA-256 of the source PDF."),
+    _f("extracted_at", "string", "When the table was extracted (UTC, ISO 8601)."),
+]
+FINDING_FIELDS = [
+    _f("report_id", "string", "Report id."),
+    _f("finding_id", "string", "Finding id within the report's audit (F001, ...)."),
+    _f("check_id", "string", "Id of the check that failed (<table_id>/<check>#n)."),
+    _f("table_id", "string", "Table the check belongs to."),
+    _f("class", "string", "source inconsistency or extraction suspect."),
+    _f("severity", "string", "error, warning or info."),
+    _f("acknowledged", "boolean", "Acknowledged in the table spec with a reason."),
+    _f("expected", "number", "Value the check expected."),
+    _f("printed", "number", "Value printed in the report."),
+    _f("message", "string", "Human-readable description of the finding."),
+    _f("cell_count", "integer", "Number of cells the check involves.", "count"),
+    _f("cells", "string", "The cells involved (JSON list with row/column path, page, bbox)."),
+]
+REPORT_FIELDS = [
+    _f(name, "boolean" if name in ("urls_verified", "processed") else "string", desc)
+    for name, desc in [
+        ("report_id", "Report id."), ("publisher", "Publishing agency."),
+        ("publisher_short", "Agency abbreviation."), ("series", "Publication series."),
+        ("number", "Publication number (e.g. NCJ 250746)."), ("title", "Report title."),
+        ("authors", "Authors, '; '-joined."), ("released", "Release date."),
+        ("revised", "Revision date."), ("revision_note", "What the revision changed."),
+        ("data_period", "Period the data cover."), ("landing_url", "Publisher's page."),
+        ("pdf_url", "Publisher's PDF."), ("csv_zip_url", "Publisher's CSV tables (zip)."),
+        ("urls_verified", "Whether the URLs were checked."),
+        ("license", "License of the report."), ("expected_sha256", "SHA-256 of the PDF."),
+        ("processed", "Whether processed/ holds the report's tables."),
+        ("source_sha256", "SHA-256 of the PDF the published tables come from.")]]
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: Any) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def create_table(con: duckdb.DuckDBPyConnection, name: str, fields: list[FieldMeta],
+                 frame: pd.DataFrame, comment: str) -> None:
+    """CREATE TABLE `name` with `fields`' types, insert `frame` (same column order), comment."""
+    cols = ", ".join(f"{quote_ident(f.name)} {SQL_TYPES[f.type]}" for f in fields)
+    con.execute(f"CREATE TABLE {quote_ident(name)} ({cols})")
+    if len(frame):
+        con.register("_statlift_frame", frame)
+        con.execute(f"INSERT INTO {quote_ident(name)} SELECT * FROM _statlift_frame")
+        con.unregister("_statlift_frame")
+    con.execute(f"COMMENT ON TABLE {quote_ident(name)} IS {quote_literal(comment)}")
+    for f in fields:
+        con.execute(f"COMMENT ON COLUMN {quote_ident(name)}.{quote_ident(f.name)} IS "
+                    f"{quote_literal(f.description)}")
+
+
+def table_comment(meta: TableMeta) -> str:
+    parts = [meta.title, f"{meta.report_id} {meta.table_id}, page {meta.page}"]
+    parts += meta.notes
+    parts += [f"{k} {v}" for k, v in meta.footnotes.items()]
+    if meta.source:
+        parts.append(meta.source)
+    return " | ".join(p for p in parts if p)
+
+
+def add_wide_table(con: duckdb.DuckDBPyConnection, report_dir: Path, meta: TableMeta) -> None:
+    frame = typed_wide(report_dir, meta.table_id, meta.kinds)
+    fields = [FieldMeta(ROW_PATH, "string", meta.fields[0].description)] + [
+        FieldMeta(f.name, f.type, f"{f.description}; header path: {f.name}", f.unit)
+        for f in meta.value_fields]
+    create_table(con, meta.db_name, fields, frame, table_comment(meta))
+
+
+def cells_frame(dirs: list[Path]) -> pd.DataFrame:
+    names = [f.name for f in DB_CELL_FIELDS]
+    frames = []
+    for d in dirs:
+        if not (d / "cells.csv").exists():
+            continue
+        text = read_cells_text(d)
+        typed = typed_cells(text)
+        typed["value_text"] = text["value"]
+        frames.append(typed[names])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=names)
+
+
+def tables_frame(docs: list[dict]) -> pd.DataFrame:
+    rows = []
+    for doc in docs:
+        for row in table_rows(doc):
+            rows.append(dict(row, db_table=db_table_name(row["report_id"], row["table_id"]),
+                             source_sha256=doc.get("source_sha256"),
+                             extracted_at=doc.get("extracted_at")))
+    frame = pd.DataFrame(rows, columns=[f.name for f in DB_TABLE_FIELDS])
+    return _typed(frame, DB_TABLE_FIELDS)
+
+
+def finding_rows(report_id: str, audit: dict | None) -> list[dict]:
+    """Rows of the `findings` table from one audit.json (none if absent)."""
+    rows = []
+    for n, f in enumerate((audit or {}).get("findings", []), 1):
+        cells = f.get("cells") or []
+        rows.append({"report_id": report_id, "finding_id": f.get("id") or f"F{n:03d}",
+                     "check_id": f.get("check_id"), "table_id": f.get("table_id"),
+                     "class": f.get("class"), "severity": f.get("severity"),
+                     "acknowledged": f.get("acknowledged"), "expected": f.get("expected"),
+                     "printed": f.get("printed"), "message": f.get("message"),
+                     "cell_count": len(cells),
+                     "cells": json.dumps(cells, ensure_ascii=False)})
+    return rows
+
+
+def _typed(frame: pd.DataFrame, fields: list[FieldMeta]) -> pd.DataFrame:
+    for f in fields:
+        if f.type == "integer":
+            frame[f.name] = pd.to_numeric(frame[f.name]).astype("Int64")
+        elif f.type == "number":
+            frame[f.name] = pd.to_numeric(frame[f.name]).astype("float64")
+        elif f.type == "boolean":
+            frame[f.name] = frame[f.name].astype("boolean")
+        else:
+            frame[f.name] = frame[f.name].astype(object)
+    return frame
+
+
+def reports_frame(catalog: Any, docs: dict[str, dict]) -> pd.DataFrame:
+    rows = []
+    for e in catalog_entries(catalog):
+        doc = docs.get(e["report_id"])
+        rows.append(dict(e, authors="; ".join(e.get("authors") or []),
+                         processed=doc is not None,
+                         source_sha256=(doc or {}).get("source_sha256")))
+    frame = pd.DataFrame(rows).reindex(columns=[f.name for f in REPORT_FIELDS])
+    return _typed(frame, REPORT_FIELDS)
+
+
+def populate(con: duckdb.DuckDBPyConnection, processed_dir: Path, catalog: Any) -> int:
+    """Create every table in `con`; returns the number of extracted tables."""
+    dirs = report_dirs(processed_dir)
+    docs = {d.name: read_tables_json(d) for d in dirs}
+    n = 0
+    for d in dirs:
+        for meta in report_table_metas(d, docs[d.name]):
+            add_wide_table(con, d, meta)
+            n += 1
+    create_table(con, "cells", DB_CELL_FIELDS, cells_frame(dirs),
+                 "Every published cell of every report, tidy (docs/contract.md)")
+    create_table(con, "tables", DB_TABLE_FIELDS, tables_frame(list(docs.values())),
+                 "Every extracted table (tables.json of each report)")
+    create_table(con, "reports", REPORT_FIELDS, reports_frame(catalog, docs),
+                 "The reports of the statlift catalog (schemas/catalog.yaml)")
+    findings = [r for d in dirs for r in finding_rows(d.name, read_audit(d))]
+    frame = _typed(pd.DataFrame(findings, columns=[f.name for f in FINDING_FIELDS]),
+                   FINDING_FIELDS)
+    create_table(con, "findings", FINDING_FIELDS, frame,
+                 "Audit findings (audit.json of each report): failed cross-checks")
+    return n
+
+
+def build_duckdb(processed_dir: str | Path, catalog: Any = None) -> Path:
+    """Write processed_dir/statlift.duckdb atomically; returns its path.
+
+    `catalog`: the Catalog model, its mapping, a list of entries, or None for
+    schemas/catalog.yaml.
+    """
+    processed_dir = Path(processed_dir)
+    target = processed_dir / DB_NAME
+    tmp = processed_dir / f".{DB_NAME}.{os.getpid()}.tmp"
+    _remove(tmp)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            n = populate(con, processed_dir, catalog)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+    finally:
+        _remove(tmp)
+    log.info("%s: %d tables", target, n)
+    return target
+
+
+def _remove(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        if p.exists():
+            p.unlink()

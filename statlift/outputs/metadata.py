@@ -1,0 +1,275 @@
+"""The one description of every published field: name, type, unit, description.
+
+Data package, CSVW, Parquet, DuckDB, the Python API, the data dictionary and the site all take
+their schema from here (PUDL's "metadata is the single source of the schema"). A wide table's
+value columns are typed by their unit (counts are integers, everything else a number) and by what
+is printed (a column whose text is not numeric stays a string).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from statlift.outputs.processed import (ROW_PATH, read_cells_text, read_tables_json,
+                                        read_text_csv)
+
+log = logging.getLogger(__name__)
+
+MIXED = "mixed"
+INTEGER_UNITS = ("count",)
+
+
+@dataclass(frozen=True)
+class FieldMeta:
+    """One column of a published file (frictionless vocabulary for `type`)."""
+
+    name: str
+    type: str  # "string" | "integer" | "number"
+    description: str
+    unit: str | None = None  # count, percent, months, ...; "mixed" when rows differ
+    header_path: tuple[str, ...] = ()
+    footnotes: tuple[str, ...] = ()
+    row_units: dict[str, str] = field(default_factory=dict)  # for mixed columns
+
+
+@dataclass(frozen=True)
+class TableMeta:
+    """One extracted table: its provenance and the fields of its wide CSV."""
+
+    report_id: str
+    table_id: str
+    title: str
+    page: int | None
+    stub_header: str
+    fields: list[FieldMeta]  # the row path first, then one per leaf column
+    notes: list[str]
+    footnotes: dict[str, str]
+    source: str
+    source_sha256: str
+    caption: str = ""
+    rows: list[str] = field(default_factory=list)  # the row paths of the wide CSV
+
+    @property
+    def value_fields(self) -> list[FieldMeta]:
+        return self.fields[1:]
+
+    @property
+    def db_name(self) -> str:
+        return db_table_name(self.report_id, self.table_id)
+
+    @property
+    def units(self) -> dict[str, str | None]:
+        return {f.name: f.unit for f in self.value_fields}
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        return {f.name: f.type for f in self.value_fields}
+
+
+def slug(text: str) -> str:
+    """`bjs-ncj250746` -> `bjs_ncj250746`: lower case, runs of other characters to `_`."""
+    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
+
+
+def db_table_name(report_id: str, table_id: str) -> str:
+    """The DuckDB table name of a table.
+
+    >>> db_table_name("bjs-ncj250746", "table-02")
+    'bjs_ncj250746__table_02'
+    """
+    return f"{slug(report_id)}__{slug(table_id)}"
+
+
+def _f(name: str, type_: str, description: str, unit: str | None = None) -> FieldMeta:
+    return FieldMeta(name, type_, description, unit)
+
+
+CELL_FIELDS = [
+    _f("report_id", "string", "Report id from the statlift catalog (schemas/catalog.yaml)."),
+    _f("table_id", "string", "Table id within the report (the wide CSV is <table_id>.csv)."),
+    _f("row_path", "string", "Row label path: hierarchy levels joined with ' > '."),
+    _f("column_path", "string", "Column header path: header levels joined with ' | '."),
+    _f("value", "number", "The printed number without separators, % or unit words; "
+       "empty when the cell is missing (see missing_code)."),
+    _f("unit", "string", "Unit of value: count, percent, months, years, days, rate, ..."),
+    _f("raw_text", "string", "The cell's text as printed (e.g. '37,105', '31.4%')."),
+    _f("missing_code", "string", "The printed missing-value symbol (e.g. '--'), else empty."),
+    _f("footnotes", "string", "Footnote markers of the cell and its labels, ';'-joined."),
+    _f("page", "integer", "1-based page of the PDF the cell is printed on."),
+    _f("bbox", "string", "x0,top,x1,bottom of the cell in PDF points, origin top-left.", "pt"),
+    _f("engines", "string", "Readers whose reading equals value, ';'-joined."),
+    _f("source_sha256", "string", "SHA-256 of the source PDF."),
+    _f("row_index", "integer", "0-based row position in the table."),
+    _f("column_index", "integer", "0-based value-column position in the table."),
+    _f("decimals", "integer", "Digits after the decimal point as printed."),
+    _f("missing_meaning", "string", "What the missing-value symbol means, else empty."),
+    _f("flags", "string", "';'-joined flags, e.g. engines_disagree, unconfirmed."),
+]
+CELLS_PRIMARY_KEY = ["report_id", "table_id", "row_path", "column_path"]
+
+TABLE_FIELDS = [
+    _f("report_id", "string", "Report id from the statlift catalog."),
+    _f("table_id", "string", "Table id within the report."),
+    _f("title", "string", "Table title as printed."),
+    _f("caption", "string", "Printed caption the table was located by (e.g. 'TABLE 7')."),
+    _f("page", "integer", "1-based PDF page of the table."),
+    _f("bbox", "string", "x0,top,x1,bottom of the table in PDF points, origin top-left.", "pt"),
+    _f("stub_header", "string", "Printed header of the row label column (may be empty)."),
+    _f("row_count", "integer", "Number of rows (row paths).", "count"),
+    _f("column_count", "integer", "Number of value columns (leaf header paths).", "count"),
+    _f("units", "string", "Units used in the table, ';'-joined."),
+    _f("notes", "string", "Notes printed under the table, ' / '-joined."),
+    _f("footnotes", "string", "Footnotes as 'marker: text', ' / '-joined."),
+    _f("source", "string", "The table's printed source line."),
+    _f("engine", "string", "Readers used for the table."),
+    _f("agreement_ratio", "number", "Share of cells on which the readers agree (0-1).",
+       "ratio"),
+    _f("spec_version", "integer", "Version of the table spec used."),
+    _f("path", "string", "The table's wide CSV, relative to the report folder."),
+]
+TABLES_PRIMARY_KEY = ["report_id", "table_id"]
+
+
+def _is_number(text: str, integer: bool) -> bool:
+    pattern = r"-?\d+" if integer else r"-?(\d+(\.\d*)?|\.\d+)"
+    return re.fullmatch(pattern, text) is not None
+
+
+def column_kind(values: list[str], units: set[str]) -> str:
+    """"integer" for counts printed as whole numbers, "number" for other numbers, else
+    "string". Empty cells do not count.
+
+    >>> column_kind(["1031", "4579", ""], {"count"}), column_kind(["22.5"], {"percent"})
+    ('integer', 'number')
+    """
+    present = [v for v in values if v != ""]
+    if not all(_is_number(v, integer=False) for v in present):
+        return "string"
+    if units and units <= set(INTEGER_UNITS) and all(_is_number(v, True) for v in present):
+        return "integer"
+    return "number"
+
+
+def describe_row_units(row_units: dict[str, str]) -> str:
+    """The most common unit, then the rows that differ.
+
+    >>> describe_row_units({"Sex > Male": "percent", "Sex > Female": "percent",
+    ...                     "Age > Median age": "years"})
+    'percent, except Age > Median age: years'
+    """
+    counts: dict[str, int] = {}
+    for u in row_units.values():
+        counts[u] = counts.get(u, 0) + 1
+    main = max(counts, key=lambda u: counts[u]) if counts else ""
+    others = [f"{r}: {u}" for r, u in row_units.items() if u != main]
+    return main + (", except " + "; ".join(others) if others else "")
+
+
+def _shared_marks(series: pd.Series) -> tuple[str, ...]:
+    """Footnote markers every cell of a row or column carries (so they belong to its label)."""
+    sets = [set(filter(None, str(s).split(";"))) for s in series]
+    common = set.intersection(*sets) if sets else set()
+    return tuple(sorted(common))
+
+
+def _value_field(table_title: str, name: str, values: list[str], cells: pd.DataFrame,
+                 footnotes: dict[str, str]) -> FieldMeta:
+    row_units = dict(zip(cells["row_path"], cells["unit"])) if len(cells) else {}
+    units = set(row_units.values())
+    unit = next(iter(units)) if len(units) == 1 else (MIXED if units else None)
+    marks = _shared_marks(cells["footnotes"]) if len(cells) else ()
+    desc = f"{table_title} — column {name!r}"
+    if unit == MIXED:
+        desc += f"; units by row: {describe_row_units(row_units)}"
+    elif unit:
+        desc += f"; unit: {unit}"
+    for m in marks:
+        desc += f"; footnote {m}: {footnotes.get(m, '')}".rstrip(": ")
+    return FieldMeta(name, column_kind(values, units), desc, unit,
+                     tuple(p.strip() for p in name.split(" | ")), marks,
+                     row_units if unit == MIXED else {})
+
+
+def _row_field(stub_header: str) -> FieldMeta:
+    printed = f"; printed stub header: {stub_header!r}" if stub_header else ""
+    return FieldMeta(stub_header or ROW_PATH, "string",
+                     "Row label path (hierarchy levels joined with ' > ')" + printed)
+
+
+def table_meta(report_id: str, source_sha256: str, table_id: str, entry: dict,
+               wide: pd.DataFrame, cells: pd.DataFrame) -> TableMeta:
+    """TableMeta of one table from its tables.json entry, wide CSV (text) and its cells."""
+    title = entry.get("title") or entry.get("caption") or table_id
+    footnotes = entry.get("footnotes") or {}
+    stub = entry.get("stub_header") or ""
+    fields = [_row_field(stub)]
+    by_col = dict(tuple(cells.groupby("column_path", sort=False))) if len(cells) else {}
+    fallback = _declared_units(entry)
+    for name in wide.columns[1:]:
+        col_cells = by_col.get(name, cells.iloc[0:0])
+        if not len(col_cells) and fallback.get(name):
+            col_cells = pd.DataFrame({"row_path": list(wide.iloc[:, 0]), "footnotes": "",
+                                      "unit": fallback[name]})
+        fields.append(_value_field(title, name, list(wide[name]), col_cells, footnotes))
+    return TableMeta(report_id, table_id, title, entry.get("page"), stub, fields,
+                     list(entry.get("notes") or []), dict(footnotes), entry.get("source") or "",
+                     source_sha256, entry.get("caption") or "",
+                     list(wide.iloc[:, 0]))
+
+
+def _declared_units(entry: dict) -> dict[str, str]:
+    """tables.json `units` as {column: unit} when it is a mapping or a single unit."""
+    units = entry.get("units")
+    if isinstance(units, dict):
+        return {k: v for k, v in units.items() if isinstance(v, str)}
+    if isinstance(units, list) and len(units) == 1:
+        return {c: units[0] for c in entry.get("columns") or []}
+    return {}
+
+
+def report_table_metas(report_dir: Path, doc: dict | None = None) -> list[TableMeta]:
+    """TableMeta of every table of a published report folder, in tables.json order."""
+    doc = doc or read_tables_json(report_dir)
+    cells = read_cells_text(report_dir) if (report_dir / "cells.csv").exists() else None
+    metas = []
+    for table_id, entry in doc.get("tables", {}).items():
+        path = report_dir / f"{table_id}.csv"
+        if not path.exists():
+            log.warning("%s: tables.json lists %s but %s is missing", report_dir, table_id,
+                        path.name)
+            continue
+        wide = read_text_csv(path)
+        tcells = (cells[cells["table_id"] == table_id] if cells is not None
+                  else pd.DataFrame(columns=["row_path", "column_path", "unit", "footnotes"]))
+        metas.append(table_meta(doc.get("report_id", report_dir.name),
+                                doc.get("source_sha256", ""), table_id, entry, wide, tcells))
+    return metas
+
+
+def _join(items) -> str:
+    return " / ".join(str(i) for i in items)
+
+
+def table_rows(doc: dict) -> list[dict]:
+    """tables.csv: one row per table of a tables.json (fields in TABLE_FIELDS order)."""
+    rows = []
+    for table_id, e in doc.get("tables", {}).items():
+        shape = e.get("shape") or [len(e.get("rows") or []), len(e.get("columns") or [])]
+        units = e.get("units") or []
+        rows.append({
+            "report_id": doc.get("report_id", ""), "table_id": table_id,
+            "title": e.get("title") or "", "caption": e.get("caption") or "",
+            "page": e.get("page"), "bbox": ",".join(str(v) for v in e.get("bbox") or []),
+            "stub_header": e.get("stub_header") or "", "row_count": shape[0],
+            "column_count": shape[1],
+            "units": ";".join(sorted(set(units.values()) if isinstance(units, dict) else units)),
+            "notes": _join(e.get("notes") or []),
+            "footnotes": _join(f"{k}: {v}" for k, v in (e.get("footnotes") or {}).items()),
+            "source": e.get("source") or "", "engine": e.get("engine") or "",
+            "agreement_ratio": e.get("agreement"), "spec_version": e.get("spec_version"),
+            "path": f"{table_id}.csv"})
+    return rows

@@ -1,0 +1,91 @@
+"""Reading a published processed/ tree (docs/contract.md): report folders, tables.json,
+audit.json, the CSVs as text and as typed frames. Every downstream output reads through here."""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+TABLES_JSON = "tables.json"
+CELLS_CSV = "cells.csv"
+AUDIT_JSON = "audit.json"
+ROW_PATH = "row_path"
+CELL_INT_COLUMNS = ("page", "row_index", "column_index", "decimals")
+
+
+def report_dirs(processed_dir: str | Path) -> list[Path]:
+    """Published report folders (those holding a tables.json), sorted by report id."""
+    root = Path(processed_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+                  and (p / TABLES_JSON).exists())
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_tables_json(report_dir: Path) -> dict:
+    return read_json(report_dir / TABLES_JSON)
+
+
+def read_audit(report_dir: Path) -> dict | None:
+    """audit.json of a report, or None when the report has not been audited."""
+    path = report_dir / AUDIT_JSON
+    return read_json(path) if path.exists() else None
+
+
+def read_header(path: Path) -> list[str]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """A CSV as strings, empty cells as "", columns positional-safe (a blank header stays "")."""
+    header = read_header(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, header=0,
+                        names=[f"_{i}" for i in range(len(header))], encoding="utf-8")
+    frame.columns = header
+    return frame
+
+
+def read_cells_text(report_dir: Path) -> pd.DataFrame:
+    return read_text_csv(report_dir / CELLS_CSV)
+
+
+def to_number(series: pd.Series, kind: str) -> pd.Series:
+    """Strings of printed numbers to Int64 (kind "integer") or float64 (kind "number")."""
+    numbers = pd.to_numeric(series.replace("", None), errors="raise")
+    if kind == "integer":
+        return numbers.astype("Int64")
+    return numbers.astype("float64")
+
+
+def typed_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """cells.csv with `value` as float, the index/page/decimals columns as Int64, text as str."""
+    out = cells.copy()
+    out["value"] = pd.to_numeric(out["value"].replace("", None), errors="coerce").astype(
+        "float64")
+    for col in CELL_INT_COLUMNS:
+        if col in out:
+            out[col] = to_number(out[col], "integer")
+    return out
+
+
+def typed_wide(report_dir: Path, table_id: str, kinds: dict[str, str]) -> pd.DataFrame:
+    """A wide table with its first column renamed `row_path` and the value columns typed
+    per `kinds` ({header path: "integer" | "number" | "string"})."""
+    text = read_text_csv(report_dir / f"{table_id}.csv")
+    columns = [ROW_PATH] + list(text.columns[1:])
+    text.columns = columns
+    for col in columns[1:]:
+        kind = kinds.get(col, "string")
+        if kind in ("integer", "number"):
+            text[col] = to_number(text[col], kind)
+    return text
