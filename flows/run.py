@@ -114,6 +114,13 @@ def publish_report_task(report_id: str, out_dir: str, sha: str, source_path: str
     return publish_outcomes(Path(out_dir), report_id, sha, source_path, outcomes, strict)
 
 
+@task(name="build-downstream")
+def build_downstream_task(out_dir: str) -> None:
+    """DuckDB over every published report, the static site and the data dictionary."""
+    from flows.finish import build_downstream
+    build_downstream(Path(out_dir))
+
+
 def _info_line(report_id: str, o: TableOutcome) -> str:
     if o.error:
         return f"{report_id} {o.table_id} FAILED {o.error['message']}"
@@ -182,6 +189,9 @@ def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | N
         result = publish_report_task(report_id, out_dir, sha, str(pdf), outcomes, strict)
         logger.info("%s: %s", report_id, state_line(result))
         results.append(result)
+    if any(r.status in ("published", "updated", "partial") for r in results) or \
+            not (Path(out_dir) / "statlift.duckdb").exists():
+        build_downstream_task(out_dir)
     create_markdown_artifact(markdown=run_summary_markdown(results, out_dir), key="statlift-run",
                              description="statlift run summary")
     return results

@@ -142,7 +142,7 @@ def finding_rows(report_id: str, audit: dict | None) -> list[dict]:
         rows.append({"report_id": report_id, "finding_id": f.get("id") or f"F{n:03d}",
                      "check_id": f.get("check_id"), "table_id": f.get("table_id"),
                      "class": f.get("class"), "severity": f.get("severity"),
-                     "acknowledged": f.get("acknowledged"), "expected": f.get("expected"),
+                     "acknowledged": bool(f.get("acknowledged")), "expected": f.get("expected"),
                      "printed": f.get("printed"), "message": f.get("message"),
                      "cell_count": len(cells),
                      "cells": json.dumps(cells, ensure_ascii=False)})
