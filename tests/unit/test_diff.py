@@ -1,0 +1,149 @@
+"""Cell diffs over tidy cells: a renamed label is one relabel per cell, not 2 x N adds/removes."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+
+from extractors.errors import StatliftError
+from flows.diff import CHANGE_COLUMNS, diff_tables, write_changes
+
+ROWS = ["Sex > Male", "Sex > Female", "Convicted > Trial"]
+COLS = ["2004–2013 | Number", "2004–2013 | Percent"]
+VALUES = [["37105", "9.7"], ["1210", "0.3"], ["512", "1.4"]]
+
+
+def cells(rows=ROWS, cols=COLS, values=VALUES, table="table-02",
+          report="bjs-ncj250746", codes=None) -> pd.DataFrame:
+    """Tidy cells (the contract's key columns, as read from cells.csv: all strings)."""
+    out = []
+    for i, row in enumerate(rows):
+        for j, col in enumerate(cols):
+            out.append({"report_id": report, "table_id": table, "row_path": row,
+                        "column_path": col, "value": values[i][j],
+                        "missing_code": (codes or {}).get((i, j), ""),
+                        "row_index": str(i), "column_index": str(j)})
+    return pd.DataFrame(out)
+
+
+def kinds(diff: pd.DataFrame) -> dict[str, int]:
+    return diff["kind"].value_counts().to_dict()
+
+
+def test_identical_cells_give_an_empty_diff():
+    diff = diff_tables(cells(), cells())
+    assert list(diff.columns) == CHANGE_COLUMNS and diff.empty
+
+
+def test_renamed_row_is_one_relabel_per_cell_pair():
+    renamed = ["Sex > Men", "Sex > Female", "Convicted > Trial"]
+    diff = diff_tables(cells(), cells(rows=renamed))
+    assert kinds(diff) == {"relabelled": 2}
+    assert diff[["row_path", "column_path", "old", "new"]].values.tolist() == [
+        ["Sex > Men", COLS[0], "Sex > Male", "Sex > Men"],
+        ["Sex > Men", COLS[1], "Sex > Male", "Sex > Men"]]
+
+
+def test_renamed_column_is_one_relabel_per_cell_pair():
+    renamed = ["2004–2013 | Number", "2004–2013 | Percent of all"]
+    diff = diff_tables(cells(), cells(cols=renamed))
+    assert kinds(diff) == {"relabelled": 3}
+    assert set(zip(diff["old"], diff["new"])) == {(COLS[1], renamed[1])}
+    assert list(diff["row_path"]) == ROWS and set(diff["column_path"]) == {renamed[1]}
+
+
+def test_renamed_row_and_column_together_are_relabels_only():
+    diff = diff_tables(cells(), cells(rows=["Sex > Men", *ROWS[1:]],
+                                      cols=[COLS[0], "2004–2013 | Share"]))
+    assert set(diff["kind"]) == {"relabelled"} and len(diff) == 4
+
+
+def test_renamed_row_after_an_inserted_row_is_still_a_relabel():
+    rows = ["Sex > Unknown", "Sex > Men", "Sex > Female", "Convicted > Trial"]
+    diff = diff_tables(cells(), cells(rows=rows, values=[["3", "0.0"], *VALUES]))
+    assert kinds(diff) == {"added": 2, "relabelled": 2}
+    assert set(diff.loc[diff["kind"] == "added", "row_path"]) == {"Sex > Unknown"}
+
+
+def test_changed_numbers_are_changed():
+    values = [["37105", "9.7"], ["1211", "0.3"], ["512", "1.5"]]
+    diff = diff_tables(cells(), cells(values=values))
+    assert diff.values.tolist() == [
+        ["table-02", "Sex > Female", COLS[0], "1210", "1211", "changed"],
+        ["table-02", "Convicted > Trial", COLS[1], "1.4", "1.5", "changed"]]
+
+
+def test_renamed_row_with_a_changed_number_is_removed_and_added():
+    diff = diff_tables(cells(), cells(rows=["Sex > Men", *ROWS[1:]],
+                                      values=[["37106", "9.7"], *VALUES[1:]]))
+    assert kinds(diff) == {"removed": 2, "added": 2}
+
+
+def test_added_and_removed_rows():
+    more = diff_tables(cells(), cells(rows=[*ROWS, "Convicted > Plea"],
+                                      values=[*VALUES, ["9000", "80.1"]]))
+    assert kinds(more) == {"added": 2} and set(more["new"]) == {"9000", "80.1"}
+    fewer = diff_tables(cells(), cells(rows=ROWS[:2], values=VALUES[:2]))
+    assert kinds(fewer) == {"removed": 2}
+    assert set(fewer["row_path"]) == {"Convicted > Trial"} and set(fewer["new"]) == {""}
+
+
+def test_rows_with_weak_numbers_pair_only_at_the_same_position():
+    values = [["0", "0"], *VALUES[1:]]
+    same_place = diff_tables(cells(values=values),
+                             cells(rows=["Sex > Other", *ROWS[1:]], values=values))
+    assert kinds(same_place) == {"relabelled": 2}
+    moved_rows = [ROWS[1], ROWS[2], "Sex > Other"]
+    elsewhere = diff_tables(cells(values=values),
+                            cells(rows=moved_rows, values=[VALUES[1], VALUES[2], ["0", "0"]]))
+    assert kinds(elsewhere) == {"removed": 2, "added": 2}
+
+
+def test_identical_renamed_rows_pair_by_position():
+    values = [["5", "1.0"], ["5", "1.0"], VALUES[2]]
+    diff = diff_tables(cells(values=values), cells(rows=["A", "B", ROWS[2]], values=values))
+    pairs = set(zip(diff["old"], diff["new"]))
+    assert pairs == {("Sex > Male", "A"), ("Sex > Female", "B")}
+
+
+def test_missing_code_change_is_a_change():
+    diff = diff_tables(cells(values=[["", "9.7"], *VALUES[1:]], codes={(0, 0): "--"}),
+                       cells(values=[["", "9.7"], *VALUES[1:]], codes={(0, 0): "~"}))
+    assert diff[["old", "new", "kind"]].values.tolist() == [["--", "~", "changed"]]
+
+
+def test_whole_tables_added_and_removed():
+    old = pd.concat([cells(), cells(table="table-03")])
+    new = pd.concat([cells(), cells(table="table-04")])
+    diff = diff_tables(old, new)
+    assert kinds(diff) == {"removed": 6, "added": 6}
+    assert set(diff.loc[diff["kind"] == "removed", "table_id"]) == {"table-03"}
+
+
+def test_cells_of_another_report_are_refused():
+    with pytest.raises(StatliftError) as info:
+        diff_tables(cells(), cells(report="ussc-cp-production-2021"))
+    assert info.value.code == "wrong-report" and "ussc-cp-production-2021" in str(info.value)
+
+
+def test_write_changes_lists_relabels_once_and_puts_the_newest_entry_first(tmp_path):
+    relabel = diff_tables(cells(), cells(rows=["Sex > Men", *ROWS[1:]]))
+    changed = diff_tables(cells(), cells(values=[VALUES[0], ["1211", "0.3"], VALUES[2]]))
+    first = write_changes(relabel, tmp_path, "a" * 64, "b" * 64,
+                          datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc))
+    second = write_changes(changed, tmp_path, "b" * 64, "c" * 64,
+                           datetime(2026, 2, 5, 6, 0, tzinfo=timezone.utc))
+    assert first["relabelled"] == 2 and second == {"changed": 1, "added": 0, "removed": 0,
+                                                    "relabelled": 0}
+    md = (tmp_path / "CHANGES.md").read_text(encoding="utf-8")
+    assert md.startswith("# Changes\n\n## 2026-02-05 06:00 UTC")
+    assert md.index("2026-02-05") < md.index("2026-01-05") and md.count("# Changes") == 1
+    assert f"`{'a' * 64}`" in md and f"`{'c' * 64}`" in md
+    assert "- cells: 0 changed, 0 added, 0 removed, 2 relabelled" in md
+    assert md.count("Sex > Male -> Sex > Men") == 1  # once per label, not once per cell
+    assert "| table-02 | Sex > Female | 2004–2013 \\| Number | 1210 | 1211 | changed |" in md
+    csv = pd.read_csv(tmp_path / "changes.csv", dtype=str, keep_default_na=False)
+    assert list(csv.columns) == [*CHANGE_COLUMNS, "old_sha256", "new_sha256", "changed_at"]
+    assert csv[CHANGE_COLUMNS].values.tolist() == changed.values.tolist()
+    assert set(csv["new_sha256"]) == {"c" * 64}
