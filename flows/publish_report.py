@@ -62,7 +62,7 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
     try:
         assemble.write_report(staging, report_id, sha, source_path, extracted, failures)
         audit = finish_report(staging, processed_dir, report_id)
-        changes = _write_changes(staging, old_cells, published, sha)
+        changes, relabels = _write_changes(staging, old_cells, published, sha)
     except Exception:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -85,7 +85,7 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
     status = "partial" if failures else ("updated" if has_previous else "published")
     msg = f"{len(extracted)} tables published to {published}"
     if has_previous:
-        msg = f"updated: {changes} cells changed; " + msg
+        msg = f"updated: {changes} cells changed, {relabels} labels renamed; " + msg
     if failures:
         msg += "; " + reasons[0]
     msg += f"; audit: {audit['checks']} checks, {audit['findings']} findings " \
@@ -93,10 +93,10 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
     return ReportResult(report_id, status, msg, len(extracted), failures, audit, changes)
 
 
-def _write_changes(staging: Path, old_cells, published: Path, sha: str) -> int:
+def _write_changes(staging: Path, old_cells, published: Path, sha: str) -> tuple[int, int]:
     """changes.csv / CHANGES.md against the published version (carried over and extended)."""
     if old_cells is None:
-        return 0
+        return 0, 0
     from flows.diff import diff_tables, write_changes
     new_cells = assemble.read_cells(staging)
     diff = diff_tables(old_cells, new_cells)
@@ -106,4 +106,7 @@ def _write_changes(staging: Path, old_cells, published: Path, sha: str) -> int:
     old_sha = old_cells["source_sha256"].iloc[0] if len(old_cells) else ""
     if len(diff):
         write_changes(diff, staging, old_sha, sha, datetime.now(timezone.utc))
-    return len(diff)
+    # relabels are counted apart, once per label: a renamed row is not "N cells changed"
+    renamed = diff[diff["kind"] == "relabelled"]
+    labels = len(renamed.drop_duplicates(["table_id", "old", "new"])) if len(renamed) else 0
+    return int((diff["kind"] != "relabelled").sum()), labels

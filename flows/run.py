@@ -202,7 +202,7 @@ def state_line(r: ReportResult) -> str:
     if r.status == "unchanged":
         return "unchanged"
     if r.status == "updated":
-        return f"updated: {r.changes} cells changed"
+        return r.message.split(";")[0]
     if r.status in ("failed", "partial"):
         return f"{r.status}: {r.message}"
     return f"published: {r.tables} tables"
