@@ -59,9 +59,13 @@ def cmd_run(args) -> int:
 
     n_reports = len(args.reports or catalog.reports)
     runner = make_task_runner(args.runner, args.workers, args.address, n_reports)
-    results = run_catalog.with_options(task_runner=runner)(
-        report_ids=args.reports, sources=_parse_sources(args.sources), out_dir=args.out,
-        strict=args.strict)
+    if args.fetch:
+        from flows.schedule import update_catalog
+        results = update_catalog(report_ids=args.reports, out_dir=args.out, strict=args.strict)
+    else:
+        results = run_catalog.with_options(task_runner=runner)(
+            report_ids=args.reports, sources=_parse_sources(args.sources), out_dir=args.out,
+            strict=args.strict)
     for r in results:
         print(f"{r.report_id}: {r.status}: {r.message}")
     statuses = {r.status for r in results}
@@ -85,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, help="workers (default: cores)")
     run.add_argument("--address", default=os.environ.get("STATLIFT_DASK_ADDRESS"),
                      help="Dask scheduler address tcp://host:port (with --runner dask)")
+    run.add_argument("--fetch", action="store_true",
+                     help="download the catalog's sources first (what `statlift serve` runs)")
     run.add_argument("--strict", action="store_true",
                      help="publish only if the audit has no finding beyond the acknowledged")
     run.set_defaults(func=cmd_run)

@@ -46,5 +46,7 @@ def register(sub, common) -> None:
     p = sub.add_parser("fetch", parents=[common], help="download or register the raw PDFs")
     p.add_argument("--source", action="append", dest="sources", metavar="ID=PATH",
                    help="register a local PDF as a version of report ID")
-    p.add_argument("--raw", default=str(REPO / "raw"), help="raw archive folder (default raw/)")
+    from flows.rawstore import raw_dir
+    p.add_argument("--raw", default=str(raw_dir()),
+                   help="raw archive folder (default raw/, or $STATLIFT_RAW)")
     p.set_defaults(func=cmd_fetch)

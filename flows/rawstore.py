@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from extractors.errors import StatliftError
 from schemas.specs import ReportEntry
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def raw_dir() -> Path:
+    """The raw archive: $STATLIFT_RAW if set (tests, other deployments), else raw/ here."""
+    return Path(os.environ.get("STATLIFT_RAW") or REPO / "raw")
 
 
 def current_raw_path(raw_dir: Path, entry: ReportEntry) -> Path:

@@ -103,8 +103,8 @@ def resolve_source(entry: ReportEntry, sources: dict[str, str]) -> Path:
     """The PDF to read: `--source ID=PATH`, else the manifest's current raw file."""
     if entry.report_id in sources:
         return Path(sources[entry.report_id]).resolve()
-    from flows.rawstore import current_raw_path
-    return current_raw_path(REPO / "raw", entry)
+    from flows.rawstore import current_raw_path, raw_dir
+    return current_raw_path(raw_dir(), entry)
 
 
 @task(name="publish-report")

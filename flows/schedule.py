@@ -10,7 +10,8 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from flows.run import REPO, run_catalog
+from flows.rawstore import raw_dir
+from flows.run import run_catalog
 from schemas.specs import load_catalog
 
 
@@ -38,7 +39,7 @@ def update_catalog(report_ids: list[str] | None = None, out_dir: str = "processe
             entry = catalog.get(rid)
             if not entry.pdf_url:
                 continue
-            res = fetch_task(rid, entry.pdf_url, str(REPO / "raw"))
+            res = fetch_task(rid, entry.pdf_url, str(raw_dir()))
             if res["ok"]:
                 logger.info("%s: fetched (%s)", rid, "new version" if res["changed"] else
                             "unchanged")
