@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 
 def run_cli(args: list[str], tmp_path: Path, extra_env: dict | None = None):
     env = dict(os.environ)
+    (tmp_path / "prefect").mkdir(parents=True, exist_ok=True)
     env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": "",
                 "PREFECT_LOGGING_LEVEL": "INFO"})
     env.update(extra_env or {})
