@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_flow import run_cli
+from cli_runner import run_cli
 
 pytestmark = pytest.mark.slow
 REPORT = "ussc-cp-production-2021"

@@ -6,26 +6,14 @@ start-up (about 10 s per process).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_runner import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def run_cli(args: list[str], tmp_path: Path, extra_env: dict | None = None):
-    env = dict(os.environ)
-    (tmp_path / "prefect").mkdir(parents=True, exist_ok=True)
-    env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": "",
-                "PREFECT_LOGGING_LEVEL": "INFO"})
-    env.update(extra_env or {})
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
