@@ -84,6 +84,11 @@ def add_discover_parser(subparsers, parents=()) -> argparse.ArgumentParser:
     p.add_argument("pdf", help="the PDF file")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("--spec", metavar="OUT.yaml",
+                   help="write a starter table spec for a new report (tables by caption, "
+                        "header paths, units, candidate checks) for a person to review")
+    p.add_argument("--report-id", default=None,
+                   help="report id for the starter spec (default: the PDF's file name)")
     p.set_defaults(func=run_discover)
     return p
 
@@ -97,6 +102,8 @@ def run_discover(args) -> int:
     except StatliftError as exc:
         print(f"statlift: {exc}", file=sys.stderr)
         return exc.exit_code
+    if getattr(args, "spec", None):
+        return write_starter_spec(args)
     if args.json:
         print(json.dumps([t.to_dict() for t in found], ensure_ascii=False))
         return EXIT_OK
@@ -104,6 +111,26 @@ def run_discover(args) -> int:
         x0, top, x1, bottom = t.bbox
         print(f"p{t.page}  {x0:.0f},{top:.0f},{x1:.0f},{bottom:.0f}  {t.shape[0]}x{t.shape[1]}  "
               f"{'ruled' if t.ruled else 'unruled'}  {t.engine}  {t.caption or '-'}")
+    return EXIT_OK
+
+
+def write_starter_spec(args) -> int:
+    """`discover --spec`: the captioned tables as a spec YAML (see extractors/specgen.py)."""
+    from pathlib import Path
+
+    import yaml
+
+    from extractors.specgen import starter_spec
+
+    report_id = args.report_id or Path(args.pdf).stem
+    spec = starter_spec(args.pdf, report_id)
+    header = (f"# Starter spec for {report_id}, written by `statlift discover --spec` from "
+              f"{Path(args.pdf).name}.\n# Review it: labels, units and checks are guesses "
+              "from the page; add acknowledged findings with reasons.\n")
+    Path(args.spec).write_text(header + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True,
+                                                       width=100), encoding="utf-8")
+    print(f"{args.spec}: {len(spec['tables'])} tables "
+          f"({', '.join(t['table_id'] for t in spec['tables'])})")
     return EXIT_OK
 
 
