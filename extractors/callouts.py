@@ -53,7 +53,7 @@ def find_callouts(doc: Document, after: tuple[int, float], ratio: float = 1.8):
     for page in doc.pages():
         if page.number < start_page:
             continue
-        runs = [r for ln in page_lines(page.words, gap_em=0.6) for r in ln.runs]
+        runs = [r for ln in page_lines(page.words) for r in ln.runs]
         for run in runs:
             if page.number == start_page and run.top < start_top:
                 continue

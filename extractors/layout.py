@@ -180,12 +180,68 @@ def _ruled_between(rules: list[Rule], upper: Run, lower: Run) -> bool:
     return False
 
 
+def _header_span(run: Run, zones: list[tuple[float, float]]) -> tuple[int, int] | None:
+    """The columns a header run stands over: zones it overlaps by a real share of its width or
+    of the zone's (a label centred over a right-aligned column may reach into its neighbour's
+    zone by a few points; that does not make it a spanner)."""
+    width = run.x1 - run.x0
+    hit = []
+    for i, (a, b) in enumerate(zones):
+        overlap = min(run.x1, b) - max(run.x0, a)
+        if overlap > 0.5 and overlap >= 0.25 * min(width, b - a):
+            hit.append(i)
+    if hit:
+        return (hit[0], hit[-1])
+    x = (run.x0 + run.x1) / 2  # a short label: the zone its centre is in, else none (the stub)
+    inside = [i for i, (a, b) in enumerate(zones) if a <= x <= b]
+    return (inside[0], inside[0]) if inside else None
+
+
+def _centre_span(run: Run, zones: list[tuple[float, float]]) -> tuple[int, int]:
+    """The one column whose zone holds the run's centre (nearest zone when between)."""
+    x = (run.x0 + run.x1) / 2
+    best = min(range(len(zones)), key=lambda i: 0.0 if zones[i][0] <= x <= zones[i][1]
+               else min(abs(x - zones[i][0]), abs(x - zones[i][1])))
+    return (best, best)
+
+
+def typical_word_gap(lines: list[Line]) -> float:
+    """The usual space between words of one run (font dependent: Courier's is wide)."""
+    gaps = sorted(b.x0 - a.x1 for ln in lines for r in ln.runs
+                  for a, b in zip(r.words, r.words[1:]) if not b.superscript)
+    return gaps[len(gaps) // 2] if gaps else 0.0
+
+
+def split_header_runs(header: list[Line], zones: list[tuple[float, float]],
+                      word_gap: float) -> None:
+    """Header cells of neighbouring columns set close together read as one run ("pornography
+    possession/"); split a run where a column boundary falls in a gap wider than a word space."""
+    edges = [zones[0][0]] + [a for a, _ in zones[1:]]
+
+    def zone_of(x: float) -> int:
+        return sum(1 for e in edges if x >= e)  # 0 = the stub
+    for ln in header:
+        runs: list[Run] = []
+        for run in ln.runs:
+            current = [run.words[0]]
+            for prev, w in zip(run.words, run.words[1:]):
+                gap = w.x0 - prev.x1
+                if not w.superscript and gap > max(1.3 * word_gap, 0.4 * w.size) and (
+                        any(prev.x1 - 0.5 <= e <= w.x0 + 0.5 for e in edges)
+                        or zone_of((prev.x0 + prev.x1) / 2) != zone_of((w.x0 + w.x1) / 2)):
+                    runs.append(Run(current))
+                    current = []
+                current.append(w)
+            runs.append(Run(current))
+        ln.runs = runs
+
+
 def header_blocks(header: list[Line], zones: list[tuple[float, float]],
                   rules: list[Rule]) -> tuple[list[HeaderBlock], list[Run]]:
     """Group header runs into cells: wrapped lines of one cell merge; spanners stay apart."""
     blocks: list[HeaderBlock] = []
     stub: list[Run] = []
-    by_line = [(ln, [(r, _span(r, zones)) for r in ln.runs]) for ln in header]
+    by_line = [(ln, [(r, _header_span(r, zones)) for r in ln.runs]) for ln in header]
     for li, (ln, items) in enumerate(by_line):
         for run, span in items:
             if span is None:
@@ -200,13 +256,19 @@ def header_blocks(header: list[Line], zones: list[tuple[float, float]],
                     continue
                 if last.text.rstrip().endswith("—") or _ruled_between(rules, last, run):
                     continue
-                siblings = [s for r2, s in items if r2 is not run and s is not None]
-                upper_items = [s for ln2, its in by_line if ln2 is not ln
-                               for r2, s in its if r2 is not last and s is not None
-                               and abs(r2.top - last.top) < 0.5]
-                union = (min(span[0], blk.span[0]), max(span[1], blk.span[1]))
-                lower_crowded = any(s[0] <= union[1] and s[1] >= union[0] for s in siblings)
-                upper_crowded = any(s[0] <= union[1] and s[1] >= union[0] for s in upper_items)
+                tol = 0.6 * run.size  # lines of one cell share an alignment
+                if not (abs((run.x0 + run.x1) - (last.x0 + last.x1)) / 2 <= tol
+                        or abs(run.x0 - last.x0) <= 2.0 or abs(run.x1 - last.x1) <= 2.0):
+                    continue
+                # a spanner stands over several cells of the line below; a wrapped cell's
+                # lines have no other cell of the neighbouring line under/over them
+                lower_crowded = any(r2 is not run and s is not None
+                                    and min(r2.x1, last.x1) - max(r2.x0, last.x0) > 1.0
+                                    for r2, s in items)
+                upper_crowded = any(r2 is not last and s is not None
+                                    and abs(r2.top - last.top) < 0.5
+                                    and min(r2.x1, run.x1) - max(r2.x0, run.x0) > 1.0
+                                    for ln2, its in by_line if ln2 is not ln for r2, s in its)
                 if lower_crowded or upper_crowded:
                     continue
                 target = blk
@@ -217,6 +279,33 @@ def header_blocks(header: list[Line], zones: list[tuple[float, float]],
                 target.runs.append(run)
                 target.span = (min(span[0], target.span[0]), max(span[1], target.span[1]))
     return blocks, stub
+
+
+def _extent(block: HeaderBlock) -> tuple[float, float]:
+    return min(r.x0 for r in block.runs), max(r.x1 for r in block.runs)
+
+
+def assign_spans(blocks: list[HeaderBlock], zones: list[tuple[float, float]]) -> None:
+    """A header cell stands over the column its centre is in, and, when it sits above other
+    header cells, over every column of the cells below it that it overlaps (a spanner).
+    Where a centred label reaches into a neighbour's zone does not matter."""
+    def zone_of(x: float) -> int:
+        for i, (a, b) in enumerate(zones):
+            if a <= x <= b:
+                return i
+        return min(range(len(zones)), key=lambda i: min(abs(x - zones[i][0]), abs(x - zones[i][1])))
+
+    for blk in sorted(blocks, key=lambda b: -b.runs[-1].bottom):
+        x0, x1 = _extent(blk)
+        lo = hi = zone_of((x0 + x1) / 2)
+        for other in blocks:
+            if other is blk or other.top < blk.runs[-1].bottom - 0.5:
+                continue
+            o0, o1 = _extent(other)
+            overlap = min(x1, o1) - max(x0, o0)
+            if overlap > max(1.0, 0.2 * min(x1 - x0, o1 - o0)):
+                lo, hi = min(lo, other.span[0]), max(hi, other.span[1])
+        blk.span = (lo, hi)
 
 
 def _rule_under(block: HeaderBlock, rules: list[Rule]) -> Rule | None:
@@ -230,7 +319,8 @@ def _rule_under(block: HeaderBlock, rules: list[Rule]) -> Rule | None:
 
 def widen_spanners(blocks: list[HeaderBlock], cols: list[Column], rules: list[Rule]) -> None:
     """A spanning header covers the columns under its rule, or, unruled, the group of header
-    cells below it that it is centred over (a header ending in an em dash always spans)."""
+    cells below it that it is centred over (a header ending in an em dash always spans; one
+    that stands over header cells spans when it is centred over a group of them)."""
     for blk in blocks:
         lower = [b for b in blocks if b.top > blk.runs[-1].bottom]
         rule = _rule_under(blk, rules) if lower else None
@@ -243,22 +333,34 @@ def widen_spanners(blocks: list[HeaderBlock], cols: list[Column], rules: list[Ru
             if hit:
                 blk.span = (min(hit[0], blk.span[0]), max(hit[-1], blk.span[1]))
             continue
-        if not raw.endswith("—"):
-            continue
-        below = sorted({b.span for b in blocks if b.top > blk.runs[-1].bottom}, key=lambda s: s[0])
-        centre = (min(r.x0 for r in blk.runs) + max(r.x1 for r in blk.runs)) / 2
-        tol = 0.8 * blk.runs[0].size
-        best = blk.span
-        for i in range(len(below)):
-            for j in range(i, len(below)):
-                lo, hi = below[i][0], below[j][1]
-                if not (lo <= blk.span[0] and hi >= blk.span[1]):
-                    continue
-                if any(below[k][0] != below[k - 1][1] + 1 for k in range(i + 1, j + 1)):
-                    continue  # not contiguous
-                if abs((cols[lo].x0 + cols[hi].x1) / 2 - centre) <= tol and hi - lo > best[1] - best[0]:
-                    best = (lo, hi)
-        blk.span = best
+        x0, x1 = _extent(blk)
+        over_cells = any(min(x1, b1) - max(x0, b0) > 0 for b in lower for b0, b1 in [_extent(b)])
+        if raw.endswith("—") or over_cells:
+            blk.span = _centred_span(blk, blocks, cols)
+
+
+def _centred_span(blk: HeaderBlock, blocks: list[HeaderBlock],
+                  cols: list[Column]) -> tuple[int, int]:
+    """An unruled spanner ("Child pornography—") covers the widest run of columns it is centred
+    over that splits no header cell below it and takes in no column of a header cell that starts
+    on the spanner's own line or above (a sibling at its level)."""
+    below = [b for b in blocks if b.top > blk.runs[-1].bottom]
+    siblings = [b for b in blocks if b is not blk and b.top <= blk.runs[-1].bottom]
+    x0, x1 = _extent(blk)
+    centre, tol = (x0 + x1) / 2, 0.8 * blk.runs[0].size
+    best = blk.span
+    for lo in range(0, blk.span[0] + 1):
+        for hi in range(blk.span[1], len(cols)):
+            if any(b.span[0] <= hi and b.span[1] >= lo for b in siblings):
+                continue
+            if any((b.span[0] < lo <= b.span[1]) or (b.span[0] <= hi < b.span[1]) for b in below):
+                continue  # would cut a header cell below in two
+            inside = [_extent(b) for b in below if lo <= b.span[0] and b.span[1] <= hi]
+            left = min([cols[lo].x0] + [e[0] for e in inside])
+            right = max([cols[hi].x1] + [e[1] for e in inside])
+            if abs((left + right) / 2 - centre) <= tol and hi - lo > best[1] - best[0]:
+                best = (lo, hi)
+    return best
 
 
 def header_paths(cols: list[Column], blocks: list[HeaderBlock]) -> None:
@@ -276,29 +378,49 @@ def _indent(bl: BodyLine, stub_left: float) -> float:
 
 def merge_wrapped(rows: list[BodyLine], stub_left: float, tol: float,
                   expected: set[str] | None = None) -> list[tuple[list[Run], BodyLine]]:
-    """Join a label printed over two lines (values on the last) into one row."""
+    """Join a label printed over several lines (values on the last) into one row.
+
+    Label-only lines followed by lines set with a hanging indent, the last of which carries the
+    values, are one wrapped label when the row after them comes back to the first line's indent
+    (a group heading instead has several rows of values under it), or when the first line ends
+    in a word that cannot end a label ("and", "/", ...). Labels the spec expects decide ties."""
     out: list[tuple[list[Run], BodyLine]] = []
     i = 0
     while i < len(rows):
         bl = rows[i]
         nxt = rows[i + 1] if i + 1 < len(rows) else None
         if bl.label is not None and not bl.values and nxt is not None and nxt.label is not None:
-            ind, ind_next = _indent(bl, stub_left), _indent(nxt, stub_left)
-            after = rows[i + 2] if i + 2 < len(rows) else None
-            wraps = ind_next > ind + tol and (
-                after is None or _indent(after, stub_left) <= ind + tol
-                or bool(_WRAP_END.search(bl.label.text)))
-            joined = join_wrapped([bl.label.text, nxt.label.text])
-            if expected:
-                if joined in expected:
-                    wraps = True
-                elif bl.label.text in expected or nxt.label.text in expected:
-                    wraps = wraps and False
-            if wraps:
-                merged = BodyLine(nxt.line, nxt.label, nxt.values)
-                out.append(([bl.label, nxt.label], merged))
-                i += 2
-                continue
+            ind, cont = _indent(bl, stub_left), _indent(nxt, stub_left)
+            hanging = cont > ind + tol
+            flush = abs(cont - ind) <= tol
+            j = i + 1  # continuation lines: label only, all at the indent of the first one
+            while j < len(rows) and rows[j].label is not None and not rows[j].values and \
+                    len(rows[j].line.runs) == 1 and (hanging or flush) and \
+                    abs(_indent(rows[j], stub_left) - cont) <= tol:
+                j += 1
+            last = rows[j] if j < len(rows) else None
+            if (hanging or flush) and last is not None and last.label is not None and \
+                    last.values and abs(_indent(last, stub_left) - cont) <= tol:
+                parts = rows[i:j + 1]
+                after = rows[j + 1] if j + 1 < len(rows) else None
+                ends_open = any(_WRAP_END.search(p.label.text) for p in parts[:-1]) or \
+                    parts[1].label.text[:1].islower()
+                if hanging:
+                    wraps = after is None or _indent(after, stub_left) <= ind + tol or \
+                        ends_open or j > i + 1
+                else:
+                    wraps = ends_open
+                joined = join_wrapped([p.label.text for p in parts])
+                if expected:
+                    if joined in expected:
+                        wraps = True
+                    elif any(p.label.text in expected for p in parts):
+                        wraps = False
+                if wraps:
+                    merged = BodyLine(last.line, last.label, last.values)
+                    out.append(([p.label for p in parts], merged))
+                    i = j + 1
+                    continue
         out.append(([bl.label] if bl.label is not None else [], bl))
         i += 1
     return out
@@ -334,7 +456,9 @@ def read_grid(lines: list[Line], rules: list[Rule], missing: dict[str, str] | No
     labels = [bl.label for bl in rows if bl.label is not None]
     stub_right = max((r.x1 for r in labels if r.x1 < cols[0].x0), default=cols[0].x0 - 20)
     zones = column_zones(cols, stub_right)
+    split_header_runs(header, zones, typical_word_gap(header + [bl.line for bl in rows]))
     blocks, stub_runs = header_blocks(header, zones, rules)
+    assign_spans(blocks, zones)
     widen_spanners(blocks, cols, rules)
     header_paths(cols, blocks)
     expected_leaves = {p.split(" > ")[-1] for p in expected_rows} if expected_rows else None

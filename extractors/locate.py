@@ -212,6 +212,9 @@ def _scan(lines: list[Line], cap: Caption, x0: float, limit: float,
                 break
             if clipped.size > 1.3 * prev.size:
                 break  # a heading in a larger font
+            if len(pitch) >= 2 and gap > 1.6 * typical and len(runs) == 1 and runs[0].bold \
+                    and not prev.runs[-1].bold:
+                break  # after a blank line, a bold line on its own: the next block's heading
             pitch.append(gap)
         body.append(clipped)
     return body, footer
@@ -243,7 +246,8 @@ def locate_table(doc: Document, caption: str, title: str | None = None,
             limit = right + 6.0
     body, footer = _scan(lines, cap, x0, limit, end_gap_lines)
     if limit < page.width and any(r.x1 > limit + 3.0 for ln in body + footer for r in ln.runs):
-        body, footer = _scan(lines, cap, x0, page.width, end_gap_lines)
+        limit = page.width  # the table crosses the gutter: the page bounds it
+        body, footer = _scan(lines, cap, x0, limit, end_gap_lines)
     if not body:
         return None
     bottom = (footer or body)[-1].bottom

@@ -69,8 +69,18 @@ class PageText:
 
     @cached_property
     def body_size(self) -> float:
-        sizes = [w.size for w in self.words if not w.superscript]
-        return statistics.median(sizes) if sizes else 10.0
+        """The running text's size: the size that prints the most characters (a page with big
+        tables has more words in the tables' size, but fewer characters)."""
+        weight: dict[float, int] = {}
+        for w in self.words:
+            if not w.superscript:
+                key = round(w.size * 2) / 2
+                weight[key] = weight.get(key, 0) + len(w.text)
+        if not weight:
+            return 10.0
+        top = max(weight, key=lambda k: weight[k])
+        return statistics.median(w.size for w in self.words
+                                 if not w.superscript and round(w.size * 2) / 2 == top)
 
 
 def _mark_superscripts(words: list[dict]) -> list[Word]:

@@ -6,6 +6,7 @@ column of body text, a caption. Runs are what columns and captions are found fro
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from extractors.clean import join_wrapped
@@ -147,10 +148,35 @@ def split_runs(line: Line, gap_em: float = 0.9) -> list[Run]:
     return runs
 
 
+_NUMBER = re.compile(r"^[-+]?\$?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?%?$")
+_UNIT = re.compile(r"^(%|mos\.?|yrs\.?|months?|years?|days?)$", re.I)
+
+
+def split_number_runs(runs: list[Run]) -> list[Run]:
+    """A run made only of numbers (each maybe with its unit word) is several cells set close
+    together (a monospaced font's single space between columns: "21,887 1,405 1,614")."""
+    out: list[Run] = []
+    for run in runs:
+        body = [w for w in run.words if not w.superscript]
+        numbers = [w for w in body if _NUMBER.match(w.text)]
+        if len(numbers) < 2 or not all(_NUMBER.match(w.text) or _UNIT.match(w.text)
+                                       for w in body) or not _NUMBER.match(body[0].text):
+            out.append(run)
+            continue
+        current: list[Word] = []
+        for w in run.words:
+            if current and not w.superscript and _NUMBER.match(w.text):
+                out.append(Run(current))
+                current = []
+            current.append(w)
+        out.append(Run(current))
+    return out
+
+
 def page_lines(words: list[Word], gap_em: float = 0.9) -> list[Line]:
     lines = group_lines(words)
     for ln in lines:
-        ln.runs = split_runs(ln, gap_em)
+        ln.runs = split_number_runs(split_runs(ln, gap_em))
     return lines
 
 
