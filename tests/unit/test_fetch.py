@@ -12,13 +12,11 @@ import json
 import os
 import pickle
 import socket
-import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
 import pytest
+from httpserver import Reply, pdf_reply as _pdf_reply, serve
 
 from extractors import fetch as fetch_mod
 from extractors.errors import StatliftError
@@ -71,74 +69,12 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-# ---- a real HTTP server on an ephemeral loopback port ----------------------------------------
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    length: bool = True  # send Content-Length (else the body ends when the connection closes)
-
-
-@dataclass
-class Server:
-    base: str = ""
-    routes: dict[str, list[Reply] | Callable[[dict], Reply]] = field(default_factory=dict)
-    requests: list[tuple[str, dict]] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def hits(self, path: str) -> int:
-        return sum(1 for p, _ in self.requests if p == path)
-
-    def reply_for(self, path: str, headers: dict) -> Reply:
-        route = self.routes.get(path, [Reply(404, b"not found", {"Content-Type": "text/plain"})])
-        if callable(route):
-            return route(headers)
-        return route.pop(0) if len(route) > 1 else route[0]
-
+# ---- a real HTTP server on an ephemeral loopback port (tests/httpserver.py) -----------------
 
 @pytest.fixture
 def server():
-    state = Server()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            state.requests.append((self.path, dict(self.headers)))
-            reply = state.reply_for(self.path, dict(self.headers))
-            if reply.delay:
-                state.release.wait(reply.delay)
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            if reply.length:
-                self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            try:
-                self.wfile.write(reply.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    state.release.set()
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def _pdf_reply(body: bytes, **headers: str) -> Reply:
-    return Reply(200, body, {"Content-Type": "application/pdf", **headers})
+    with serve() as state:
+        yield state
 
 
 # ---- a raw store with one existing version, and its fingerprint ------------------------------
