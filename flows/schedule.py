@@ -11,7 +11,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from flows.rawstore import raw_dir
-from flows.run import run_catalog
+from flows.run import ReportResult, run_catalog
 from schemas.specs import load_catalog
 
 
@@ -30,10 +30,15 @@ def fetch_task(report_id: str, url: str, raw_dir: str) -> dict:
 @flow(name="statlift-update")
 def update_catalog(report_ids: list[str] | None = None, out_dir: str = "processed",
                    strict: bool = True, fetch: bool = True):
-    """Fetch (when the catalog has URLs), then run; a failed fetch keeps the current raw file."""
+    """Fetch (when the catalog has URLs), then run the reports whose fetch succeeded.
+
+    A failed fetch leaves raw/ as it was and fails that report (docs/exit-codes.md: exit 2, or 4
+    when other reports were published): running on the current raw file instead would report a
+    moved or broken URL as "unchanged" and a scheduler would never hear of it."""
     logger = get_run_logger()
     catalog = load_catalog()
     ids = report_ids or [r.report_id for r in catalog.reports]
+    failed: dict[str, ReportResult] = {}
     if fetch:
         for rid in ids:
             entry = catalog.get(rid)
@@ -44,6 +49,10 @@ def update_catalog(report_ids: list[str] | None = None, out_dir: str = "processe
                 logger.info("%s: fetched (%s)", rid, "new version" if res["changed"] else
                             "unchanged")
             else:
-                logger.warning("%s: fetch failed, using the current raw file: %s", rid,
-                               res["error"])
-    return run_catalog(report_ids=ids, out_dir=out_dir, strict=strict)
+                logger.error("%s: fetch failed, nothing published: %s", rid, res["error"])
+                failed[rid] = ReportResult(rid, "failed", res["error"])
+    to_run = [rid for rid in ids if rid not in failed]
+    # run_catalog(report_ids=[]) would run the whole catalog: call it only with reports to run
+    ran = {r.report_id: r for r in
+           (run_catalog(report_ids=to_run, out_dir=out_dir, strict=strict) if to_run else [])}
+    return [failed.get(rid) or ran[rid] for rid in ids]

@@ -207,10 +207,11 @@ def test_revision_at_the_same_url_is_published_with_its_changes(tmp_path, varian
             f"{REPORT}: unchanged: same source, same cells; nothing published"
         assert _tree(out, skip=None) == before  # every published file byte-identical
         # a conditional request with the current version's ETag, answered 304
-        assert [h.get("If-None-Match") for p, h in server.requests[n_requests:]] == [etag2]
+        assert [h.get("If-None-Match") for _, h in server.requests[n_requests:]] == [etag2]
     # no table re-extracted: the 10 extraction tasks came from Prefect's cache; the only task
     # runs that ran are fetch-source and publish-report
-    finished = [ln for ln in third.stderr.splitlines() if "prefect.task_runs: Finished in state" in ln]
+    finished = [ln for ln in third.stderr.splitlines()
+                if "prefect.task_runs: Finished in state" in ln]
     assert sum("Cached" in ln for ln in finished) == 10, third.stderr[-4000:]
     assert len(finished) == 12, finished
     assert f"{REPORT}: fetched (unchanged)" in third.stderr
