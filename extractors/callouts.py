@@ -73,14 +73,18 @@ def read_with_pdfium(pdf_path: str, page: int, bbox: tuple[float, float, float, 
     """A second, independent reading of the text layer (pdfium, not pdfminer) inside a box."""
     import pypdfium2 as pdfium
 
-    doc = pdfium.PdfDocument(pdf_path)
-    try:
-        pg = doc[page - 1]
-        height = pg.get_height()
-        text = pg.get_textpage().get_text_bounded(left=bbox[0] - 1, bottom=height - bbox[3] - 1,
-                                                  right=bbox[2] + 1, top=height - bbox[1] + 1)
-    finally:
-        doc.close()
+    from extractors.pdfium_lock import PDFIUM_LOCK
+
+    with PDFIUM_LOCK:
+        doc = pdfium.PdfDocument(pdf_path)
+        try:
+            pg = doc[page - 1]
+            height = pg.get_height()
+            text = pg.get_textpage().get_text_bounded(
+                left=bbox[0] - 1, bottom=height - bbox[3] - 1, right=bbox[2] + 1,
+                top=height - bbox[1] + 1)
+        finally:
+            doc.close()
     return " ".join(text.split())
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
+from extractors.pdfium_lock import PDFIUM_LOCK
 from schemas.specs import CamelotSettings, PlumberSettings
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,8 @@ def read_camelot(doc, page: int, bbox: tuple[float, float, float, float],
         kwargs.update(table_areas=[area], row_tol=settings.row_tol, edge_tol=settings.edge_tol)
     else:
         kwargs.update(table_regions=[area], line_scale=settings.line_scale)
-    with warnings.catch_warnings():
+    # lattice renders the page with PDFium, which is not thread-safe (extractors/pdfium_lock.py)
+    with warnings.catch_warnings(), (PDFIUM_LOCK if flavor == "lattice" else nullcontext()):
         warnings.simplefilter("ignore")
         tables = camelot.read_pdf(str(doc.path), **kwargs)
     cells: list[EngineCell] = []

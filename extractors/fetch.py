@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,6 +31,8 @@ from typing import Any
 
 import httpx
 import pypdfium2 as pdfium
+
+from extractors.pdfium_lock import PDFIUM_LOCK
 
 from extractors.errors import StatliftError, error_from_os
 
@@ -47,7 +48,6 @@ PDF_CONTENT_TYPES = frozenset({
 })
 HTML_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _CONDITIONAL = frozenset({"If-None-Match", "If-Modified-Since"})
-_PDFIUM_LOCK = threading.Lock()  # PDFium is not thread-safe
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def check_pdf_structure(path: Path, source: str | None = None) -> int:
     if b"%%EOF" not in tail:
         raise StatliftError("truncated-pdf", source=source,
                             found=f"{size} bytes without the closing %%EOF marker")
-    with _PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         doc = _open_pdfium(path, source)
         try:
             pages = len(doc)

@@ -13,8 +13,8 @@ from extractors.clean import join_wrapped
 from extractors.pdfdoc import Word
 
 
-@dataclass
-class Run:
+class WordSpan:
+    """The box of a group of words (`self.words`); the top ignores raised footnote marks."""
     words: list[Word]
 
     @property
@@ -27,12 +27,17 @@ class Run:
 
     @property
     def top(self) -> float:
-        return min(w.top for w in self.words if not w.superscript) if self._body else \
-            min(w.top for w in self.words)
+        body = [w for w in self.words if not w.superscript] or self.words
+        return min(w.top for w in body)
 
     @property
     def bottom(self) -> float:
         return max(w.bottom for w in self.words)
+
+
+@dataclass
+class Run(WordSpan):
+    words: list[Word]
 
     @property
     def _body(self) -> list[Word]:
@@ -69,26 +74,10 @@ class Run:
 
 
 @dataclass
-class Line:
+class Line(WordSpan):
     words: list[Word]
     runs: list[Run] = field(default_factory=list)
 
-    @property
-    def top(self) -> float:
-        return min(w.top for w in self.words if not w.superscript) if any(
-            not w.superscript for w in self.words) else min(w.top for w in self.words)
-
-    @property
-    def bottom(self) -> float:
-        return max(w.bottom for w in self.words)
-
-    @property
-    def x0(self) -> float:
-        return min(w.x0 for w in self.words)
-
-    @property
-    def x1(self) -> float:
-        return max(w.x1 for w in self.words)
 
     @property
     def size(self) -> float:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from extractors.cellgrid import TableCell, is_numeric
 from extractors.pdfdoc import Word
+from extractors.textlines import WordSpan
 from extractors.regionwords import body_height, group_lines, split_runs
 from extractors.rowmerge import centred_value_groups, merge_row_groups, stacked_header_groups
 
@@ -43,17 +44,9 @@ class WhitespaceSettings:
 
 
 @dataclass
-class Run:
+class Run(WordSpan):
     words: list[Word]
     line: int
-
-    @property
-    def x0(self) -> float:
-        return min(w.x0 for w in self.words)
-
-    @property
-    def x1(self) -> float:
-        return max(w.x1 for w in self.words)
 
     @property
     def text(self) -> str:

@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from extractors.table import CELL_COLUMNS, Extracted
+from flows.uptodate import STATLIFT_VERSION
+from schemas.specs import spec_for, spec_sha256
 
 log = logging.getLogger(__name__)
 
-STATLIFT_VERSION = "0.1.0"
 
 
 def write_wide_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -38,6 +39,7 @@ def tables_document(report_id: str, sha: str, source_path: str, extracted: list[
     return {
         "report_id": report_id, "source_sha256": sha, "source_path": source_path,
         "statlift_version": STATLIFT_VERSION,
+        "spec_sha256": spec_sha256(spec_for(report_id)),
         "extracted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "tables": {e.table_id: e.meta for e in extracted},
         "failed": failures,

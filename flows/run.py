@@ -19,8 +19,9 @@ from extractors.errors import StatliftError
 from extractors.pdfdoc import Document, sha256_file
 from extractors.table import Extracted, extract_table
 from flows import assemble
-from flows.assemble import STATLIFT_VERSION
-from schemas.specs import ReportEntry, ReportSpec, load_catalog, spec_for, table_fingerprint
+from flows.uptodate import STATLIFT_VERSION, UP_TO_DATE, up_to_date
+from schemas.specs import (ReportEntry, ReportSpec, load_catalog, spec_for, spec_sha256,
+                           table_fingerprint)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -141,7 +142,9 @@ def make_task_runner(runner: str = "auto", workers: int | None = None,
 
     workers = workers or os.cpu_count() or 1
     if runner == "auto":
-        runner = "processes" if reports > 2 and workers > 1 else "threads"
+        # threads: measured faster than Prefect's process pool at every catalog size tried
+        # (benchmarks/results/speed.md: N = 50, 1 thread 117 s, 2 processes 173 s)
+        runner = "threads"
     if runner == "threads":
         return ThreadPoolTaskRunner(max_workers=workers)
     if runner == "processes":
@@ -177,6 +180,11 @@ def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | N
             continue
         sha = sha256_file(pdf)
         report: ReportSpec = spec_for(report_id)
+        if up_to_date(Path(out_dir) / report_id, sha, spec_sha256(report)):
+            # same source, same spec, same statlift: the published dataset is what a run would
+            # make; no task runs (Prefect's per-task cache lookups cost more than this check)
+            results.append(ReportResult(report_id, "unchanged", UP_TO_DATE, len(report.tables)))
+            continue
         futures = [extract_table_task.submit(report_id, str(pdf), sha, t.table_id,
                                              table_fingerprint(report, t))
                    for t in report.tables]
@@ -189,6 +197,7 @@ def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | N
         result = publish_report_task(report_id, out_dir, sha, str(pdf), outcomes, strict)
         logger.info("%s: %s", report_id, state_line(result))
         results.append(result)
+    results.sort(key=lambda r: ids.index(r.report_id))
     if any(r.status in ("published", "updated", "partial") for r in results) or \
             not (Path(out_dir) / "statlift.duckdb").exists():
         build_downstream_task(out_dir)

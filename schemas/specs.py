@@ -196,6 +196,13 @@ def table_fingerprint(report: ReportSpec, table: TableSpec) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def spec_sha256(report: ReportSpec) -> str:
+    """A hash of the whole report spec (tables, checks, acknowledgements): a published report
+    whose source and spec_sha256 both match needs no new run (flows/run.py)."""
+    payload = json.dumps(report.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
 def catalog_path() -> Path:
     """The catalog in use: $STATLIFT_CATALOG if set (benchmarks, other deployments), else ours."""
     return Path(os.environ.get("STATLIFT_CATALOG") or CATALOG_PATH)

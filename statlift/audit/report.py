@@ -34,12 +34,15 @@ def render_crop(pdf_path: str, page: int, bbox, boxes: list[tuple[tuple, str]],
     import pypdfium2 as pdfium
     from PIL import ImageDraw
 
-    doc = pdfium.PdfDocument(pdf_path)
-    try:
-        pg = doc[page - 1]
-        image = pg.render(scale=SCALE).to_pil().convert("RGB")
-    finally:
-        doc.close()
+    from extractors.pdfium_lock import PDFIUM_LOCK
+
+    with PDFIUM_LOCK:  # PDFium is not thread-safe
+        doc = pdfium.PdfDocument(pdf_path)
+        try:
+            pg = doc[page - 1]
+            image = pg.render(scale=SCALE).to_pil().convert("RGB")
+        finally:
+            doc.close()
     draw = ImageDraw.Draw(image)
     for (x0, top, x1, bottom), colour in boxes:
         draw.rectangle([x0 * SCALE - 3, top * SCALE - 2, x1 * SCALE + 3, bottom * SCALE + 2],

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from cli_runner import run_cli
 
+from flows.run import UP_TO_DATE
+
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
@@ -45,10 +47,17 @@ def test_run_publishes_everything_then_reruns_unchanged(tmp_path):
     before = _tree(out)
     second = run_cli(["run", "--out", str(out)], tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert "bjs-ncj250746: unchanged" in second.stdout
+    for rid in ("bjs-ncj250746", "ussc-cp-production-2021"):
+        assert f"{rid}: unchanged: {UP_TO_DATE}" in second.stdout
     assert _tree(out) == before  # nothing rewritten
-    # the extraction tasks came from Prefect's cache (keyed on sha256, spec and version)
-    assert second.stderr.count("Finished in state Cached") >= 14, second.stderr[-2000:]
+    # same source and spec as published: no task ran at all, not even a cache lookup
+    assert "prefect.task_runs" not in second.stderr, second.stderr[-2000:]
+    # into another folder: the 14 tables come from Prefect's cache (sha256, spec, version)
+    third = run_cli(["run", "--out", str(tmp_path / "elsewhere")], tmp_path)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert third.stderr.count("Finished in state Cached") == 14, third.stderr[-2000:]
+    assert (tmp_path / "elsewhere" / "bjs-ncj250746" / "table-07.csv").read_bytes() == \
+        (out / "bjs-ncj250746" / "table-07.csv").read_bytes()
 
 
 def test_unknown_report_is_a_clear_error(tmp_path):

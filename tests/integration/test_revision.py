@@ -25,6 +25,8 @@ import pytest
 import yaml
 from cli_runner import run_cli
 from fixtures.variants import REVISED_V1
+
+from flows.run import UP_TO_DATE
 from httpserver import Reply, Server, serve
 
 REPO = Path(__file__).resolve().parents[2]
@@ -203,17 +205,15 @@ def test_revision_at_the_same_url_is_published_with_its_changes(tmp_path, varian
         n_requests = len(server.requests)
         third = _run(args, tmp_path, env)
         assert third.returncode == 0, third.stdout + third.stderr[-4000:]
-        assert _report_line(third.stdout, REPORT) == \
-            f"{REPORT}: unchanged: same source, same cells; nothing published"
+        assert _report_line(third.stdout, REPORT) == f"{REPORT}: unchanged: {UP_TO_DATE}"
         assert _tree(out, skip=None) == before  # every published file byte-identical
         # a conditional request with the current version's ETag, answered 304
         assert [h.get("If-None-Match") for _, h in server.requests[n_requests:]] == [etag2]
-    # no table re-extracted: the 10 extraction tasks came from Prefect's cache; the only task
-    # runs that ran are fetch-source and publish-report
+    # nothing re-extracted: same source and spec as published, so no extraction or publish task
+    # ran, not even as a cache lookup; the only task run is the download check
     finished = [ln for ln in third.stderr.splitlines()
                 if "prefect.task_runs: Finished in state" in ln]
-    assert sum("Cached" in ln for ln in finished) == 10, third.stderr[-4000:]
-    assert len(finished) == 12, finished
+    assert len(finished) == 1, finished
     assert f"{REPORT}: fetched (unchanged)" in third.stderr
 
 

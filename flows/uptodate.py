@@ -1,0 +1,48 @@
+"""Is a report's published dataset already what a run would make? A light check (no Prefect,
+no PDF engines, no pandas) so that an unchanged catalog costs a hash per PDF, not a flow run."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from schemas.specs import spec_for, spec_sha256
+
+STATLIFT_VERSION = "0.1.0"
+UP_TO_DATE = "same source, same spec; nothing re-extracted, nothing published"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def up_to_date(published: Path, sha: str, spec_hash: str) -> bool:
+    """The report folder was published from this source with this spec by this statlift."""
+    try:
+        doc = json.loads((published / "tables.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (doc.get("source_sha256") == sha and doc.get("spec_sha256") == spec_hash
+            and doc.get("statlift_version") == STATLIFT_VERSION and not doc.get("failed"))
+
+
+def catalog_up_to_date(report_ids: list[str], out_dir: str | Path) -> bool:
+    """Every report's current raw file and spec are the published ones, and the downstream
+    files (DuckDB, site) exist: `statlift run` has nothing to do."""
+    from flows.rawstore import current_raw_path, raw_dir
+
+    from schemas.specs import load_catalog
+    out_dir = Path(out_dir)
+    if not (out_dir / "statlift.duckdb").exists():
+        return False
+    catalog = load_catalog()
+    for rid in report_ids:
+        pdf = current_raw_path(raw_dir(), catalog.get(rid))
+        if not pdf.is_file() or not up_to_date(out_dir / rid, file_sha256(pdf),
+                                               spec_sha256(spec_for(rid, catalog))):
+            return False
+    return True
