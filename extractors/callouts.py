@@ -71,20 +71,13 @@ def find_callouts(doc: Document, after: tuple[int, float], ratio: float = 1.8):
 
 def read_with_pdfium(pdf_path: str, page: int, bbox: tuple[float, float, float, float]) -> str:
     """A second, independent reading of the text layer (pdfium, not pdfminer) inside a box."""
-    import pypdfium2 as pdfium
+    from extractors.pdfium_lock import pdfium_document
 
-    from extractors.pdfium_lock import PDFIUM_LOCK
-
-    with PDFIUM_LOCK:
-        doc = pdfium.PdfDocument(pdf_path)
-        try:
-            pg = doc[page - 1]
-            height = pg.get_height()
-            text = pg.get_textpage().get_text_bounded(
-                left=bbox[0] - 1, bottom=height - bbox[3] - 1, right=bbox[2] + 1,
-                top=height - bbox[1] + 1)
-        finally:
-            doc.close()
+    with pdfium_document(pdf_path) as doc:
+        pg = doc[page - 1]
+        height = pg.get_height()
+        text = pg.get_textpage().get_text_bounded(left=bbox[0] - 1, bottom=height - bbox[3] - 1,
+                                                  right=bbox[2] + 1, top=height - bbox[1] + 1)
     return " ".join(text.split())
 
 

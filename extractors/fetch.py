@@ -32,9 +32,8 @@ from typing import Any
 import httpx
 import pypdfium2 as pdfium
 
-from extractors.pdfium_lock import PDFIUM_LOCK
-
 from extractors.errors import StatliftError, error_from_os
+from extractors.pdfium_lock import PDFIUM_LOCK
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ superscript footnote marks (smaller, raised) can be told apart from the text the
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import statistics
 import threading
@@ -14,6 +13,8 @@ from functools import cached_property
 from pathlib import Path
 
 import pdfplumber
+
+from extractors.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +131,6 @@ def read_page(page) -> PageText:
     rules, boxes = _page_rules(page)
     return PageText(number=page.page_number, width=float(page.width), height=float(page.height),
                     words=words, rules=rules, rects=boxes, chars=len(page.chars))
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass

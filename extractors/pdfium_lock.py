@@ -4,10 +4,30 @@ PDFium (pypdfium2) is not thread-safe: two threads in it at once crash the proce
 seen with the threads runner while camelot's lattice flavor rendered a page in a worker and the
 flow checked the next report's PDF in the main thread). statlift calls PDFium in four places:
 the fetch checks, the callouts' second reading, camelot lattice's page render and the audit's
-page crops; each holds this lock. Re-entrant, so a holder may call another holder.
+page crops; each holds this lock (`pdfium_document` opens a file under it). Re-entrant, so a holder may call another holder.
 """
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pypdfium2 as pdfium
 
 PDFIUM_LOCK = threading.RLock()
+
+
+@contextmanager
+def pdfium_document(path: str | Path) -> Iterator[pdfium.PdfDocument]:
+    """Open a PDF with PDFium under the lock; closed (and the lock released) on exit."""
+    import pypdfium2 as pdfium
+
+    with PDFIUM_LOCK:
+        doc = pdfium.PdfDocument(str(path))
+        try:
+            yield doc
+        finally:
+            doc.close()

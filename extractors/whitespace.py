@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from extractors.cellgrid import TableCell, is_numeric
 from extractors.pdfdoc import Word
-from extractors.textlines import WordSpan
 from extractors.regionwords import body_height, group_lines, split_runs
 from extractors.rowmerge import centred_value_groups, merge_row_groups, stacked_header_groups
+from extractors.textlines import WordSpan
 
 log = logging.getLogger(__name__)
 

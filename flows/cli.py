@@ -63,8 +63,7 @@ def cmd_run(args) -> int:
             return EXIT_OK
     from flows.run import make_task_runner, run_catalog
 
-    n_reports = len(args.reports or catalog.reports)
-    runner = make_task_runner(args.runner, args.workers, args.address, n_reports)
+    runner = make_task_runner(args.runner, args.workers, args.address)
     if args.fetch:
         from flows.schedule import update_catalog
         results = update_catalog(report_ids=args.reports, out_dir=args.out, strict=args.strict)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections import OrderedDict
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,12 +16,18 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.context import TaskRunContext
 
 from extractors.errors import StatliftError
-from extractors.pdfdoc import Document, sha256_file
+from extractors.hashing import sha256_file
+from extractors.pdfdoc import Document
 from extractors.table import Extracted, extract_table
-from flows import assemble
 from flows.uptodate import STATLIFT_VERSION, UP_TO_DATE, up_to_date
-from schemas.specs import (ReportEntry, ReportSpec, load_catalog, spec_for, spec_sha256,
-                           table_fingerprint)
+from schemas.specs import (
+    ReportEntry,
+    ReportSpec,
+    load_catalog,
+    spec_for,
+    spec_sha256,
+    table_fingerprint,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -133,9 +139,9 @@ def _info_line(report_id: str, o: TableOutcome) -> str:
 
 
 def make_task_runner(runner: str = "auto", workers: int | None = None,
-                     address: str | None = None, reports: int = 1):
-    """threads (light, default for a small catalog), processes (both cores), or a Dask cluster
-    through prefect-dask (an address, or a local cluster when none is given)."""
+                     address: str | None = None):
+    """threads (the default), a process pool (opt-in: measured slower on one machine), or a Dask
+    cluster through prefect-dask (an address, or a local cluster when none is given)."""
     import os
 
     from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
@@ -143,7 +149,7 @@ def make_task_runner(runner: str = "auto", workers: int | None = None,
     workers = workers or os.cpu_count() or 1
     if runner == "auto":
         # threads: measured faster than Prefect's process pool at every catalog size tried
-        # (benchmarks/results/speed.md: N = 50, 1 thread 117 s, 2 processes 173 s)
+        # (benchmarks/results/speed.md: N = 50, 1 thread 114 s, 2 processes 132 s)
         runner = "threads"
     if runner == "threads":
         return ThreadPoolTaskRunner(max_workers=workers)

@@ -2,22 +2,14 @@
 no PDF engines, no pandas) so that an unchanged catalog costs a hash per PDF, not a flow run."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
+from extractors.hashing import sha256_file
 from schemas.specs import spec_for, spec_sha256
 
 STATLIFT_VERSION = "0.1.0"
 UP_TO_DATE = "same source, same spec; nothing re-extracted, nothing published"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def up_to_date(published: Path, sha: str, spec_hash: str) -> bool:
@@ -34,15 +26,15 @@ def catalog_up_to_date(report_ids: list[str], out_dir: str | Path) -> bool:
     """Every report's current raw file and spec are the published ones, and the downstream
     files (DuckDB, site) exist: `statlift run` has nothing to do."""
     from flows.rawstore import current_raw_path, raw_dir
-
     from schemas.specs import load_catalog
+
     out_dir = Path(out_dir)
     if not (out_dir / "statlift.duckdb").exists():
         return False
     catalog = load_catalog()
     for rid in report_ids:
         pdf = current_raw_path(raw_dir(), catalog.get(rid))
-        if not pdf.is_file() or not up_to_date(out_dir / rid, file_sha256(pdf),
+        if not pdf.is_file() or not up_to_date(out_dir / rid, sha256_file(pdf),
                                                spec_sha256(spec_for(rid, catalog))):
             return False
     return True

@@ -31,18 +31,12 @@ def _bbox(text: str) -> tuple[float, ...] | None:
 def render_crop(pdf_path: str, page: int, bbox, boxes: list[tuple[tuple, str]],
                 margin: float = 8.0) -> bytes:
     """PNG of the page region `bbox` (points, top-left origin) with `boxes` drawn on it."""
-    import pypdfium2 as pdfium
     from PIL import ImageDraw
 
-    from extractors.pdfium_lock import PDFIUM_LOCK
+    from extractors.pdfium_lock import pdfium_document
 
-    with PDFIUM_LOCK:  # PDFium is not thread-safe
-        doc = pdfium.PdfDocument(pdf_path)
-        try:
-            pg = doc[page - 1]
-            image = pg.render(scale=SCALE).to_pil().convert("RGB")
-        finally:
-            doc.close()
+    with pdfium_document(pdf_path) as doc:
+        image = doc[page - 1].render(scale=SCALE).to_pil().convert("RGB")
     draw = ImageDraw.Draw(image)
     for (x0, top, x1, bottom), colour in boxes:
         draw.rectangle([x0 * SCALE - 3, top * SCALE - 2, x1 * SCALE + 3, bottom * SCALE + 2],
