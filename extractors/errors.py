@@ -87,6 +87,9 @@ KINDS: dict[str, ErrorKind] = _kinds(
     ErrorKind("incomplete-output", EXIT_IO, "a complete staged report folder",
               "the run did not write all outputs; see the log of this run"),
     ErrorKind("publish-failed", EXIT_IO, "a successful write", "see the log of this run"),
+    # the orchestrator (exit 3: nothing ran, nothing was written)
+    ErrorKind("orchestrator-unavailable", EXIT_IO, "Prefect's API to answer",
+              "run again, or check PREFECT_API_URL"),
 )
 
 _HTTP_HINTS = {

@@ -64,13 +64,20 @@ def cmd_run(args) -> int:
     from flows.run import make_task_runner, run_catalog
 
     runner = make_task_runner(args.runner, args.workers, args.address)
-    if args.fetch:
-        from flows.schedule import update_catalog
-        results = update_catalog(report_ids=args.reports, out_dir=args.out, strict=args.strict)
-    else:
-        results = run_catalog.with_options(task_runner=runner)(
-            report_ids=args.reports, sources=_parse_sources(args.sources), out_dir=args.out,
-            strict=args.strict)
+    try:
+        if args.fetch:
+            from flows.schedule import update_catalog
+            results = update_catalog(report_ids=args.reports, out_dir=args.out,
+                                     strict=args.strict)
+        else:
+            results = run_catalog.with_options(task_runner=runner)(
+                report_ids=args.reports, sources=_parse_sources(args.sources),
+                out_dir=args.out, strict=args.strict)
+    except RuntimeError as exc:
+        error = orchestrator_error(exc)
+        if error is None:
+            raise
+        raise error from exc
     for r in results:
         print(f"{r.report_id}: {r.status}: {r.message}")
     statuses = {r.status for r in results}
@@ -79,6 +86,56 @@ def cmd_run(args) -> int:
     if statuses == {"failed"}:
         return EXIT_INPUT
     return EXIT_PARTIAL
+
+
+# Prefect settings statlift needs unless the user set them (the ephemeral server inherits them).
+PREFECT_DEFAULTS = {
+    "PREFECT_LOGGING_LEVEL": "INFO",
+    # Prefect's temporary API server must answer within 20 s by default; on a busy 2-core machine
+    # (four runs side by side, or CI running tests in parallel) its start measured longer and the
+    # run failed before extracting anything.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    # statlift runs offline and on schedules: Prefect's usage telemetry fails there with an ERROR
+    # in the log, and its session write contends for the run's SQLite database ("database is
+    # locked"). Nothing about a user's reports leaves the machine.
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+}
+
+
+def prefect_defaults() -> None:
+    """Apply PREFECT_DEFAULTS where unset. An empty PREFECT_API_URL (`PREFECT_API_URL= statlift
+    run`) means "no server": Prefect would take it for a URL and its event client would fail on
+    every task with a traceback, so it is removed and the temporary server is used. A missing
+    PREFECT_HOME folder is created (Prefect makes only the last level, then times out)."""
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    if os.environ.get("PREFECT_API_URL", None) == "":
+        del os.environ["PREFECT_API_URL"]
+    if os.environ.get("PREFECT_HOME"):
+        Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+
+
+def orchestrator_error(exc: RuntimeError):
+    """A StatliftError for Prefect's API not answering (nothing was extracted or published);
+    None for any other RuntimeError, which stays a bug to see in full."""
+    from extractors.errors import StatliftError
+
+    msg = str(exc)
+    if "ephemeral Prefect API server" in msg:
+        wait = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
+        return StatliftError(
+            "orchestrator-unavailable", source="Prefect's temporary API server",
+            found=f"no answer within {wait} s (the machine may be busy)",
+            hint="run again, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start"
+                 " `prefect server start` and set PREFECT_API_URL")
+    if msg.startswith("Failed to reach API at"):
+        url = msg.removeprefix("Failed to reach API at").strip()
+        return StatliftError(
+            "orchestrator-unavailable", source=f"Prefect API {url}",
+            found="no server answering there",
+            hint="start the server (`prefect server start`) or unset PREFECT_API_URL to let"
+                 " statlift start a temporary one")
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    prefect_defaults()
     from extractors.errors import StatliftError
     try:
         return args.func(args)

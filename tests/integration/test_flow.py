@@ -27,6 +27,8 @@ def test_run_publishes_everything_then_reruns_unchanged(tmp_path):
     out = tmp_path / "processed"
     first = run_cli(["run", "--out", str(out)], tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
+    # a clean run logs no error and no traceback (Prefect's event client included)
+    assert "Traceback" not in first.stderr and "ERROR" not in first.stderr, first.stderr[-3000:]
     # one INFO line per table: id, page, engines, shape, agreement
     assert "bjs-ncj250746 table-07 p7 words+pdfplumber+camelot-stream 4x11 agreement" in \
         first.stderr
