@@ -112,32 +112,48 @@ def find_caption(doc: Document, caption: str, title: str | None = None) -> Capti
     """The run that starts with `caption`; with several candidates, the best title match wins."""
     pattern = caption_pattern(caption)
     found: list[Caption] = []
-    for page in doc.pages():
-        lines = page_lines(page.words)
-        for i, ln in enumerate(lines):
-            for run in ln.runs:
-                m = pattern.match(run.text)
-                if not m:
-                    continue
-                rest = run.text[m.end():].strip()
-                title_runs = _title_runs(lines, i, run, rest)
-                if rest:  # "Table 7. Defendants in ..." on one line
-                    title_runs = [Run([w for w in run.words if w.x0 >= run.x0])] + title_runs
-                cap = Caption(page.number, run, title_runs, 0.0)
-                text = (rest + " " + cap.title) if not rest else cap.title
-                exact = _norm(run.text) == _norm(caption)
-                cap.score = (_similarity(text, title) if title else 0.5) + (0.5 if exact else 0)
-                cap.score += 0.25 if run.bold or run.size > page.body_size else 0
-                found.append(cap)
+    candidates = doc.pages_mentioning(caption)  # pages that cannot hold it are not parsed
+    for number in candidates:
+        _captions_on_page(doc.page(number), pattern, caption, title, found)
+    best = _best_caption(found, title)
+    if best is None and len(candidates) < doc.page_count:
+        # PDFium may read a page's text differently from pdfminer: every page before giving up
+        for number in range(1, doc.page_count + 1):
+            if number not in candidates:
+                _captions_on_page(doc.page(number), pattern, caption, title, found)
+        best = _best_caption(found, title)
+    if best is not None:
+        log.debug("caption %r: page %s score %.2f (%d candidates)", caption, best.page,
+                  best.score, len(found))
+    return best
+
+
+def _best_caption(found: list[Caption], title: str | None) -> Caption | None:
     if not found:
         return None
-    found.sort(key=lambda c: -c.score)
-    best = found[0]
-    if title and best.score < 0.55:
-        return None
-    log.debug("caption %r: page %s score %.2f (%d candidates)", caption, best.page, best.score,
-              len(found))
-    return best
+    best = max(found, key=lambda c: c.score)  # the first of equals, as a stable sort would
+    return None if title and best.score < 0.55 else best
+
+
+def _captions_on_page(page: PageText, pattern: re.Pattern[str], caption: str,
+                      title: str | None, found: list[Caption]) -> None:
+    """Append every run of `page` that starts with the caption, scored against the title."""
+    lines = page_lines(page.words)
+    for i, ln in enumerate(lines):
+        for run in ln.runs:
+            m = pattern.match(run.text)
+            if not m:
+                continue
+            rest = run.text[m.end():].strip()
+            title_runs = _title_runs(lines, i, run, rest)
+            if rest:  # "Table 7. Defendants in ..." on one line
+                title_runs = [Run([w for w in run.words if w.x0 >= run.x0])] + title_runs
+            cap = Caption(page.number, run, title_runs, 0.0)
+            text = (rest + " " + cap.title) if not rest else cap.title
+            exact = _norm(run.text) == _norm(caption)
+            cap.score = (_similarity(text, title) if title else 0.5) + (0.5 if exact else 0)
+            cap.score += 0.25 if run.bold or run.size > page.body_size else 0
+            found.append(cap)
 
 
 def _graphics_extent(page: PageText, x0: float, top: float, bottom: float) -> float:

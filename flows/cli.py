@@ -55,24 +55,21 @@ def cmd_run(args) -> int:
             print(f"statlift: {exc.args[0]}", file=sys.stderr)
             return EXIT_INPUT
     ids = args.reports or [r.report_id for r in catalog.reports]
+    to_run = ids
     if not args.fetch and not args.sources:
-        from flows.uptodate import UP_TO_DATE, catalog_up_to_date
-        if catalog_up_to_date(ids, args.out):  # no flow run: Prefect's start-up is ~10 s
+        from flows.uptodate import UP_TO_DATE, stale_reports
+        to_run = stale_reports(ids, args.out)
+        if not to_run and (Path(args.out) / "statlift.duckdb").exists():
+            # no flow run: Prefect's start-up is ~10 s
             for rid in ids:
                 print(f"{rid}: unchanged: {UP_TO_DATE}")
             return EXIT_OK
-    from flows.run import make_task_runner, run_catalog
+    from flows.run import api_for_workers, make_task_runner, run_catalog, runner_name
 
-    runner = make_task_runner(args.runner, args.workers, args.address)
+    runner = make_task_runner(args.runner, args.workers, args.address, reports=len(to_run))
     try:
-        if args.fetch:
-            from flows.schedule import update_catalog
-            results = update_catalog(report_ids=args.reports, out_dir=args.out,
-                                     strict=args.strict)
-        else:
-            results = run_catalog.with_options(task_runner=runner)(
-                report_ids=args.reports, sources=_parse_sources(args.sources),
-                out_dir=args.out, strict=args.strict)
+        with api_for_workers(runner_name(args.runner, args.workers, reports=len(to_run))):
+            results = _run_flows(args, runner, run_catalog, runner_name, to_run)
     except RuntimeError as exc:
         error = orchestrator_error(exc)
         if error is None:
@@ -136,6 +133,17 @@ def orchestrator_error(exc: RuntimeError):
             hint="start the server (`prefect server start`) or unset PREFECT_API_URL to let"
                  " statlift start a temporary one")
     return None
+
+
+def _run_flows(args, runner, run_catalog, runner_name, to_run):
+    if args.fetch:
+        from flows.schedule import update_catalog
+        return update_catalog(report_ids=args.reports, out_dir=args.out, strict=args.strict,
+                              runner=runner_name(args.runner, args.workers, len(to_run)),
+                              workers=args.workers, address=args.address)
+    return run_catalog.with_options(task_runner=runner)(
+        report_ids=args.reports, sources=_parse_sources(args.sources), out_dir=args.out,
+        strict=args.strict)
 
 
 def build_parser() -> argparse.ArgumentParser:

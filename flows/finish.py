@@ -55,13 +55,15 @@ def build_downstream(processed_dir: Path) -> None:
     from schemas.specs import spec_for
     from statlift.outputs.dictionary import write_data_dictionary
     from statlift.outputs.duckdb import build_duckdb
+    from statlift.outputs.processed import read_once
     from statlift.outputs.site import build_site
 
     catalog = load_catalog()
     published = [r for r in catalog.reports if (processed_dir / r.report_id / "tables.json").exists()]
     if not published:
         return
-    build_duckdb(processed_dir, catalog)
-    build_site(processed_dir, catalog=catalog)
-    specs = [spec_for(r.report_id) for r in published]
-    write_data_dictionary(catalog, specs, out_path=processed_dir / "data-dictionary.md")
+    with read_once():  # the three builders read the same tables: parse each once
+        build_duckdb(processed_dir, catalog)
+        build_site(processed_dir, catalog=catalog)
+        specs = [spec_for(r.report_id) for r in published]
+        write_data_dictionary(catalog, specs, out_path=processed_dir / "data-dictionary.md")

@@ -1,4 +1,11 @@
-"""The Prefect flow: one flow run per `statlift run`, one task per table, one publish per report.
+"""The Prefect flow: one flow run per `statlift run`, one task per report, inside it one cached
+task per table, then the report's audit and atomic publish.
+
+A report is the unit of work a worker takes: its PDF is opened and its pages parsed once, in the
+worker that extracts and publishes it, and only a small ReportResult goes back (a task per table
+on a process pool shipped every table's frames between processes and published them one after
+the other in the flow: measured slower than one thread). The per-table tasks keep the cache on
+(raw sha256, table spec, statlift version), so a changed spec re-extracts only its table.
 
 Tasks are one call each into plain code (extractors/, flows/assemble.py, flows/publish.py).
 """
@@ -8,6 +15,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,11 +122,24 @@ def resolve_source(entry: ReportEntry, sources: dict[str, str]) -> Path:
     return current_raw_path(raw_dir(), entry)
 
 
-@task(name="publish-report")
-def publish_report_task(report_id: str, out_dir: str, sha: str, source_path: str,
-                        outcomes: list[TableOutcome], strict: bool = False) -> ReportResult:
+@task(name="report", task_run_name="{report_id}")
+def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
+                strict: bool = False) -> ReportResult:
+    """Every table of one report (each a cached task), then its audit and atomic publish."""
     from flows.publish_report import publish_outcomes
-    return publish_outcomes(Path(out_dir), report_id, sha, source_path, outcomes, strict)
+
+    logger = get_run_logger()
+    report = spec_for(report_id)
+    try:
+        outcomes = [extract_table_task(report_id, pdf_path, sha, t.table_id,
+                                       table_fingerprint(report, t)) for t in report.tables]
+    finally:
+        release_document(pdf_path, sha)
+    for o in outcomes:
+        (logger.error if o.error else logger.info)("%s", _info_line(report_id, o))
+    result = publish_outcomes(Path(out_dir), report_id, sha, pdf_path, outcomes, strict)
+    logger.info("%s: %s", report_id, state_line(result))
+    return result
 
 
 @task(name="build-downstream")
@@ -138,30 +159,67 @@ def _info_line(report_id: str, o: TableOutcome) -> str:
                                                 if o.extracted.relabels else ""))
 
 
+def runner_name(runner: str = "auto", workers: int | None = None,
+                reports: int | None = None) -> str:
+    """The runner `auto` stands for: a process pool when there are several cores and at least
+    three reports to run (a report per worker process: measured 1.2 x faster than threads at
+    N = 10 and N = 50 on 2 cores, benchmarks/results/speed.md), else threads (for one or two
+    reports the pool's start-up, ~3 s, eats the gain)."""
+    import os
+
+    if runner == "auto":
+        workers = workers or os.cpu_count() or 1
+        return "processes" if workers > 1 and (reports is None or reports >= 3) else "threads"
+    if runner not in ("threads", "processes", "dask"):
+        raise ValueError(f"unknown runner {runner!r}: use auto, threads, processes or dask")
+    return runner
+
+
 def make_task_runner(runner: str = "auto", workers: int | None = None,
-                     address: str | None = None):
-    """threads (the default), a process pool (opt-in: measured slower on one machine), or a Dask
-    cluster through prefect-dask (an address, or a local cluster when none is given)."""
+                     address: str | None = None, reports: int | None = None):
+    """threads, a process pool (a report per worker process) or a Dask cluster through
+    prefect-dask (an address, or a local cluster when none is given); `auto`: runner_name()."""
     import os
 
     from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
     workers = workers or os.cpu_count() or 1
-    if runner == "auto":
-        # threads: measured faster than Prefect's process pool at every catalog size tried
-        # (benchmarks/results/speed.md: N = 50, 1 thread 114 s, 2 processes 132 s)
-        runner = "threads"
+    runner = runner_name(runner, workers, reports)
     if runner == "threads":
         return ThreadPoolTaskRunner(max_workers=workers)
     if runner == "processes":
         return ProcessPoolTaskRunner(max_workers=workers)
-    if runner == "dask":
-        from prefect_dask import DaskTaskRunner
-        if address:
-            return DaskTaskRunner(address=address)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
-                                              "processes": True, "dashboard_address": None})
-    raise ValueError(f"unknown runner {runner!r}: use auto, threads, processes or dask")
+    from prefect_dask import DaskTaskRunner
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
+                                          "processes": True, "dashboard_address": None})
+
+
+@contextmanager
+def api_for_workers(runner: str):
+    """One Prefect API for the flow and its worker processes.
+
+    Without PREFECT_API_URL, every process that runs a task would start its own temporary API
+    server (seen: each process-pool worker and each local Dask worker started one, ~5 s each, on
+    the same SQLite database). For `processes` and a local `dask` cluster the flow's temporary
+    server is started here and its URL handed to the workers through the environment."""
+    import os
+
+    if runner not in ("processes", "dask") or os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    server = SubprocessASGIServer()  # the one the flow would start; stopped at exit, after
+    server.start()                   # Prefect's log and event workers have flushed to it
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
 
 
 @flow(name="statlift-run", log_prints=False)
@@ -174,7 +232,7 @@ def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | N
     ids = report_ids or [r.report_id for r in catalog.reports]
     results: list[ReportResult] = []
     submitted = []
-    for report_id in ids:  # submit every table of every report first: all workers busy
+    for report_id in ids:  # submit every report first: all workers busy
         entry = catalog.get(report_id)
         try:
             pdf = resolve_source(entry, sources)
@@ -191,18 +249,8 @@ def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | N
             # make; no task runs (Prefect's per-task cache lookups cost more than this check)
             results.append(ReportResult(report_id, "unchanged", UP_TO_DATE, len(report.tables)))
             continue
-        futures = [extract_table_task.submit(report_id, str(pdf), sha, t.table_id,
-                                             table_fingerprint(report, t))
-                   for t in report.tables]
-        submitted.append((report_id, pdf, sha, futures))
-    for report_id, pdf, sha, futures in submitted:
-        outcomes = [f.result() for f in futures]
-        release_document(str(pdf), sha)
-        for o in outcomes:
-            (logger.error if o.error else logger.info)("%s", _info_line(report_id, o))
-        result = publish_report_task(report_id, out_dir, sha, str(pdf), outcomes, strict)
-        logger.info("%s: %s", report_id, state_line(result))
-        results.append(result)
+        submitted.append(report_task.submit(report_id, str(pdf), sha, out_dir, strict))
+    results += [f.result() for f in submitted]
     results.sort(key=lambda r: ids.index(r.report_id))
     if any(r.status in ("published", "updated", "partial") for r in results) or \
             not (Path(out_dir) / "statlift.duckdb").exists():

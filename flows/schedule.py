@@ -11,7 +11,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from flows.rawstore import raw_dir
-from flows.run import ReportResult, run_catalog
+from flows.run import ReportResult, make_task_runner, run_catalog
 from schemas.specs import load_catalog
 
 
@@ -29,7 +29,8 @@ def fetch_task(report_id: str, url: str, raw_dir: str) -> dict:
 
 @flow(name="statlift-update")
 def update_catalog(report_ids: list[str] | None = None, out_dir: str = "processed",
-                   strict: bool = True, fetch: bool = True):
+                   strict: bool = True, fetch: bool = True, runner: str = "auto",
+                   workers: int | None = None, address: str | None = None):
     """Fetch (when the catalog has URLs), then run the reports whose fetch succeeded.
 
     A failed fetch leaves raw/ as it was and fails that report (docs/exit-codes.md: exit 2, or 4
@@ -54,5 +55,6 @@ def update_catalog(report_ids: list[str] | None = None, out_dir: str = "processe
     to_run = [rid for rid in ids if rid not in failed]
     # run_catalog(report_ids=[]) would run the whole catalog: call it only with reports to run
     ran = {r.report_id: r for r in
-           (run_catalog(report_ids=to_run, out_dir=out_dir, strict=strict) if to_run else [])}
+           (run_catalog.with_options(task_runner=make_task_runner(runner, workers, address))(
+               report_ids=to_run, out_dir=out_dir, strict=strict) if to_run else [])}
     return [failed.get(rid) or ran[rid] for rid in ids]

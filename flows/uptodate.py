@@ -22,19 +22,19 @@ def up_to_date(published: Path, sha: str, spec_hash: str) -> bool:
             and doc.get("statlift_version") == STATLIFT_VERSION and not doc.get("failed"))
 
 
-def catalog_up_to_date(report_ids: list[str], out_dir: str | Path) -> bool:
-    """Every report's current raw file and spec are the published ones, and the downstream
-    files (DuckDB, site) exist: `statlift run` has nothing to do."""
+def stale_reports(report_ids: list[str], out_dir: str | Path) -> list[str]:
+    """The reports a run would extract: current raw file or spec not the published ones (a
+    report whose raw file is missing counts: the run will say why it fails)."""
     from flows.rawstore import current_raw_path, raw_dir
     from schemas.specs import load_catalog
 
     out_dir = Path(out_dir)
-    if not (out_dir / "statlift.duckdb").exists():
-        return False
     catalog = load_catalog()
+    stale = []
     for rid in report_ids:
         pdf = current_raw_path(raw_dir(), catalog.get(rid))
         if not pdf.is_file() or not up_to_date(out_dir / rid, sha256_file(pdf),
                                                spec_sha256(spec_for(rid, catalog))):
-            return False
-    return True
+            stale.append(rid)
+    return stale
+

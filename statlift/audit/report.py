@@ -29,22 +29,29 @@ def _bbox(text: str) -> tuple[float, ...] | None:
 
 
 def render_crop(pdf_path: str, page: int, bbox, boxes: list[tuple[tuple, str]],
-                margin: float = 8.0) -> bytes:
-    """PNG of the page region `bbox` (points, top-left origin) with `boxes` drawn on it."""
+                margin: float = 8.0, pages: dict | None = None) -> bytes:
+    """PNG of the page region `bbox` (points, top-left origin) with `boxes` drawn on it.
+
+    `pages` caches rendered pages (number -> image) across calls: a report's tables and findings
+    share a few pages, and rendering a page costs far more than cropping it."""
     from PIL import ImageDraw
 
     from extractors.pdfium_lock import pdfium_document
 
-    with pdfium_document(pdf_path) as doc:
-        image = doc[page - 1].render(scale=SCALE).to_pil().convert("RGB")
-    draw = ImageDraw.Draw(image)
-    for (x0, top, x1, bottom), colour in boxes:
-        draw.rectangle([x0 * SCALE - 3, top * SCALE - 2, x1 * SCALE + 3, bottom * SCALE + 2],
-                       outline=colour, width=3)
+    pages = {} if pages is None else pages
+    if page not in pages:
+        with pdfium_document(pdf_path) as doc:
+            pages[page] = doc[page - 1].render(scale=SCALE).to_pil().convert("RGB")
+    image = pages[page]
     x0, top, x1, bottom = bbox
-    crop = image.crop((max(0, (x0 - margin) * SCALE), max(0, (top - margin) * SCALE),
-                       min(image.width, (x1 + margin) * SCALE),
-                       min(image.height, (bottom + margin) * SCALE)))
+    left, upper = max(0, (x0 - margin) * SCALE), max(0, (top - margin) * SCALE)
+    crop = image.crop((left, upper, min(image.width, (x1 + margin) * SCALE),
+                       min(image.height, (bottom + margin) * SCALE)))  # a copy: page stays clean
+    draw = ImageDraw.Draw(crop)
+    for (bx0, btop, bx1, bbottom), colour in boxes:
+        draw.rectangle([bx0 * SCALE - 3 - left, btop * SCALE - 2 - upper,
+                        bx1 * SCALE + 3 - left, bbottom * SCALE + 2 - upper],
+                       outline=colour, width=3)
     buf = io.BytesIO()
     crop.save(buf, format="PNG", optimize=True)
     return buf.getvalue()
@@ -123,10 +130,11 @@ def write_crops(out_dir: Path, tables: dict, records: list[dict], pdf_path: str)
     crops_dir = out_dir / "crops"
     crops_dir.mkdir(exist_ok=True)
     out = {}
+    pages: dict = {}  # each page rendered once for the whole report
     for table_id, meta in tables.get("tables", {}).items():
         if not meta.get("bbox"):
             continue
-        png = render_crop(pdf_path, meta["page"], meta["bbox"], [])
+        png = render_crop(pdf_path, meta["page"], meta["bbox"], [], pages=pages)
         (crops_dir / f"{table_id}.png").write_bytes(png)
     for rec in records:
         meta = tables["tables"].get(rec["table_id"], {})
@@ -140,7 +148,8 @@ def write_crops(out_dir: Path, tables: dict, records: list[dict], pdf_path: str)
         bbox = meta.get("bbox") or _union([b for b, _ in boxes])
         if bbox is None:
             continue
-        png = render_crop(pdf_path, meta.get("page") or rec["cells"][0]["page"], bbox, boxes)
+        png = render_crop(pdf_path, meta.get("page") or rec["cells"][0]["page"], bbox, boxes,
+                          pages=pages)
         out[rec["id"]] = base64.b64encode(png).decode("ascii")
     return out
 

@@ -7,6 +7,7 @@ is printed (a column whose text is not numeric stays a string).
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from statlift.outputs.processed import (ROW_PATH, read_cells_text, read_tables_json,
+from statlift.outputs.processed import (ROW_PATH, cached, read_cells_text, read_tables_json,
                                         read_text_csv)
 
 log = logging.getLogger(__name__)
@@ -234,6 +235,11 @@ def _declared_units(entry: dict) -> dict[str, str]:
 def report_table_metas(report_dir: Path, doc: dict | None = None) -> list[TableMeta]:
     """TableMeta of every table of a published report folder, in tables.json order."""
     doc = doc or read_tables_json(report_dir)
+    key = ("metas", str(report_dir), json.dumps(doc, sort_keys=True, default=str))
+    return list(cached(key, lambda: _report_table_metas(report_dir, doc)))
+
+
+def _report_table_metas(report_dir: Path, doc: dict) -> list[TableMeta]:
     cells = read_cells_text(report_dir) if (report_dir / "cells.csv").exists() else None
     metas = []
     for table_id, entry in doc.get("tables", {}).items():

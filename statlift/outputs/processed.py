@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +19,36 @@ CELLS_CSV = "cells.csv"
 AUDIT_JSON = "audit.json"
 ROW_PATH = "row_path"
 CELL_INT_COLUMNS = ("page", "row_index", "column_index", "decimals")
+
+
+_LOCAL = threading.local()
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Inside the block (in this thread), each published CSV is parsed once and each typed wide
+    table built once: the DuckDB, site and dictionary builders read the same tables several
+    times over (measured at N = 50 reports: every table CSV parsed six times). Callers get
+    copies, so nothing they change leaks into another builder. The files must not change inside
+    the block."""
+    outer = getattr(_LOCAL, "cache", None)
+    if outer is None:
+        _LOCAL.cache = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _LOCAL.cache = None
+
+
+def cached(key: tuple, build):
+    """build() once per key inside `read_once`, else every time."""
+    cache = getattr(_LOCAL, "cache", None)
+    if cache is None:
+        return build()
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
 
 
 def report_dirs(processed_dir: str | Path) -> list[Path]:
@@ -48,6 +81,10 @@ def read_header(path: Path) -> list[str]:
 
 def read_text_csv(path: Path) -> pd.DataFrame:
     """A CSV as strings, empty cells as "", columns positional-safe (a blank header stays "")."""
+    return cached(("csv", str(path)), lambda: _read_text_csv(path)).copy()
+
+
+def _read_text_csv(path: Path) -> pd.DataFrame:
     header = read_header(path)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, header=0,
                         names=[f"_{i}" for i in range(len(header))], encoding="utf-8")
@@ -81,6 +118,11 @@ def typed_cells(cells: pd.DataFrame) -> pd.DataFrame:
 def typed_wide(report_dir: Path, table_id: str, kinds: dict[str, str]) -> pd.DataFrame:
     """A wide table with its first column renamed `row_path` and the value columns typed
     per `kinds` ({header path: "integer" | "number" | "string"})."""
+    key = ("wide", str(report_dir), table_id, tuple(sorted(kinds.items())))
+    return cached(key, lambda: _typed_wide(report_dir, table_id, kinds)).copy()
+
+
+def _typed_wide(report_dir: Path, table_id: str, kinds: dict[str, str]) -> pd.DataFrame:
     text = read_text_csv(report_dir / f"{table_id}.csv")
     columns = [ROW_PATH] + list(text.columns[1:])
     text.columns = columns

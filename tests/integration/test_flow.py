@@ -54,10 +54,14 @@ def test_run_publishes_everything_then_reruns_unchanged(tmp_path):
     assert _tree(out) == before  # nothing rewritten
     # same source and spec as published: no task ran at all, not even a cache lookup
     assert "prefect.task_runs" not in second.stderr, second.stderr[-2000:]
-    # into another folder: the 14 tables come from Prefect's cache (sha256, spec, version)
-    third = run_cli(["run", "--out", str(tmp_path / "elsewhere")], tmp_path)
+    # into another folder, a report per worker process: the 14 tables come from Prefect's
+    # cache (sha256, spec, version), and the workers share the flow's one temporary API server
+    third = run_cli(["run", "--out", str(tmp_path / "elsewhere"), "--runner", "processes",
+                     "--workers", "2"], tmp_path)
     assert third.returncode == 0, third.stderr[-3000:]
     assert third.stderr.count("Finished in state Cached") == 14, third.stderr[-2000:]
+    assert third.stderr.count("Starting temporary server") == 1, third.stderr[-2000:]
+    assert "Traceback" not in third.stderr and "ERROR" not in third.stderr, third.stderr[-3000:]
     assert (tmp_path / "elsewhere" / "bjs-ncj250746" / "table-07.csv").read_bytes() == \
         (out / "bjs-ncj250746" / "table-07.csv").read_bytes()
 

@@ -80,3 +80,11 @@ def test_camelot_lattice_render_holds_the_lock(opened, ruled_pdf):
     assert reading.engine == "camelot-lattice"
     assert "r1c1" in {c.text for c in reading.cells}
     assert opened and all(opened)
+
+
+def test_caption_prefilter_holds_the_lock(opened):
+    from extractors.pdfdoc import Document
+
+    with Document.open(USSC_PDF) as doc:
+        assert doc.pages_mentioning("Sexual contact")
+    assert opened == [True]
