@@ -216,9 +216,9 @@ def main(argv=None) -> int:
     if args.fixed_only:
         last = json.loads((OUT / "speed.json").read_text())
         res.update({k: last[k] for k in ("catalog", "catalog_warm", "one_worker",
-                                        "process_pool") if k in last})
+                                        "threads_two") if k in last})
         res["catalog"] = {int(k): v for k, v in res["catalog"].items()}
-        for key in ("catalog_warm", "one_worker", "process_pool"):
+        for key in ("catalog_warm", "one_worker", "threads_two"):
             if key in res:
                 res[key] = {int(k): v for k, v in res[key].items()}
         res["catalog_rows_from"] = last.get("measured_at")
@@ -233,6 +233,8 @@ def main(argv=None) -> int:
         workers = 2 if n > 1 else 1
         row = run_statlift(work, f"n{n}", cat, workers, "auto")
         row["workers"] = workers
+        from flows.run import runner_name
+        row["runner"] = runner_name("auto", workers, n)
         row["pages"] = sum(len(s.pages) for s in used)
         row["pages_per_s"] = round(row["pages"] / row["seconds"], 2)
         eng = engines([s.spec for s in used], workers)
@@ -252,7 +254,7 @@ def main(argv=None) -> int:
         row = run_statlift(work, f"n{one}-1w", cat, 1, "threads")
         row["engines_alone_seconds"] = engines([s.spec for s in used], 1)["seconds"]
         res["one_worker"] = {one: row}
-        res["process_pool"] = {one: run_statlift(work, f"n{one}-pp", cat, 2, "processes")}
+        res["threads_two"] = {one: run_statlift(work, f"n{one}-t2", cat, 2, "threads")}
     shutil.rmtree(work, ignore_errors=True)
     write_results(res, sizes)
     return 0
@@ -297,12 +299,13 @@ def write_results(res: dict, sizes: list[int]) -> None:
              f"{res['cold']['peak_rss_mib']} | {cold / e_all:.2f} x engines |",
              f"| `statlift run` warm (nothing changed) | {warm} | {res['warm']['peak_rss_mib']} | "
              f"{warm / cold:.2f} x cold, {warm / e_all:.2f} x engines |", "",
-             "| N reports | workers | pages | seconds | pages/s | peak RSS MiB | engines alone s "
-             "| statlift / engines | time(N)/N s |",
+             "| N reports | workers (auto runner) | pages | seconds | pages/s | peak RSS MiB "
+             "(process tree) | engines alone s | statlift / engines | time(N)/N s |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for n in sizes:
         r = res["catalog"][n]
-        lines.append(f"| {n} | {r['workers']} | {r['pages']} | {r['seconds']} | "
+        lines.append(f"| {n} | {r['workers']} ({r.get('runner', '')}) | {r['pages']} | "
+                     f"{r['seconds']} | "
                      f"{r['pages_per_s']} | {r['peak_rss_mib']} | {r['engines_alone_seconds']} "
                      f"| {r['ratio_to_engines']} | {r['seconds'] / n:.2f} |")
     targets = []
@@ -325,18 +328,17 @@ def write_results(res: dict, sizes: list[int]) -> None:
                        f"{speedup:.2f} x | {_verdict(speedup >= 1.7)} |")
         targets.append(f"| (N = {n}, 1 worker / engines alone in one process) | "
                        f"{r['seconds'] / r['engines_alone_seconds']:.2f} | |")
-        if res.get("process_pool"):
-            pp = res["process_pool"][n]
-            targets.append(f"| (N = {n}, `--runner processes` with 2 workers) | {pp['seconds']} s "
-                           f"= {r['seconds'] / pp['seconds']:.2f} x faster than 1 thread | |")
+        if res.get("threads_two"):
+            t2 = res["threads_two"][n]
+            targets.append(f"| (N = {n}, `--runner threads` with 2 workers) | {t2['seconds']} s "
+                           f"= {r['seconds'] / t2['seconds']:.2f} x faster than 1 thread | |")
     big, small = max(sizes), min([s for s in sizes if s >= 10] or sizes)
     mem = res["catalog"][big]["peak_rss_mib"] / res["catalog"][small]["peak_rss_mib"]
     targets.append(f"| peak RSS N = {big} <= 1.5 x N = {small} | {mem:.2f} | "
                    f"{_verdict(mem <= 1.5)} |")
     if "catalog_rows_from" in res:  # a --fixed-only run
-        lines += ["", "The two-report rows were re-measured with `--fixed-only` after the "
-                  "no-Prefect check for an unchanged catalog; the catalog rows are from the "
-                  "full run before it (that change does not touch a cold run)."]
+        lines += ["", "The two-report rows were re-measured with `--fixed-only`; the catalog "
+                  f"rows are from the full run of {res['catalog_rows_from']}."]
     lines += ["", "## Targets (issue 7)", "", "| target | measured | |", "| --- | --- | --- |",
               *targets, ""]
     (OUT / "speed.md").write_text("\n".join(lines))
