@@ -64,12 +64,12 @@ def cmd_run(args) -> int:
             for rid in ids:
                 print(f"{rid}: unchanged: {UP_TO_DATE}")
             return EXIT_OK
-    from flows.run import api_for_workers, make_task_runner, run_catalog, runner_name
+    from flows.run import api_for_workers, runner_name
 
-    runner = make_task_runner(args.runner, args.workers, args.address, reports=len(to_run))
+    runner = runner_name(args.runner, args.workers, reports=len(to_run))
     try:
-        with api_for_workers(runner_name(args.runner, args.workers, reports=len(to_run))):
-            results = _run_flows(args, runner, run_catalog, runner_name, to_run)
+        with api_for_workers(runner):
+            results = _run_flows(args, runner)
     except RuntimeError as exc:
         error = orchestrator_error(exc)
         if error is None:
@@ -135,13 +135,16 @@ def orchestrator_error(exc: RuntimeError):
     return None
 
 
-def _run_flows(args, runner, run_catalog, runner_name, to_run):
+def _run_flows(args, runner: str):
+    """`run --fetch`: the update flow (fetch, then run); else the run flow. `runner` is a
+    concrete runner name (runner_name)."""
     if args.fetch:
         from flows.schedule import update_catalog
         return update_catalog(report_ids=args.reports, out_dir=args.out, strict=args.strict,
-                              runner=runner_name(args.runner, args.workers, len(to_run)),
-                              workers=args.workers, address=args.address)
-    return run_catalog.with_options(task_runner=runner)(
+                              runner=runner, workers=args.workers, address=args.address)
+    from flows.run import make_task_runner, run_catalog
+    return run_catalog.with_options(
+        task_runner=make_task_runner(runner, args.workers, args.address))(
         report_ids=args.reports, sources=_parse_sources(args.sources), out_dir=args.out,
         strict=args.strict)
 

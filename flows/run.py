@@ -11,10 +11,10 @@ Tasks are one call each into plain code (extractors/, flows/assemble.py, flows/p
 """
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
-from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,30 +39,24 @@ from schemas.specs import (
 
 REPO = Path(__file__).resolve().parent.parent
 
-_DOCS: "OrderedDict[tuple[str, str], Document]" = OrderedDict()
+_DOCS: dict[tuple[str, str, str], Document] = {}
 _DOCS_LOCK = threading.Lock()
-_DOCS_KEEP = 2  # documents kept open per process: a report's tables arrive together
 
 
-def shared_document(path: str, sha: str) -> Document:
-    """One opened Document per file per process, shared by the tasks of that file; the least
-    recently used is closed (with pdfplumber's page caches) so memory stays flat."""
+def shared_document(report_id: str, path: str, sha: str) -> Document:
+    """The report's PDF, opened once in this process and shared by its table tasks; the report
+    task closes it (release_document) when its tables are read, so memory stays flat. Keyed by
+    report too: two reports of one file (catalog copies) never close each other's."""
     with _DOCS_LOCK:
-        key = (path, sha)
-        if key in _DOCS:
-            _DOCS.move_to_end(key)
-            return _DOCS[key]
-        while len(_DOCS) >= _DOCS_KEEP:
-            _, old = _DOCS.popitem(last=False)
-            with old.lock:
-                old.close()
-        _DOCS[key] = Document.open(path)
+        key = (report_id, path, sha)
+        if key not in _DOCS:
+            _DOCS[key] = Document.open(path)
         return _DOCS[key]
 
 
-def release_document(path: str, sha: str) -> None:
+def release_document(report_id: str, path: str, sha: str) -> None:
     with _DOCS_LOCK:
-        doc = _DOCS.pop((path, sha), None)
+        doc = _DOCS.pop((report_id, path, sha), None)
     if doc is not None:
         with doc.lock:
             doc.close()
@@ -88,7 +82,7 @@ def extract_table_task(report_id: str, pdf_path: str, sha: str, table_id: str,
     started = time.perf_counter()
     report = spec_for(report_id)
     spec = report.table(table_id)
-    doc = shared_document(pdf_path, sha)
+    doc = shared_document(report_id, pdf_path, sha)
     try:
         with doc.lock:  # pdfminer is not thread-safe on one open file
             extracted = extract_table(doc, report, spec)
@@ -134,7 +128,7 @@ def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
         outcomes = [extract_table_task(report_id, pdf_path, sha, t.table_id,
                                        table_fingerprint(report, t)) for t in report.tables]
     finally:
-        release_document(pdf_path, sha)
+        release_document(report_id, pdf_path, sha)
     for o in outcomes:
         (logger.error if o.error else logger.info)("%s", _info_line(report_id, o))
     try:
@@ -183,8 +177,6 @@ def runner_name(runner: str = "auto", workers: int | None = None,
     three reports to run (a report per worker process: measured 1.2 x faster than threads at
     N = 10 and N = 50 on 2 cores, benchmarks/results/speed.md), else threads (for one or two
     reports the pool's start-up, ~3 s, eats the gain)."""
-    import os
-
     if runner == "auto":
         workers = workers or os.cpu_count() or 1
         return "processes" if workers > 1 and (reports is None or reports >= 3) else "threads"
@@ -197,8 +189,6 @@ def make_task_runner(runner: str = "auto", workers: int | None = None,
                      address: str | None = None, reports: int | None = None):
     """threads, a process pool (a report per worker process) or a Dask cluster through
     prefect-dask (an address, or a local cluster when none is given); `auto`: runner_name()."""
-    import os
-
     from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
     workers = workers or os.cpu_count() or 1
@@ -222,8 +212,6 @@ def api_for_workers(runner: str):
     server (seen: each process-pool worker and each local Dask worker started one, ~5 s each, on
     the same SQLite database). For `processes` and a local `dask` cluster the flow's temporary
     server is started here and its URL handed to the workers through the environment."""
-    import os
-
     if runner not in ("processes", "dask") or os.environ.get("PREFECT_API_URL"):
         yield
         return
