@@ -113,7 +113,7 @@ class Source:
 def sources(work: Path) -> list[Source]:
     """The shipped PDFs, then the content-unchanged re-typeset variants of tests/fixtures (other
     fonts, one column, unruled, tables on other pages): the same specs read all of them."""
-    catalog = yaml.safe_load((REPO / "schemas" / "catalog.yaml").read_text())
+    catalog = yaml.safe_load((REPO / "statlift" / "schemas" / "catalog.yaml").read_text())
     pages = table_pages()
     if not pages:
         raise SystemExit("run `statlift run` first: the benchmark reads which pages hold tables")
@@ -144,7 +144,7 @@ def sources(work: Path) -> list[Source]:
 def synthetic_catalog(folder: Path, n: int, srcs: list[Source]) -> tuple[Path, list[Source]]:
     """N reports under new ids, cycling through the sources (shipped PDFs and variants)."""
     base = {r["report_id"]: r for r in
-            yaml.safe_load((REPO / "schemas" / "catalog.yaml").read_text())["reports"]}
+            yaml.safe_load((REPO / "statlift" / "schemas" / "catalog.yaml").read_text())["reports"]}
     reports, used = [], []
     for i in range(n):
         src = srcs[i % len(srcs)]
@@ -182,7 +182,7 @@ def run_statlift(work: Path, name: str, catalog: Path | None, workers: int,
     prepare_home(work / f"prefect-{name}")
     out = work / f"out-{name}"
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "flows.cli", "run", "--out", str(out), "--runner", runner,
+    cmd = [sys.executable, "-m", "statlift.cli.main", "run", "--out", str(out), "--runner", runner,
            "--workers", str(workers)]
     return measure(cmd, statlift_env(work / f"prefect-{name}", catalog))
 
@@ -211,7 +211,7 @@ def main(argv=None) -> int:
     res["engines_alone_every_page"] = engines(every, 1)
     res["prefect_home_setup"] = prepare_home(work / "prefect-first")
     res["cold"] = run_statlift(work, "shipped", None, 2, "auto")
-    cmd = [sys.executable, "-m", "flows.cli", "run", "--out", str(work / "out-shipped")]
+    cmd = [sys.executable, "-m", "statlift.cli.main", "run", "--out", str(work / "out-shipped")]
     res["warm"] = measure(cmd, statlift_env(work / "prefect-shipped"))
     if args.fixed_only:
         last = json.loads((OUT / "speed.json").read_text())
@@ -233,7 +233,7 @@ def main(argv=None) -> int:
         workers = 2 if n > 1 else 1
         row = run_statlift(work, f"n{n}", cat, workers, "auto")
         row["workers"] = workers
-        from flows.run import runner_name
+        from statlift.flows.run import runner_name
         row["runner"] = runner_name("auto", workers, n)
         row["pages"] = sum(len(s.pages) for s in used)
         row["pages_per_s"] = round(row["pages"] / row["seconds"], 2)
@@ -244,7 +244,7 @@ def main(argv=None) -> int:
         res["catalog"][n] = row
         # a warm rerun of the unchanged catalog
         if n == max(sizes):
-            warm = measure([sys.executable, "-m", "flows.cli", "run", "--out",
+            warm = measure([sys.executable, "-m", "statlift.cli.main", "run", "--out",
                             str(work / f"out-n{n}"), "--workers", "2"],
                            statlift_env(work / f"prefect-n{n}", cat))
             res["catalog_warm"] = {n: warm}

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import pandas as pd
 
+from statlift.settings import get_settings
 from statlift.outputs.catalog import citation, entries_by_id
 from statlift.outputs.metadata import TableMeta, db_table_name, report_table_metas, table_rows
 from statlift.outputs.processed import (ROW_PATH, TABLES_JSON, read_cells_text,
@@ -64,7 +64,7 @@ class StaleDataError(ProcessedDataError):
 
 
 def processed_path(processed_dir: str | Path | None = None) -> Path:
-    return Path(processed_dir or os.environ.get(ENV_PROCESSED) or "processed")
+    return Path(processed_dir or get_settings().processed_dir)
 
 
 def _catalog() -> dict[str, dict]:
@@ -77,7 +77,7 @@ def _catalog() -> dict[str, dict]:
 
 def _current_sha(processed: Path, report_id: str) -> str | None:
     """raw/manifest.json's current sha256 of the report, None when there is no manifest."""
-    raw = Path(os.environ.get(ENV_RAW) or processed.parent / "raw")
+    raw = get_settings().raw_dir
     path = raw / "manifest.json"
     if not path.exists():
         return None

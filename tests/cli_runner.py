@@ -15,5 +15,5 @@ def run_cli(args: list[str], tmp_path: Path, extra_env: dict | None = None):
     env.pop("PREFECT_API_URL", None)  # never the developer's server: Prefect's temporary one
     env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_LOGGING_LEVEL": "INFO"})
     env.update(extra_env or {})
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "statlift.cli.main", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)

@@ -22,7 +22,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ISO_TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:\+00:00|Z)")
+ISO_TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:\+00:00|Z)"
+                      rb"|\d{4}-\d\d-\d\d \d\d:\d\d UTC")
 VERSION_ID = re.compile(r"\d{8}T\d{6}Z")
 TEXT = {".csv", ".json", ".html", ".md", ".txt", ".yaml", ".css", ".js", ".svg"}
 

@@ -32,7 +32,7 @@ DATA = os.environ.get("ICDAR2013_DATA", "/work/shared/benchmarks/icdar2013-eu")
 TOOLS = os.environ.get("ICDAR2013_TOOLS", "/work/shared/tools/icdar2013")
 log = logging.getLogger(__name__)
 
-CMD = (f"{sys.executable} -m flows.cli_region {{pdf}} --page {{page}} "
+CMD = (f"{sys.executable} -m statlift.cli.region {{pdf}} --page {{page}} "
        f"--bbox {{x0}},{{top}},{{x1}},{{bottom}} --json")
 
 METHODS = [
@@ -101,7 +101,7 @@ def render_markdown(results: dict) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
-        "* `statlift (cmd)` is the real CLI path (`python -m flows.cli_region PDF --page N --bbox "
+        "* `statlift (cmd)` is the real CLI path (`python -m statlift.cli.region PDF --page N --bbox "
         "... --json`, the command `statlift extract-region` runs), one process per region as the "
         "scorer's `--cmd` does: its seconds include starting Python and importing pdfplumber "
         "(about 0.3 s). `statlift (callable)` is the same function called in the scorer's "
@@ -144,7 +144,7 @@ def engines_chosen(data: str, tools: str) -> dict[str, int]:
     sys.path.insert(0, tools)
     import dataset
 
-    from extractors.region import extract_region
+    from statlift.extractors.region import extract_region
 
     seen: dict[tuple, str] = {}
     for u in dataset.load(data):
@@ -166,8 +166,8 @@ def rules_hidden(data: str, tools: str) -> dict:
     import dataset
     import metric
 
-    from extractors.pdfdoc import Document
-    from extractors.region import extract_from_page
+    from statlift.extractors.pdfdoc import Document
+    from statlift.extractors.region import extract_from_page
 
     records = []
     t0 = time.perf_counter()
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="regex on document names (quick look; nothing is written)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("extractors").setLevel(logging.WARNING)
+    logging.getLogger("statlift.extractors").setLevel(logging.WARNING)
     if not Path(args.dataset).is_dir() or not (Path(args.tools) / "run.py").is_file():
         print(f"benchmarks.icdar2013: need the dataset ({args.dataset}) and the scorer "
               f"({args.tools}/run.py)", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from extractors.region import RegionSettings, extract_region
+from statlift.extractors.region import RegionSettings, extract_region
 
 
 def extract(pdf_path: str, page_number: int, bbox: tuple) -> dict:

@@ -95,7 +95,7 @@ def _score_pdf(name: str, pages: dict[int, list[Box]], found) -> tuple[int, int,
 
 
 def score_detection(units) -> DetectionScore:
-    from extractors.discover import discover_tables
+    from statlift.extractors.discover import discover_tables
 
     regions = gt_regions(units)
     gt_n = found_n = matched = 0

@@ -8,7 +8,7 @@ from typing import Any
 def catalog_entries(catalog: Any = None) -> list[dict]:
     """Report entries as JSON-ready dicts, in catalog order."""
     if catalog is None:
-        from schemas.specs import load_catalog
+        from statlift.schemas.specs import load_catalog
         catalog = load_catalog()
     if hasattr(catalog, "reports"):
         catalog = catalog.reports

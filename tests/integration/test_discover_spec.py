@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from extractors.pdfdoc import Document
-from extractors.specgen import starter_spec
-from extractors.table import extract_table
-from flows.rawstore import current_raw_path
-from schemas.specs import ReportSpec, load_catalog, spec_for
+from statlift.extractors.pdfdoc import Document
+from statlift.extractors.specgen import starter_spec
+from statlift.extractors.table import extract_table
+from statlift.acquire.rawstore import current_raw_path
+from statlift.schemas.specs import ReportSpec, load_catalog, spec_for
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = ["row_path", "column_path"]

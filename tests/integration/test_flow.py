@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from cli_runner import run_cli
 
-from flows.run import UP_TO_DATE
+from statlift.flows.run import UP_TO_DATE
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from extractors.pdfdoc import Document
-from extractors.table import extract_table
-from flows.rawstore import current_raw_path
-from schemas.specs import load_catalog, spec_for
-from statlift.audit.evaluate import audit_cells
+from statlift.extractors.pdfdoc import Document
+from statlift.extractors.table import extract_table
+from statlift.acquire.rawstore import current_raw_path
+from statlift.schemas.specs import load_catalog, spec_for
+from statlift.validate.evaluate import audit_cells
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"

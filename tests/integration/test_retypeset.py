@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from extractors.errors import StatliftError
-from extractors.pdfdoc import Document
-from extractors.table import extract_table
-from schemas.specs import spec_for
-from statlift.audit.evaluate import audit_cells
+from statlift.errors import StatliftError
+from statlift.extractors.pdfdoc import Document
+from statlift.extractors.table import extract_table
+from statlift.schemas.specs import spec_for
+from statlift.validate.evaluate import audit_cells
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"
@@ -69,9 +69,9 @@ def test_retypeset_report_reads_like_the_golden(extracted, variants_manifest, na
 
 def test_reordered_variant_really_moved_the_tables(variants_manifest, extracted):
     """The fixture is only a proof if the tables sit on other pages than in the original."""
-    from extractors.locate import locate_table
-    from flows.rawstore import current_raw_path
-    from schemas.specs import load_catalog
+    from statlift.extractors.locate import locate_table
+    from statlift.acquire.rawstore import current_raw_path
+    from statlift.schemas.specs import load_catalog
 
     spec = spec_for("bjs-ncj250746")
     with Document.open(current_raw_path(REPO / "raw", load_catalog().get(spec.report_id))) as doc:

@@ -76,11 +76,15 @@ def test_tables_and_reports(processed):
     assert r["processed"].all() and list(r["tables"]) == [2, 2]
 
 
-def test_processed_dir_defaults_to_the_environment(processed, monkeypatch):
+def test_processed_dir_defaults_to_the_settings_not_the_current_directory(processed, tmp_path,
+                                                                         monkeypatch):
     monkeypatch.setenv("STATLIFT_PROCESSED", str(processed))
     assert statlift.load(BJS, "table-01").loc["Child sex trafficking", "2013 | Number"] == 1031
     monkeypatch.delenv("STATLIFT_PROCESSED")
-    monkeypatch.chdir(processed.parent)
+    monkeypatch.setenv("STATLIFT_HOME", str(processed.parent))  # holds processed/ and raw/
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     assert len(statlift.tables()) == 4
 
 
@@ -107,7 +111,8 @@ def test_missing_processed_says_to_run_statlift(tmp_path):
         statlift.cells(processed_dir=tmp_path / "processed")
 
 
-def test_stale_processed_says_to_run_statlift(processed):
+def test_stale_processed_says_to_run_statlift(processed, monkeypatch):
+    monkeypatch.setenv("STATLIFT_RAW", str(processed.parent / "raw"))
     manifest = processed.parent / "raw" / "manifest.json"
     doc = json.loads(manifest.read_text())
     doc["reports"][BJS]["current"] = "ab" * 32

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from schemas.checks import Num, PercentEquation, SumEquation, EqualEquation
-from schemas.specs import load_report_spec
-from statlift.audit.evaluate import audit_cells, typo_distance
+from statlift.validate.checks import Num, PercentEquation, SumEquation, EqualEquation
+from statlift.schemas.specs import load_report_spec
+from statlift.validate.evaluate import audit_cells, typo_distance
 
 T = "t"
 

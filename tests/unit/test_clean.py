@@ -1,7 +1,7 @@
 """Reading printed cells: numbers, percents, units, footnote marks, missing symbols."""
 import pytest
 
-from extractors.clean import join_wrapped, parse_cell, parse_number, strip_spanner_dash
+from statlift.extractors.clean import join_wrapped, parse_cell, parse_number, strip_spanner_dash
 
 
 @pytest.mark.parametrize("text, value, decimals, unit", [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import socket
 
-from flows.cli import EXIT_IO, PREFECT_DEFAULTS, orchestrator_error, prefect_defaults
+from statlift.cli.main import PREFECT_DEFAULTS, orchestrator_error, prefect_defaults
+from statlift.errors import EXIT_IO
 from tests.cli_runner import run_cli
 
 

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 
-from extractors.errors import StatliftError
-from flows.diff import CHANGE_COLUMNS, diff_tables, write_changes
+from statlift.errors import StatliftError
+from statlift.publish.diff import CHANGE_COLUMNS, diff_tables, write_changes
 
 ROWS = ["Sex > Male", "Sex > Female", "Convicted > Trial"]
 COLS = ["2004–2013 | Number", "2004–2013 | Percent"]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.discover import discover_tables
+from statlift.extractors.discover import discover_tables
 
 PAGE_H = 842.0
 ICDAR = Path("/work/shared/benchmarks/icdar2013-eu")

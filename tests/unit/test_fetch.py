@@ -18,9 +18,9 @@ from typing import Callable
 import pytest
 from httpserver import Reply, pdf_reply as _pdf_reply, serve
 
-from extractors import fetch as fetch_mod
-from extractors.errors import StatliftError
-from extractors.fetch import fetch_source, register_local_source
+from statlift.acquire import fetch as fetch_mod
+from statlift.errors import StatliftError
+from statlift.acquire.fetch import fetch_source, register_local_source
 
 pytest.importorskip("reportlab", reason="reportlab (test extra) builds the fixture PDFs")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractors.locate import find_caption
-from extractors.pdfdoc import Document, _squash
+from statlift.extractors.locate import find_caption
+from statlift.extractors.pdfdoc import Document, _squash
 
 REPO = Path(__file__).resolve().parents[2]
 BJS_PDF = next((REPO / "raw" / "bjs-ncj250746").glob("*.pdf"))

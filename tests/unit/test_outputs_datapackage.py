@@ -36,7 +36,7 @@ def _fields(res: dict) -> dict[str, dict]:
 
 
 def test_demo_tree_follows_the_contract_columns():
-    from extractors.table import CELL_COLUMNS as CONTRACT
+    from statlift.extractors.table import CELL_COLUMNS as CONTRACT
     assert CELL_COLUMNS == CONTRACT
 
 

@@ -51,7 +51,7 @@ def test_from_tables_json_documents(processed, tmp_path):
 
 
 def test_from_table_specs_with_their_checks(tmp_path):
-    from schemas.specs import spec_for
+    from statlift.schemas.specs import spec_for
     text = write_data_dictionary(None, [spec_for(BJS)], tmp_path / "dd.md").read_text()
     assert "### `bjs-ncj250746` / `table-01`" in text
     assert "| 2013 \\| Percent | percent | number |  |" in text

@@ -8,7 +8,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
-from extractors.pdfium_lock import PDFIUM_LOCK
+from statlift.extractors.pdfium_lock import PDFIUM_LOCK
 
 REPO = Path(__file__).resolve().parents[2]
 USSC_PDF = next((REPO / "raw" / "ussc-cp-production-2021").glob("*.pdf"))
@@ -48,21 +48,21 @@ def ruled_pdf(tmp_path) -> Path:
 
 
 def test_fetch_check_holds_the_lock(opened):
-    from extractors.fetch import check_pdf_structure
+    from statlift.acquire.fetch import check_pdf_structure
 
     assert check_pdf_structure(USSC_PDF) >= 1
     assert opened and all(opened)
 
 
 def test_callout_second_reading_holds_the_lock(opened):
-    from extractors.callouts import read_with_pdfium
+    from statlift.extractors.callouts import read_with_pdfium
 
     assert read_with_pdfium(str(USSC_PDF), 1, (0, 0, 612, 792))
     assert opened == [True]
 
 
 def test_audit_crop_holds_the_lock(opened):
-    from statlift.audit.report import render_crop
+    from statlift.validate.audit import render_crop
 
     png = render_crop(str(USSC_PDF), 1, (50, 50, 300, 200), [((60, 60, 100, 80), "red")])
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -70,9 +70,9 @@ def test_audit_crop_holds_the_lock(opened):
 
 
 def test_camelot_lattice_render_holds_the_lock(opened, ruled_pdf):
-    from extractors.engines import read_camelot
-    from extractors.pdfdoc import Document
-    from schemas.specs import CamelotSettings
+    from statlift.extractors.engines import read_camelot
+    from statlift.extractors.pdfdoc import Document
+    from statlift.schemas.specs import CamelotSettings
 
     doc = Document.open(ruled_pdf)
     reading = read_camelot(doc, 1, (40, 40, 360, 150), CamelotSettings(flavor="lattice"),
@@ -83,7 +83,7 @@ def test_camelot_lattice_render_holds_the_lock(opened, ruled_pdf):
 
 
 def test_caption_prefilter_holds_the_lock(opened):
-    from extractors.pdfdoc import Document
+    from statlift.extractors.pdfdoc import Document
 
     with Document.open(USSC_PDF) as doc:
         assert doc.pages_mentioning("Sexual contact")

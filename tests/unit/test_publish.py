@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from extractors.errors import StatliftError
-from flows import publish as pub
-from flows.publish import list_versions, publish, restore, stage_dir
+from statlift.errors import StatliftError
+from statlift.publish import store as pub
+from statlift.publish.store import list_versions, publish, restore, stage_dir
 
 REPORT = "bjs-ncj250746"
 T1 = datetime(2026, 1, 5, 6, 0, 0, tzinfo=timezone.utc)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from extractors.cellgrid import TableCell
-from extractors.errors import StatliftError
-from extractors.region import RegionSettings, extract_region
+from statlift.extractors.cellgrid import TableCell
+from statlift.errors import StatliftError
+from statlift.extractors.region import RegionSettings, extract_region
 
 PAGE_H = 842.0
 ICDAR = Path("/work/shared/benchmarks/icdar2013-eu")
@@ -168,7 +168,7 @@ def test_bad_inputs_raise_typed_errors(tables_pdf, tmp_path):
 
 def test_cli_prints_cells_json(tables_pdf):
     repo = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-m", "flows.cli_region", str(tables_pdf), "--page", "1",
+    out = subprocess.run([sys.executable, "-m", "statlift.cli.region", str(tables_pdf), "--page", "1",
                           "--bbox", "58,300,282,357", "--json"], cwd=repo, capture_output=True,
                          text=True, check=True).stdout
     cells = json.loads(out)["cells"]

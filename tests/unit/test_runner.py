@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.run import runner_name
+from statlift.flows.run import runner_name
 from statlift.outputs.processed import read_once, read_text_csv
 
 

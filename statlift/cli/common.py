@@ -1,0 +1,28 @@
+"""What the subcommands share: the catalog options (defined once) and `--source ID=PATH`."""
+from __future__ import annotations
+
+import argparse
+
+from statlift.settings import get_settings
+
+
+def common_parser() -> argparse.ArgumentParser:
+    """Options shared by the subcommands that work on the catalog (defined once)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--report", action="append", dest="reports", metavar="ID",
+                   help="report id from the catalog (repeatable; default: all)")
+    p.add_argument("--out", default=str(get_settings().processed_dir), metavar="DIR",
+                   help="published datasets folder (default: $STATLIFT_PROCESSED, else "
+                        "processed/ in $STATLIFT_HOME)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return p
+
+
+def parse_sources(items: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SystemExit(f"statlift: --source wants ID=PATH, got {item!r}")
+        rid, path = item.split("=", 1)
+        out[rid] = path
+    return out

@@ -1,0 +1,119 @@
+"""Second and third readings of a table: pdfplumber's table finder and camelot.
+
+Each engine reads the table's body box on its own and returns cells with boxes; statlift then
+asks, for each cell it read from the page's words, what each engine printed at that place.
+A registry maps engine names to reader functions (camelot's `PARSERS` pattern).
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Callable
+
+from statlift.extractors.pdfium_lock import PDFIUM_LOCK
+from statlift.schemas.specs import CamelotSettings, PlumberSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineCell:
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    def contains(self, x: float, y: float) -> bool:
+        return self.x0 - 0.5 <= x <= self.x1 + 0.5 and self.top - 0.5 <= y <= self.bottom + 0.5
+
+
+@dataclass
+class EngineReading:
+    engine: str
+    cells: list[EngineCell]
+    report: dict  # parse report (camelot accuracy/whitespace; cell counts)
+    error: str | None = None
+
+    def text_at(self, x: float, y: float) -> str | None:
+        """The engine's text of the cell containing point (x, y), top-left coordinates."""
+        hits = [c for c in self.cells if c.contains(x, y)]
+        if not hits:
+            return None
+        hits.sort(key=lambda c: (c.x1 - c.x0) * (c.bottom - c.top))
+        return hits[0].text
+
+
+def read_pdfplumber(doc, page: int, bbox: tuple[float, float, float, float],
+                    settings: PlumberSettings, ruled: bool) -> EngineReading:
+    """pdfplumber's own table finder on the cropped body box."""
+    opts = settings.model_dump()
+    if ruled:
+        opts["vertical_strategy"] = opts["horizontal_strategy"] = "lines"
+    x0, top, x1, bottom = bbox
+    pl_page = doc.plumber_page(page)
+    crop = pl_page.crop((max(0, x0 - 1), max(0, top - 1), min(pl_page.width, x1 + 1),
+                         min(pl_page.height, bottom + 1)), strict=False)
+    cells: list[EngineCell] = []
+    tables = crop.find_tables(opts)
+    for table in tables:
+        texts = table.extract()
+        for row, row_texts in zip(table.rows, texts):
+            for box, text in zip(row.cells, row_texts):
+                if box is None:
+                    continue
+                cells.append(EngineCell((text or "").replace("\n", " ").strip(), *box))
+    return EngineReading("pdfplumber", cells, {"tables": len(tables), "cells": len(cells)})
+
+
+def read_camelot(doc, page: int, bbox: tuple[float, float, float, float],
+                 settings: CamelotSettings, ruled: bool) -> EngineReading:
+    """camelot stream on the body box (lattice with table_regions when the table is ruled:
+    camelot 2.0's lattice ignores table_areas)."""
+    import camelot  # heavy import, only when used
+
+    flavor = settings.flavor if settings.flavor != "auto" else ("lattice" if ruled else "stream")
+    height = doc.page(page).height
+    x0, top, x1, bottom = bbox
+    area = f"{x0 - 2:.1f},{height - top + 2:.1f},{x1 + 2:.1f},{height - bottom - 2:.1f}"
+    kwargs: dict = {"pages": str(page), "flavor": flavor}
+    if flavor == "stream":
+        kwargs.update(table_areas=[area], row_tol=settings.row_tol, edge_tol=settings.edge_tol)
+    else:
+        kwargs.update(table_regions=[area], line_scale=settings.line_scale)
+    # lattice renders the page with PDFium, which is not thread-safe (extractors/pdfium_lock.py)
+    with warnings.catch_warnings(), (PDFIUM_LOCK if flavor == "lattice" else nullcontext()):
+        warnings.simplefilter("ignore")
+        tables = camelot.read_pdf(str(doc.path), **kwargs)
+    cells: list[EngineCell] = []
+    report: dict = {"flavor": flavor, "tables": len(tables)}
+    for t in tables:
+        report.update({k: v for k, v in t.parsing_report.items() if k in ("accuracy", "whitespace")})
+        for r, row in enumerate(t.cells):
+            for c, cell in enumerate(row):
+                text = str(t.df.iloc[r, c]) if r < t.df.shape[0] and c < t.df.shape[1] else ""
+                cells.append(EngineCell(text.replace("\n", " ").strip(), cell.x1,
+                                        height - cell.y2, cell.x2, height - cell.y1))
+    return EngineReading(f"camelot-{flavor}", cells, report)
+
+
+ENGINES: dict[str, Callable[..., EngineReading]] = {
+    "pdfplumber": read_pdfplumber,
+    "camelot": read_camelot,
+}
+
+
+def read_with_engines(doc, page: int, bbox, names, plumber: PlumberSettings,
+                      cam: CamelotSettings, ruled: bool) -> list[EngineReading]:
+    """Run every enabled engine; an engine that fails is recorded, never fatal."""
+    out = []
+    for name in names:
+        settings = plumber if name == "pdfplumber" else cam
+        try:
+            out.append(ENGINES[name](doc, page, bbox, settings, ruled))
+        except Exception as exc:  # an engine's failure lowers agreement; the words still count
+            log.warning("engine %s failed on page %s: %s", name, page, exc)
+            out.append(EngineReading(name, [], {}, error=f"{type(exc).__name__}: {exc}"))
+    return out

@@ -1,0 +1,225 @@
+"""One opened PDF, its pages' words and drawn rules computed once and shared by every table.
+
+pdfplumber is the reference reader of the page's text layer. Words keep their font size so that
+superscript footnote marks (smaller, raised) can be told apart from the text they mark.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import statistics
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pdfplumber
+
+from statlift.acquire.hashing import sha256_file
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    fontname: str
+    superscript: bool = False
+
+    @property
+    def mid_y(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def bold(self) -> bool:
+        return "bold" in self.fontname.lower() or "black" in self.fontname.lower()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A drawn horizontal or vertical line (or a thin/filled rectangle's edge)."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    filled_rect: bool = False
+
+    @property
+    def horizontal(self) -> bool:
+        return (self.bottom - self.top) <= 2.0 and (self.x1 - self.x0) > 2.0
+
+    @property
+    def vertical(self) -> bool:
+        return (self.x1 - self.x0) <= 2.0 and (self.bottom - self.top) > 2.0
+
+
+@dataclass
+class PageText:
+    number: int  # 1-based
+    width: float
+    height: float
+    words: list[Word]
+    rules: list[Rule]
+    rects: list[Rule]  # filled rectangles (title bars, shaded boxes), as boxes
+    chars: int = 0
+
+    @cached_property
+    def body_size(self) -> float:
+        """The running text's size: the size that prints the most characters (a page with big
+        tables has more words in the tables' size, but fewer characters)."""
+        weight: dict[float, int] = {}
+        for w in self.words:
+            if not w.superscript:
+                key = round(w.size * 2) / 2
+                weight[key] = weight.get(key, 0) + len(w.text)
+        if not weight:
+            return 10.0
+        top = max(weight, key=lambda k: weight[k])
+        return statistics.median(w.size for w in self.words
+                                 if not w.superscript and round(w.size * 2) / 2 == top)
+
+
+def _mark_superscripts(words: list[dict]) -> list[Word]:
+    """A word much smaller than the word it touches on its left and raised above its baseline."""
+    out: list[Word] = []
+    for i, w in enumerate(words):
+        sup = False
+        size = float(w.get("size", 0) or 0)
+        for other in words[max(0, i - 3): i + 3]:
+            if other is w:
+                continue
+            osize = float(other.get("size", 0) or 0)
+            touching = abs(other["x1"] - w["x0"]) < 1.5 or abs(w["x1"] - other["x0"]) < 1.5
+            if touching and size < 0.85 * osize and w["bottom"] < other["bottom"] - 0.15 * osize:
+                sup = True
+                break
+        out.append(Word(text=w["text"], x0=w["x0"], x1=w["x1"], top=w["top"], bottom=w["bottom"],
+                        size=round(size, 2), fontname=str(w.get("fontname", "")), superscript=sup))
+    return out
+
+
+def _squash(text: str) -> str:
+    """Letters and digits only, case-folded and NFKC-normalised: 'TABLE 7.' -> 'table7'."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def _page_rules(page) -> tuple[list[Rule], list[Rule]]:
+    rules: list[Rule] = []
+    boxes: list[Rule] = []
+    for ln in page.lines:
+        rules.append(Rule(ln["x0"], ln["x1"], ln["top"], ln["bottom"]))
+    for r in page.rects:
+        w, h = r["x1"] - r["x0"], r["bottom"] - r["top"]
+        if h <= 2.0 or w <= 2.0:
+            rules.append(Rule(r["x0"], r["x1"], r["top"], r["bottom"]))
+        else:
+            if r.get("fill"):
+                boxes.append(Rule(r["x0"], r["x1"], r["top"], r["bottom"], filled_rect=True))
+            if r.get("stroke"):  # a stroked box: its four edges are rules
+                rules += [Rule(r["x0"], r["x1"], r["top"], r["top"]),
+                          Rule(r["x0"], r["x1"], r["bottom"], r["bottom"]),
+                          Rule(r["x0"], r["x0"], r["top"], r["bottom"]),
+                          Rule(r["x1"], r["x1"], r["top"], r["bottom"])]
+    return rules, boxes
+
+
+def read_page(page) -> PageText:
+    raw = page.extract_words(extra_attrs=["size", "fontname"], x_tolerance=1.5,
+                             keep_blank_chars=False, use_text_flow=False)
+    raw.sort(key=lambda w: (round(w["top"]), w["x0"]))
+    words = _mark_superscripts(raw)
+    rules, boxes = _page_rules(page)
+    return PageText(number=page.page_number, width=float(page.width), height=float(page.height),
+                    words=words, rules=rules, rects=boxes, chars=len(page.chars))
+
+
+@dataclass
+class Document:
+    """A PDF opened once; pages are read on first use and kept as light PageText objects."""
+
+    path: Path
+    _pdf: object = field(default=None, repr=False)
+    _pages: dict[int, PageText] = field(default_factory=dict, repr=False)
+    _squashed: list[str] | None = field(default=None, repr=False)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Document":
+        doc = cls(Path(path))
+        doc._pdf = pdfplumber.open(str(path))
+        return doc
+
+    @property
+    def pdf(self):
+        return self._pdf
+
+    @cached_property
+    def sha256(self) -> str:
+        return sha256_file(self.path)
+
+    @property
+    def page_count(self) -> int:
+        return len(self._pdf.pages)
+
+    def page(self, number: int) -> PageText:
+        """Words and rules of page `number` (1-based), computed once."""
+        if number not in self._pages:
+            self._pages[number] = read_page(self._pdf.pages[number - 1])
+        return self._pages[number]
+
+    def pages(self):
+        for n in range(1, self.page_count + 1):
+            yield self.page(n)
+
+    def pages_mentioning(self, text: str) -> list[int]:
+        """Pages whose text layer may hold `text`, from PDFium's plain text of every page (C,
+        ~100x faster than pdfminer's layout): letters and digits compared case-blind, so that
+        spacing, line breaks and punctuation never hide a match. Pages PDFium cannot decode, or
+        a `text` with no letters or digits, count as candidates. Over-inclusive by design: the
+        candidates are then read in full, so this only skips pages that cannot hold `text`."""
+        needle = _squash(text)
+        pages = self._page_squashed()
+        return [n for n, hay in enumerate(pages, 1) if not needle or not hay or needle in hay]
+
+    def _page_squashed(self) -> list[str]:
+        if self._squashed is None:
+            from statlift.extractors.pdfium_lock import pdfium_document
+
+            out = []
+            try:
+                with pdfium_document(self.path) as pdf:
+                    for i in range(len(pdf)):
+                        page = pdf[i]
+                        textpage = page.get_textpage()
+                        out.append(_squash(textpage.get_text_range()))
+                        textpage.close()
+                        page.close()
+            except Exception as exc:  # PDFium cannot read it: every page is a candidate
+                log.debug("%s: no PDFium text (%s); every page is read", self.path, exc)
+                out = [""] * self.page_count
+            self._squashed = out
+        return self._squashed
+
+    def plumber_page(self, number: int):
+        return self._pdf.pages[number - 1]
+
+    def close(self) -> None:
+        """Close the file and drop pdfplumber's page caches (memory stays flat over a catalog)."""
+        if self._pdf is not None:
+            for page in self._pdf.pages:
+                page.flush_cache()
+            self._pdf.close()
+            self._pdf = None
+
+    def __enter__(self) -> "Document":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

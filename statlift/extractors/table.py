@@ -1,0 +1,211 @@
+"""extract_table(doc, report_spec, table_spec) -> Extracted: one table, every cell read twice.
+
+    locate_table (caption) -> read_grid (page words) -> engines (pdfplumber, camelot)
+    -> reconcile each cell -> compare with the spec (relabels, shape) -> frames + metadata
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from statlift.extractors.clean import CellReading, parse_cell
+from statlift.extractors.engines import EngineReading, read_with_engines
+from statlift.errors import StatliftError
+from statlift.extractors.layout import Grid, LayoutError, read_grid
+from statlift.extractors.locate import TableRegion, locate_table, split_footer
+from statlift.extractors.pdfdoc import Document, PageText
+from statlift.schemas.specs import ReportSpec, TableSpec
+
+log = logging.getLogger(__name__)
+
+CELL_COLUMNS = ["report_id", "table_id", "row_path", "column_path", "value", "unit", "raw_text",
+                "missing_code", "footnotes", "page", "bbox", "engines", "source_sha256",
+                "row_index", "column_index", "decimals", "missing_meaning", "flags"]
+
+
+@dataclass
+class Extracted:
+    report_id: str
+    table_id: str
+    wide: pd.DataFrame
+    cells: pd.DataFrame
+    meta: dict
+    relabels: list[dict] = field(default_factory=list)
+
+    @property
+    def agreement(self) -> float:
+        return float(self.meta.get("agreement", 0.0))
+
+
+def is_ruled(page: PageText, bbox: tuple[float, float, float, float]) -> bool:
+    """A grid of drawn rules: at least two vertical rules spanning most of the body's height."""
+    x0, top, x1, bottom = bbox
+    height = bottom - top
+    verticals = [r for r in page.rules if r.vertical and x0 - 2 <= r.x0 <= x1 + 2
+                 and min(r.bottom, bottom) - max(r.top, top) > 0.6 * height]
+    return len(verticals) >= 2
+
+
+def reconcile(words: CellReading, others: dict[str, CellReading | None]) -> tuple[list[str], list[str]]:
+    """Which readers agree with the words' reading, and flags for the cell.
+
+    The page's words are the reference (they are the printed characters). A value that no engine
+    confirms is flagged `unconfirmed` (an extraction suspect for the audit); a single engine's
+    different reading is recorded as `<engine>_disagrees`.
+    """
+    agree = ["words"]
+    flags: list[str] = []
+    for name, reading in others.items():
+        if reading is not None and reading.ok and reading.value == words.value and \
+                reading.missing_code == words.missing_code:
+            agree.append(name)
+        else:
+            flags.append(f"{name}_disagrees")
+    if others and len(agree) == 1:
+        flags.insert(0, "unconfirmed")
+    if not words.ok:
+        flags.append("unreadable")
+    return agree, flags
+
+
+def _centre(run) -> tuple[float, float]:
+    return ((run.x0 + run.x1) / 2, (run.top + run.bottom) / 2)
+
+
+def _engine_reading(reading: EngineReading, run, missing) -> CellReading | None:
+    if reading.error:
+        return None
+    text = reading.text_at(*_centre(run))
+    return None if text is None else parse_cell(text, missing)
+
+
+def compare_with_spec(grid: Grid, spec: TableSpec, where: str) -> list[dict]:
+    """Relabels (same shape, other labels) are reported; a different shape is an error."""
+    found_rows = [r.path for r in grid.rows]
+    found_cols = [c.path for c in grid.columns]
+    if spec.rows and len(spec.rows) != len(found_rows):
+        missing = [r for r in spec.rows if r not in found_rows]
+        extra = [r for r in found_rows if r not in spec.rows]
+        raise StatliftError("shape-mismatch", source=where, table=spec.table_id,
+                            expected=f"{len(spec.rows)} rows",
+                            found=f"{len(found_rows)} rows (missing: {missing[:3]}; "
+                                  f"new: {extra[:3]})",
+                            hint="check the page; if the publisher changed the table, update "
+                                 "the rows in the table spec")
+    if spec.columns and len(spec.columns) != len(found_cols):
+        raise StatliftError("shape-mismatch", source=where, table=spec.table_id,
+                            expected=f"{len(spec.columns)} columns",
+                            found=f"{len(found_cols)} columns: {found_cols}",
+                            hint="check the page; if the publisher changed the table, update "
+                                 "the columns in the table spec")
+    relabels = []
+    for kind, exp, got in (("row", spec.rows, found_rows), ("column", spec.columns, found_cols)):
+        for i, (e, g) in enumerate(zip(exp, got)):
+            if e != g:
+                relabels.append({"kind": kind, "index": i, "expected": e, "found": g})
+    return relabels
+
+
+def build_frames(report_id: str, spec: TableSpec, grid: Grid, region: TableRegion,
+                 readings: list[EngineReading], missing, sha: str) -> tuple[pd.DataFrame,
+                                                                          pd.DataFrame, float]:
+    records = []
+    agreed = total = 0
+    wide_rows = []
+    for ri, row in enumerate(grid.rows):
+        wide_row = [row.path]
+        for ci, col in enumerate(grid.columns):
+            run = grid.cells.get((ri, ci))
+            if run is None:
+                wide_row.append("")
+                continue
+            words = parse_cell(run.text, missing, footnotes=run.marks)
+            others = {r.engine: _engine_reading(r, run, missing) for r in readings}
+            agree, flags = reconcile(words, others)
+            total += 1
+            agreed += len(agree) == len(others) + 1
+            value = words.value if words.ok else None
+            unit = words.unit if words.unit and words.unit != "percent" else \
+                spec.unit_for(row.path, col.path)
+            if words.unit == "percent":
+                unit = "percent"
+            notes = tuple(dict.fromkeys(row.marks + col.marks + words.footnotes))
+            records.append({
+                "report_id": report_id, "table_id": spec.table_id, "row_path": row.path,
+                "column_path": col.path, "value": value or "", "unit": unit,
+                "raw_text": words.raw_text, "missing_code": words.missing_code or "",
+                "footnotes": ";".join(notes), "page": region.page,
+                "bbox": ",".join(f"{v:.1f}" for v in (run.x0, run.top, run.x1, run.bottom)),
+                "engines": ";".join(agree), "source_sha256": sha, "row_index": ri,
+                "column_index": ci, "decimals": words.decimals if value else None,
+                "missing_meaning": words.missing_meaning or "", "flags": ";".join(flags)})
+            wide_row.append(value or "")
+        wide_rows.append(wide_row)
+    wide = pd.DataFrame(wide_rows, columns=[grid.stub_header] + [c.path for c in grid.columns],
+                        dtype=object)
+    cells = pd.DataFrame.from_records(records, columns=CELL_COLUMNS)
+    cells["decimals"] = cells["decimals"].astype("Int64")
+    return wide, cells, (agreed / total if total else 1.0)
+
+
+def extract_table(doc: Document, report: ReportSpec, spec: TableSpec) -> Extracted:
+    if spec.kind == "callouts":
+        from statlift.extractors.callouts import extract_callouts
+        return extract_callouts(doc, report, spec)
+    where = str(doc.path)
+    layout = report.layout_for(spec)
+    region = locate_table(doc, spec.caption, spec.title, layout.end_gap_lines)
+    if region is None:
+        raise StatliftError("caption-not-found", source=where, table=spec.table_id,
+                            expected=f"a caption {spec.caption!r}"
+                                     + (f" titled {spec.title!r}" if spec.title else ""),
+                            found="no such caption on any page",
+                            hint="is this the right report? if the publisher renamed the table, "
+                                 "update its caption in the table spec")
+    page = doc.page(region.page)
+    missing = report.missing_codes
+    try:
+        grid = read_grid(region.body_lines, page.rules, missing, layout.indent_tolerance,
+                         spec.rows or None)
+    except LayoutError as exc:
+        raise StatliftError("shape-mismatch", source=where, table=spec.table_id,
+                            page=region.page, expected="a header and rows of values",
+                            found=str(exc), hint="check the page crop") from exc
+    relabels = compare_with_spec(grid, spec, where)
+    ruled = is_ruled(page, region.body_bbox)
+    engines = report.engines_for(spec)
+    readings = read_with_engines(doc, region.page, region.body_bbox, engines.enabled,
+                                 engines.pdfplumber, engines.camelot, ruled)
+    wide, cells, agreement = build_frames(report.report_id, spec, grid, region, readings,
+                                          missing, doc.sha256)
+    notes, footnotes, source = split_footer(region.footer_lines)
+    meta = {
+        "title": region.title or region.caption, "caption": region.caption,
+        "caption_number": _caption_number(region.caption), "page": region.page,
+        "bbox": [round(v, 1) for v in region.bbox],
+        "body_bbox": [round(v, 1) for v in region.body_bbox],
+        "stub_header": grid.stub_header, "columns": [c.path for c in grid.columns],
+        "rows": [r.path for r in grid.rows], "notes": notes, "footnotes": footnotes,
+        "source": source, "spec_version": report.spec_version, "ruled": ruled,
+        "engine": "words+" + "+".join(r.engine for r in readings),
+        "engine_reports": {r.engine: (r.report if not r.error else {"error": r.error})
+                           for r in readings},
+        "shape": list(grid.shape), "agreement": round(agreement, 4), "relabels": relabels,
+        "title_expected": spec.title, "units": sorted(set(cells["unit"])) if len(cells) else [],
+    }
+    if spec.title and region.title and _squash(spec.title) != _squash(region.title):
+        relabels.append({"kind": "title", "index": 0, "expected": spec.title,
+                         "found": region.title})
+    return Extracted(report.report_id, spec.table_id, wide, cells, meta, relabels)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _caption_number(caption: str) -> str | None:
+    import re
+    m = re.search(r"(\d+[A-Za-z]?)\b", caption)
+    return m.group(1) if m else None

@@ -1,0 +1,271 @@
+"""What changed between two versions of a report's tidy cells, one line per cell. Plain functions.
+
+Cells are keyed by (table_id, row_path, column_path) (docs/contract.md). Kinds:
+
+    changed     same key, another reading              old / new = the readings
+    added       key only in the new cells              new = the reading
+    removed     key only in the old cells              old = the reading
+    relabelled  the same cell under a renamed row      old / new = the old / new row path
+                (or column), reading unchanged         (column path for a renamed column)
+
+A label present on one side only (a row or column of one table) is paired with one present on the
+other side only when their cells read the same: keyed by the other axis' labels (same column
+set, same values), or else by position along the other axis (same values in the same order).
+A pair gives ONE `relabelled` line per cell pair instead of a removed and an added line. When
+several labels qualify the nearest in position wins; a label whose cells hold fewer than two
+distinct values (all empty, all zero, a single number) is paired only at the same position.
+Rows and columns are paired in turns, so a renamed row and a renamed column in one table are
+both found.
+
+The reading compared is `value`, or for a missing value its printed `missing_code` (a `--` that
+becomes `~` is a change).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from statlift.errors import StatliftError
+
+log = logging.getLogger(__name__)
+
+CHANGE_COLUMNS = ["table_id", "row_path", "column_path", "old", "new", "kind"]
+KINDS = ("changed", "added", "removed", "relabelled")
+KEY = ["table_id", "row_path", "column_path"]
+AXES = {"row": ("row_path", "column_path", "col_pos", "row_pos"),
+        "column": ("column_path", "row_path", "row_pos", "col_pos")}
+MAX_PASSES = 4
+MD_MAX_CELLS = 50
+
+
+# ---- the diff -------------------------------------------------------------------------------
+
+def diff_tables(old_cells: pd.DataFrame, new_cells: pd.DataFrame) -> pd.DataFrame:
+    """Changes from old to new tidy cells: columns CHANGE_COLUMNS, one line per cell."""
+    _check_same_report(old_cells, new_cells)
+    old, new = prepare_cells(old_cells), prepare_cells(new_cells)
+    tables = list(dict.fromkeys([*old["table_id"], *new["table_id"]]))
+    olds, news = dict(tuple(old.groupby("table_id"))), dict(tuple(new.groupby("table_id")))
+    pairs = [(olds.get(t, old.iloc[:0]), news.get(t, new.iloc[:0])) for t in tables]
+    parts = [_diff_table(o, n) for o, n in pairs if not _same_cells(o, n)]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CHANGE_COLUMNS})
+    return pd.concat(parts, ignore_index=True)[CHANGE_COLUMNS]
+
+
+def prepare_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """Key, reading and row/column positions (0-based order within each table) of tidy cells."""
+    missing = [c for c in [*KEY, "value"] if c not in cells.columns]
+    if missing:
+        raise ValueError(f"tidy cells lack the column(s) {missing} (see docs/contract.md)")
+    out = cells[KEY].astype(str).copy()
+    value = _text(cells["value"])
+    code = (_text(cells["missing_code"]) if "missing_code" in cells.columns
+            else pd.Series("", index=value.index))
+    out["reading"] = value.where(value != "", code)
+    dupes = out.duplicated(KEY)
+    if dupes.any():
+        first = out.loc[dupes, KEY].iloc[0].tolist()
+        raise ValueError(f"tidy cells hold the key {first} more than once")
+    out["row_pos"] = _positions(out, cells, "row_path", "row_index")
+    out["col_pos"] = _positions(out, cells, "column_path", "column_index")
+    return out.reset_index(drop=True)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), "").astype(str)
+
+
+def _positions(out: pd.DataFrame, cells: pd.DataFrame, label: str, index: str) -> list[int]:
+    """Each label's rank within its table, by the printed index, else by first appearance."""
+    order = pd.to_numeric(cells[index], errors="coerce") if index in cells.columns else None
+    frame = out[["table_id", label]].copy()
+    frame["_o"] = range(len(frame)) if order is None else order.fillna(float("inf")).to_numpy()
+    frame["_seen"] = range(len(frame))
+    firsts = frame.groupby(["table_id", label], sort=False)[["_o", "_seen"]].min().reset_index()
+    firsts = firsts.sort_values(["table_id", "_o", "_seen"])
+    firsts["_pos"] = firsts.groupby("table_id").cumcount()
+    return frame.merge(firsts[["table_id", label, "_pos"]], how="left")["_pos"].tolist()
+
+
+def _same_cells(old: pd.DataFrame, new: pd.DataFrame) -> bool:
+    """The common case, checked cheaply: a table whose cells all read the same."""
+    cols = [*KEY, "reading"]
+    return len(old) == len(new) and set(map(tuple, old[cols].to_numpy())) == \
+        set(map(tuple, new[cols].to_numpy()))
+
+
+def _check_same_report(old: pd.DataFrame, new: pd.DataFrame) -> None:
+    if "report_id" not in old.columns or "report_id" not in new.columns:
+        return
+    a, b = set(old["report_id"].astype(str)), set(new["report_id"].astype(str))
+    if a and b and a != b:
+        raise StatliftError("wrong-report", source="cells.csv",
+                            expected=f"new cells of {', '.join(sorted(a))}",
+                            found=f"cells of {', '.join(sorted(b))}",
+                            hint="compare versions of the same report only")
+
+
+def _diff_table(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    row_map, col_map = relabel_maps(old, new)
+    moved = _apply_maps(old, row_map, col_map)
+    moved["old_row"], moved["old_col"] = old["row_path"].to_numpy(), old["column_path"].to_numpy()
+    both = moved.merge(new, on=KEY, how="outer", suffixes=("_o", "_n"), indicator=True)
+    out = pd.DataFrame({"table_id": both["table_id"], "row_path": both["row_path"],
+                        "column_path": both["column_path"],
+                        "old": both["reading_o"].fillna(""), "new": both["reading_n"].fillna(""),
+                        "kind": ""})
+    gone, came = both["_merge"] == "left_only", both["_merge"] == "right_only"
+    paired = both["_merge"] == "both"
+    row_renamed = paired & (both["old_row"] != both["row_path"])
+    col_renamed = paired & ~row_renamed & (both["old_col"] != both["column_path"])
+    changed = paired & (out["old"] != out["new"])
+    out.loc[gone, "row_path"], out.loc[gone, "column_path"] = both["old_row"], both["old_col"]
+    out.loc[gone, "kind"], out.loc[came, "kind"] = "removed", "added"
+    out.loc[row_renamed, ["old", "new"]] = both.loc[row_renamed, ["old_row", "row_path"]].to_numpy()
+    out.loc[col_renamed, ["old", "new"]] = both.loc[col_renamed,
+                                                    ["old_col", "column_path"]].to_numpy()
+    out.loc[row_renamed | col_renamed, "kind"] = "relabelled"
+    out.loc[changed, "kind"] = "changed"
+    out.loc[changed, ["old", "new"]] = both.loc[changed, ["reading_o", "reading_n"]].to_numpy()
+    out["_r"] = both["row_pos_n"].fillna(both["row_pos_o"]).to_numpy()
+    out["_c"] = both["col_pos_n"].fillna(both["col_pos_o"]).to_numpy()
+    out = out[out["kind"] != ""].sort_values(["_r", "_c", "kind"], kind="stable")
+    return out[CHANGE_COLUMNS].reset_index(drop=True)
+
+
+# ---- pairing renamed labels -----------------------------------------------------------------
+
+def relabel_maps(old: pd.DataFrame, new: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """(row map, column map): old label -> new label, for renamed labels of one table."""
+    maps: dict[str, dict[str, str]] = {"row": {}, "column": {}}
+    for _ in range(MAX_PASSES):
+        grown = False
+        for axis in ("row", "column"):
+            moved = _apply_maps(old, maps["row"], maps["column"])
+            pairs = pair_labels(moved, new, axis)
+            maps[axis].update(pairs)
+            grown = grown or bool(pairs)
+        if not grown:
+            break
+    return maps["row"], maps["column"]
+
+
+def _apply_maps(cells: pd.DataFrame, row_map: dict[str, str],
+                col_map: dict[str, str]) -> pd.DataFrame:
+    out = cells.copy()
+    out["row_path"] = out["row_path"].map(lambda r: row_map.get(r, r))
+    out["column_path"] = out["column_path"].map(lambda c: col_map.get(c, c))
+    return out
+
+
+def pair_labels(old: pd.DataFrame, new: pd.DataFrame, axis: str) -> dict[str, str]:
+    """Labels on `axis` found on one side only, paired when their cells read the same."""
+    label = AXES[axis][0]
+    old_labels, new_labels = dict.fromkeys(old[label]), dict.fromkeys(new[label])
+    gone = [x for x in old_labels if x not in new_labels]
+    came = [x for x in new_labels if x not in old_labels]
+    if not gone or not came:
+        return {}
+    sig_old = _signatures(old[old[label].isin(gone)], axis)
+    sig_new = _signatures(new[new[label].isin(came)], axis)
+    pairs: dict[str, str] = {}
+    for g in sorted(gone, key=lambda x: sig_old[x][2]):
+        by_path, by_pos, pos, weak = sig_old[g]
+        fits = [c for c in came if c not in pairs.values()
+                and (sig_new[c][0] == by_path or sig_new[c][1] == by_pos)
+                and (not weak or sig_new[c][2] == pos)]
+        if fits:
+            pairs[g] = min(fits, key=lambda c: abs(sig_new[c][2] - pos))
+    return pairs
+
+
+def _signatures(cells: pd.DataFrame, axis: str) -> dict[str, tuple]:
+    """label -> (readings by other label, readings by other position, position, weak)."""
+    label, other, other_pos, pos = AXES[axis]
+    out = {}
+    for name, group in cells.groupby(label, sort=False):
+        readings = group["reading"].tolist()
+        distinct = {r for r in readings if r != ""}
+        out[name] = (frozenset(zip(group[other], readings)),
+                     tuple(sorted(zip(group[other_pos], readings))),
+                     int(group[pos].iloc[0]), len(distinct) < 2)
+    return out
+
+
+# ---- writing the change log -----------------------------------------------------------------
+
+def write_changes(diff: pd.DataFrame, out_dir: Path, old_sha: str, new_sha: str,
+                  when: datetime | str) -> dict[str, int]:
+    """Write changes.csv (this version's changes) and put a new entry on top of CHANGES.md."""
+    out_dir = Path(out_dir)
+    stamp = _stamp(when)
+    table = diff[CHANGE_COLUMNS].assign(old_sha256=old_sha, new_sha256=new_sha, changed_at=stamp)
+    _write_atomic(out_dir / "changes.csv", table.to_csv(index=False, lineterminator="\n"))
+    counts = {k: int((diff["kind"] == k).sum()) for k in KINDS}
+    md = out_dir / "CHANGES.md"
+    previous = md.read_text(encoding="utf-8") if md.exists() else ""
+    header = "# Changes\n\n"
+    rest = previous[len(header):] if previous.startswith(header) else previous
+    _write_atomic(md, header + changes_entry(diff, old_sha, new_sha, stamp, counts) + rest)
+    log.info("changes %s -> %s: %s", old_sha[:12], new_sha[:12], counts)
+    return counts
+
+
+def changes_entry(diff: pd.DataFrame, old_sha: str, new_sha: str, stamp: str,
+                  counts: dict[str, int]) -> str:
+    """One CHANGES.md entry: date, both sha256, counts per kind, relabels, changed cells."""
+    lines = [f"## {stamp}", "", f"- old source sha256: `{old_sha or 'none'}`",
+             f"- new source sha256: `{new_sha}`",
+             "- cells: " + ", ".join(f"{counts[k]} {k}" for k in KINDS), ""]
+    relabels = relabel_lines(diff)
+    if relabels:
+        lines += ["Relabelled:", "", *relabels, ""]
+    cells = diff[diff["kind"] != "relabelled"]
+    if len(cells):
+        lines += ["| table | row | column | old | new | kind |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += ["| " + " | ".join(_md(r[c]) for c in ["table_id", "row_path", "column_path",
+                                                          "old", "new", "kind"]) + " |"
+                  for r in cells.head(MD_MAX_CELLS).to_dict("records")]
+        if len(cells) > MD_MAX_CELLS:
+            lines.append(f"\n… and {len(cells) - MD_MAX_CELLS} more cells in changes.csv")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def relabel_lines(diff: pd.DataFrame) -> list[str]:
+    """`- table-01, row: old -> new`, once per renamed label (not once per cell)."""
+    rel = diff[diff["kind"] == "relabelled"]
+    axis = ["row" if n == r else "column" for n, r in zip(rel["new"], rel["row_path"])]
+    seen = dict.fromkeys(zip(rel["table_id"], axis, rel["old"], rel["new"]))
+    return [f"- {t}, {a}: {_md(o)} -> {_md(n)}" for t, a, o, n in seen]
+
+
+def _md(text: object) -> str:
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _stamp(when: datetime | str) -> str:
+    if isinstance(when, str):
+        return when
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,54 @@
+"""Every setting of statlift in one object, read from `STATLIFT_*` environment variables.
+
+    STATLIFT_HOME        the project folder holding raw/ and processed/ (default: the folder this
+                         package was installed from, i.e. the clone for `pip install -e .`)
+    STATLIFT_RAW         raw store (default: $STATLIFT_HOME/raw)
+    STATLIFT_PROCESSED   published datasets (default: $STATLIFT_HOME/processed)
+    STATLIFT_CATALOG     catalog YAML (default: the catalog shipped in statlift/schemas/)
+    STATLIFT_RUNNER      auto | threads | processes | dask
+    STATLIFT_DASK_ADDRESS, STATLIFT_CRON
+
+None of the defaults depends on the current directory. `get_settings()` reads the environment
+when called (tests and the CLI change it); code below the CLI takes a `Settings` argument.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SCHEMAS_DIR = PACKAGE_DIR / "schemas"
+DEFAULT_HOME = PACKAGE_DIR.parent
+DEFAULT_CRON = "0 6 * * 1"  # Mondays 06:00
+
+Runner = Literal["auto", "threads", "processes", "dask"]
+
+
+class Settings(BaseSettings):
+    """statlift's configuration; every field can be set as STATLIFT_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="STATLIFT_", frozen=True, extra="ignore",
+                                      env_ignore_empty=True)
+
+    home: Path = DEFAULT_HOME
+    raw: Path | None = None
+    processed: Path | None = None
+    catalog: Path = SCHEMAS_DIR / "catalog.yaml"
+    runner: Runner = "auto"
+    dask_address: str | None = None
+    cron: str = DEFAULT_CRON
+
+    @property
+    def raw_dir(self) -> Path:
+        return Path(self.raw or self.home / "raw")
+
+    @property
+    def processed_dir(self) -> Path:
+        return Path(self.processed or self.home / "processed")
+
+
+def get_settings() -> Settings:
+    """The settings as the environment says now (empty variables count as unset)."""
+    return Settings()
