@@ -17,6 +17,7 @@ from pathlib import Path
 import pdfplumber
 
 from statlift.acquire.hashing import sha256_file
+from statlift.extractors.pdfium_lock import pdfium_document
 
 log = logging.getLogger(__name__)
 
@@ -190,8 +191,6 @@ class Document:
 
     def _page_squashed(self) -> list[str]:
         if self._squashed is None:
-            from statlift.extractors.pdfium_lock import pdfium_document
-
             out = []
             try:
                 with pdfium_document(self.path) as pdf:

@@ -12,10 +12,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pypdfium2 as pdfium
+import pypdfium2 as pdfium
 
 PDFIUM_LOCK = threading.RLock()
 
@@ -23,8 +21,6 @@ PDFIUM_LOCK = threading.RLock()
 @contextmanager
 def pdfium_document(path: str | Path) -> Iterator[pdfium.PdfDocument]:
     """Open a PDF with PDFium under the lock; closed (and the lock released) on exit."""
-    import pypdfium2 as pdfium
-
     with PDFIUM_LOCK:
         doc = pdfium.PdfDocument(str(path))
         try:

@@ -10,15 +10,15 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
+from statlift.acquire.fetch import fetch_source
 from statlift.acquire.rawstore import raw_dir
+from statlift.errors import StatliftError
 from statlift.flows.run import ReportResult, make_task_runner, run_catalog
 from statlift.schemas.specs import load_catalog
 
 
 @task(name="fetch-source", retries=0)
 def fetch_task(report_id: str, url: str, raw_dir: str) -> dict:
-    from statlift.errors import StatliftError
-    from statlift.acquire.fetch import fetch_source
     try:
         result = fetch_source(report_id, url, Path(raw_dir))
     except StatliftError as exc:

@@ -1,14 +1,15 @@
 """The catalog as plain dicts, whatever form the caller holds it in (the `Catalog` model, its
-YAML mapping, a list of entries, or nothing: then schemas/catalog.yaml)."""
+YAML mapping, a list of entries, or nothing: then the catalog in use, Settings.catalog)."""
 from __future__ import annotations
 
 from typing import Any
+
+from statlift.schemas.specs import load_catalog
 
 
 def catalog_entries(catalog: Any = None) -> list[dict]:
     """Report entries as JSON-ready dicts, in catalog order."""
     if catalog is None:
-        from statlift.schemas.specs import load_catalog
         catalog = load_catalog()
     if hasattr(catalog, "reports"):
         catalog = catalog.reports
