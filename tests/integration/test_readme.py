@@ -1,8 +1,8 @@
 """Every code block of the README runs as written (issue 14: the DuckDB snippet failed with a
 ParserException and the one-liner nested double quotes in double quotes).
 
-A throwaway STATLIFT_HOME stands in for the clone: `.venv` links to the real one, `raw/` is a
-copy, `processed/` is published once by `statlift run`, and the files the README names as
+A throwaway STATLIFT_HOME stands in for the clone: `.venv` links to the real one, `raw/` and the
+catalog are copies, `processed/` is published once by `statlift run`, and the files the README names as
 examples (`new.pdf`, `new-report.pdf`, `table-01.csv`, `agencies.xlsx`) are made there. Each
 shell line runs with that folder as the current directory and must exit with the code the README
 says it has (0 unless listed in EXIT); the few that cannot run here are in SKIP, each with why.
@@ -61,7 +61,10 @@ def home(tmp_path_factory) -> Path:
     (home / ".venv").symlink_to(REPO / ".venv")
     shutil.copytree(REPO / "raw", home / "raw")
     (home / "prefect").mkdir()
-    (home / "statlift" / "schemas" / "tables").mkdir(parents=True)
+    schemas = home / "statlift" / "schemas"  # `statlift add` appends to the catalog in use
+    schemas.mkdir(parents=True)
+    shutil.copy(REPO / "statlift" / "schemas" / "catalog.yaml", schemas / "catalog.yaml")
+    shutil.copytree(REPO / "statlift" / "schemas" / "tables", schemas / "tables")
     shipped = next((REPO / "raw" / "bjs-ncj250746").glob("*.pdf"))
     shutil.copy(shipped, home / "new.pdf")
     shutil.copy(shipped, home / "new-report.pdf")
@@ -84,7 +87,8 @@ def home(tmp_path_factory) -> Path:
 
 def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STATLIFT_", "PREFECT_API"))}
-    env.update({"STATLIFT_HOME": str(home), "PREFECT_HOME": str(home / "prefect")})
+    env.update({"STATLIFT_HOME": str(home), "PREFECT_HOME": str(home / "prefect"),
+                "STATLIFT_CATALOG": str(home / "statlift" / "schemas" / "catalog.yaml")})
     return env
 
 
