@@ -251,7 +251,9 @@ def _labelled_share(sentence: str, page: int, index: CellIndex, m: re.Match, tot
     for clause in _clauses(sentence, m.start("pct"), m.end()):
         said = _words(clause)
         named = [r for r in rows if (label := _words(r.split(" > ")[-1])) and label <= said]
-        if named:
+        if named:  # "declined for prosecution" names that row, not also "prosecuted"
+            most = max(len(_words(r.split(" > ")[-1])) for r in named)
+            named = [r for r in named if len(_words(r.split(" > ")[-1])) == most]
             break
     if len(named) != 1:
         claim.reason = ("no row of the total's table is named beside it" if not named else
