@@ -1,15 +1,19 @@
-"""Inline SVG line charts for time-series tables: columns whose header path has a year level
-(`2004`, `2005`, ... or `2004 | Number`). One chart per (rest of the header path, unit); one line
-per row. Pure functions returning markup; no JavaScript, no external requests."""
+"""Inline SVG charts for time-series tables: columns whose header path has a year level
+(`2004`, `2005`, ... or `2004 | Number`). One chart per (rest of the header path, unit); one
+series per row, plotted at the printed years only (lines join consecutive years, nothing else).
+Pure functions returning markup escaped by markupsafe; no JavaScript, no external requests."""
 from __future__ import annotations
 
-import html
 import math
 import re
+from itertools import pairwise
+from typing import Any
 
 import pandas as pd
+from markupsafe import Markup
 
 from statlift.outputs.metadata import TableMeta
+from statlift.outputs.templates import number
 
 YEAR = re.compile(r"^(19|20)\d\d$")
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
@@ -47,8 +51,7 @@ def chart_series(frame: pd.DataFrame, meta: TableMeta) -> list[tuple[str, str, d
             f = fields.get(cols[0][1])
             unit = (f.row_units.get(row) if f and f.row_units else None) or \
                 (f.unit if f else "") or ""
-            points = [(y, float(frame.at[row, c]) if _numeric(frame.at[row, c]) else None)
-                      for y, c in cols]
+            points = [(y, _number(frame.at[row, c])) for y, c in cols]
             if sum(v is not None for _, v in points) >= 2:
                 by_unit.setdefault(unit, {})[str(row)] = points
         for unit, series in by_unit.items():
@@ -57,26 +60,39 @@ def chart_series(frame: pd.DataFrame, meta: TableMeta) -> list[tuple[str, str, d
     return out
 
 
-def _numeric(value) -> bool:
+def _number(value: Any) -> float | None:
     try:
-        return not math.isnan(float(value))
+        number = float(value)
     except (TypeError, ValueError):
-        return False
+        return None
+    return None if math.isnan(number) else number
 
 
 def segments(points: list[tuple[int, float | None]]) -> list[list[tuple[int, float]]]:
-    """Runs of present values: a missing year breaks the line.
+    """Runs of values printed for consecutive years: a missing value or a year the table does
+    not print breaks the line (a lone point stays a point).
 
     >>> segments([(2004, 1.0), (2005, None), (2006, 2.0), (2007, 3.0)])
     [[(2004, 1.0)], [(2006, 2.0), (2007, 3.0)]]
+    >>> segments([(2004, 2972.0), (2013, 4579.0)])
+    [[(2004, 2972.0)], [(2013, 4579.0)]]
     """
     out: list[list[tuple[int, float]]] = [[]]
     for y, v in points:
-        if v is None:
+        if v is None or (out[-1] and y != out[-1][-1][0] + 1):
             out.append([])
-        else:
+        if v is not None:
             out[-1].append((y, v))
     return [s for s in out if s]
+
+
+def gaps(years: list[int]) -> list[tuple[int, int]]:
+    """Runs of years between the first and the last printed one that the table does not print.
+
+    >>> gaps([2004, 2013]), gaps([2004, 2005, 2006]), gaps([2004, 2006, 2007, 2010])
+    ([(2005, 2012)], [], [(2005, 2005), (2008, 2009)])
+    """
+    return [(a + 1, b - 1) for a, b in pairwise(years) if b - a > 1]
 
 
 def nice_max(value: float) -> float:
@@ -94,56 +110,76 @@ def nice_max(value: float) -> float:
     return float(10 * step)
 
 
-def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 10 or v == int(v) else f"{v:g}"
-
-
 def line_chart_svg(title: str, series: dict[str, list[tuple[int, float | None]]],
-                   width: int = 640, height: int = 260) -> str:
-    """An SVG line chart (x: years, y from 0), with a legend and a <title> per point."""
+                   width: int = 540, height: int = 240) -> Markup:
+    """An SVG chart (x: years, y from 0) with a legend and a <title> per point. Only printed
+    years are plotted: a line joins values of consecutive years only, so a table that prints
+    2004 and 2013 gets points, never a line across the years it does not print."""
     left, right, top, bottom = 64, 16, 28, 36
     legend_h = 18 * len(series)
     years = sorted({y for pts in series.values() for y, _ in pts})
     ymax = nice_max(max(v for pts in series.values() for _, v in pts if v is not None))
-    x0, x1, y0, y1 = left, width - right, height - bottom, top
+    pad = 16  # points off the axes
+    x0, x1, y0, y1 = left + pad, width - right - pad, height - bottom, top
     span = max(years[-1] - years[0], 1)
+    lines = any(len(run) > 1 for pts in series.values() for run in segments(pts))
 
-    def sx(year: int) -> float:
-        return x0 + (year - years[0]) / span * (x1 - x0)
+    def sx(year: int) -> str:
+        return f"{x0 + (year - years[0]) / span * (x1 - x0):.1f}"
 
-    def sy(v: float) -> float:
-        return y0 - v / ymax * (y0 - y1)
+    def sy(v: float) -> str:
+        return f"{y0 - v / ymax * (y0 - y1):.1f}"
 
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-             f'height="{height + legend_h}" viewBox="0 0 {width} {height + legend_h}" '
-             f'role="img" aria-label="{html.escape(title)}">',
-             f'<text x="{left}" y="16" class="ct">{html.escape(title)}</text>']
+    parts = [Markup('<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{w}" '
+                    'height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">'
+                    '<text x="{x}" y="16" class="ct">{t}</text>').format(
+                        w=width, h=height + legend_h, t=title, x=left)]
     for i in range(5):
         v = ymax * i / 4
-        parts.append(f'<line x1="{x0}" x2="{x1}" y1="{sy(v):.1f}" y2="{sy(v):.1f}" '
-                     f'class="grid"/><text x="{x0 - 6}" y="{sy(v) + 4:.1f}" '
-                     f'text-anchor="end" class="tick">{_fmt(v)}</text>')
+        parts.append(Markup('<line x1="{}" x2="{}" y1="{y}" y2="{y}" class="grid"/>'
+                            '<text x="{}" y="{}" text-anchor="end" class="tick">{}</text>')
+                     .format(x0 - pad, x1 + pad, x0 - pad - 6, f"{float(sy(v)) + 4:.1f}",
+                             number(v), y=sy(v)))
     for y in years:
-        parts.append(f'<text x="{sx(y):.1f}" y="{y0 + 18}" text-anchor="middle" '
-                     f'class="tick">{y}</text>')
+        parts.append(Markup('<text x="{}" y="{}" text-anchor="middle" class="tick">{}</text>')
+                     .format(sx(y), y0 + 18, y))
     for i, (label, pts) in enumerate(series.items()):
         colour = COLOURS[i % len(COLOURS)]
         for run in segments(pts):
-            coords = " ".join(f"{sx(y):.1f},{sy(v):.1f}" for y, v in run)
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
-                         f'points="{coords}"/>')
-        for y, v in (p for p in pts if p[1] is not None):
-            parts.append(f'<circle cx="{sx(y):.1f}" cy="{sy(v):.1f}" r="3" fill="{colour}">'
-                         f'<title>{html.escape(label)}, {y}: {v:g}</title></circle>')
+            if len(run) > 1:
+                coords = " ".join(f"{sx(y)},{sy(v)}" for y, v in run)
+                parts.append(Markup('<polyline fill="none" stroke="{}" stroke-width="2" '
+                                    'points="{}"/>').format(colour, coords))
+        for y, v in ((y, v) for y, v in pts if v is not None):
+            parts.append(Markup('<circle cx="{}" cy="{}" r="{}" fill="{}"><title>{}, {}: {}'
+                                '</title></circle>').format(sx(y), sy(v), 3 if lines else 4.5,
+                                                            colour, label, y, number(v)))
         ly = height + 18 * i + 4
-        parts.append(f'<rect x="{left}" y="{ly}" width="12" height="3" fill="{colour}"/>'
-                     f'<text x="{left + 18}" y="{ly + 5}" class="tick">{html.escape(label)}'
-                     f'</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        marker = (Markup('<rect x="{}" y="{}" width="12" height="3" fill="{}"/>')
+                  .format(left, ly, colour) if lines else
+                  Markup('<circle cx="{}" cy="{}" r="4" fill="{}"/>')
+                  .format(left + 6, ly + 1, colour))
+        parts.append(marker + Markup('<text x="{}" y="{}" class="tick">{}</text>')
+                     .format(left + 18, ly + 5, label))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
 
 
-def table_charts(frame: pd.DataFrame, meta: TableMeta) -> list[str]:
-    """SVG charts of a table (none when it is not a time series)."""
-    return [line_chart_svg(title, series) for title, _, series in chart_series(frame, meta)
-            if series]
+def gap_note(series: dict[str, list[tuple[int, float | None]]]) -> str:
+    """What the chart leaves out (or ""): the years between printed ones.
+
+    >>> gap_note({"Total": [(2004, 1.0), (2013, 2.0)]})
+    'Only the years the table prints are plotted; it prints no figures for 2005–2012.'
+    """
+    years = sorted({y for pts in series.values() for y, _ in pts})
+    runs = [f"{a}" if a == b else f"{a}–{b}" for a, b in gaps(years)]
+    if not runs:
+        return ""
+    return (f"Only the years the table prints are plotted; it prints no figures for "
+            f"{', '.join(runs)}.")
+
+
+def table_charts(frame: pd.DataFrame, meta: TableMeta) -> list[dict]:
+    """[{"svg": Markup, "note": str}] of a table (none when it is not a time series)."""
+    return [{"svg": line_chart_svg(title, series), "note": gap_note(series)}
+            for title, _, series in chart_series(frame, meta) if series]

@@ -4,7 +4,6 @@ rendered, the cells highlighted, and a crop of the PDF page with those cells box
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import logging
@@ -159,7 +158,3 @@ def _union(boxes):
         return None
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
             max(b[3] for b in boxes))
-
-
-def esc(value) -> str:
-    return html.escape("" if value is None else str(value))

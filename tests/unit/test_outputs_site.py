@@ -1,17 +1,22 @@
 """The static site: index and one page per table, relative links that resolve, no external
-requests, a line chart only for time series, audit status; rendered in headless Chromium."""
+requests, a chart only for time series, audit status; rendered in headless Chromium. Issue 14's
+page fixes: the PDF's and the links' provenance said, "not checked" apart from clean, charts
+plot only printed years, numbers as printed, an id column that does not wrap and no overflow at
+390 px."""
+import json
 import re
 import shutil
 import subprocess
 import tempfile
+from html import unescape
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
-from statlift.outputs.demo import write_demo_tree
+from statlift.outputs.demo import demo_audit, write_demo_tree
 from statlift.outputs.parquet import write_report_parquet
-from statlift.outputs.site import build_site
+from statlift.outputs.site import build_site, finding_line
 
 BJS, USSC = "bjs-ncj250746", "ussc-cp-production-2021"
 
@@ -88,7 +93,8 @@ def test_index_lists_reports_tables_and_status(site):
     assert "2 reports, 4 tables" in html
     assert 'href="bjs-ncj250746/table-01.html"' in html
     assert "Federal Sentencing of Child Pornography" in html
-    assert "OK 4/4 checks" in html
+    assert '<span class="badge ok">OK</span> <span class="meta detail">4/4 checks</span>' in html
+    assert "1 finding, acknowledged" in html and "1 findings" not in html
 
 
 def _chromium() -> str | None:
@@ -102,11 +108,9 @@ def _chromium() -> str | None:
 def test_renders_in_headless_chromium(site, tmp_path, page):
     from PIL import Image
     shot = tmp_path / "shot.png"
-    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", f"--user-data-dir={tempfile.mkdtemp()}", f"--screenshot={shot}",
-           "--window-size=1280,1600", (site.parent / page).as_uri()]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+    subprocess.run(_browser(f"--screenshot={shot}", "--window-size=1280,1600",
+                            (site.parent / page).as_uri()),
+                   check=True, capture_output=True, timeout=60)
     assert shot.stat().st_size > 20_000
     image = Image.open(shot).convert("RGB")
     assert image.size == (1280, 1600)
@@ -114,3 +118,115 @@ def test_renders_in_headless_chromium(site, tmp_path, page):
     assert len(colours) > 50  # text, header bar, badges, lines: not a blank page
     header = image.getpixel((640, 20))
     assert header == (0x12, 0x35, 0x5b)  # the header bar painted: the inline CSS applied
+
+
+def test_the_pages_say_the_pdf_is_a_reconstruction_and_the_links_unverified(site):
+    for page in (site, site.parent / BJS / "table-01.html"):
+        html = unescape(page.read_text(encoding="utf-8"))
+        link = html.index("publisher's page</a>")
+        assert "not verified" in html[link:link + 200]  # next to the link
+        assert "Offline reconstruction typeset from the published report text; not the " \
+            "publisher's file." in html
+    assert "extracted from the publishers' PDFs" not in site.read_text(encoding="utf-8")
+
+
+def test_numbers_as_printed_on_the_page_csv_unchanged(site):
+    html = (site.parent / BJS / "table-01.html").read_text(encoding="utf-8")
+    assert "<td>37,105</td>" in html and "<td>100%</td>" in html and "<td>37105</td>" not in html
+    csv = (site.parent.parent / BJS / "table-01.csv").read_text(encoding="utf-8")
+    assert "37105,100," in csv
+    ussc = (site.parent / USSC / "sentences.html").read_text(encoding="utf-8")
+    assert "<td>275.2 mos.</td>" in ussc
+
+
+def test_finding_numbers_as_printed():
+    cell = {"table_id": "table-07", "row_path": "All", "column_path": "Number",
+            "raw_text": "21,887"}
+    rec = {"description": "All = sum of offenses", "printed": 21887.0, "expected": 21923.0,
+           "tolerance": 0.5, "cells": [cell], "message": "unused",
+           "culprit": dict(cell, printed=21887.0, value_that_fits=21923.0)}
+    assert finding_line(rec) == ("All = sum of offenses: printed 21,887, expected 21,923 "
+                                 "(tolerance ±0.5); most likely wrong: All | Number printed "
+                                 "21,887, 21,923 would fit")
+    assert finding_line({"message": "older audit.json"}) == "older audit.json"
+
+
+def test_chart_plots_only_printed_years(site):
+    t1 = (site.parent / BJS / "table-01.html").read_text(encoding="utf-8")
+    assert "<polyline" not in t1  # 2004 and 2013 only: points, no line across 2005-2012
+    assert t1.count("<circle") >= 2 * 4 * 2  # 2 charts x 4 rows x 2 years (+ legend)
+    assert "prints no figures for 2005–2012" in t1
+    t2 = (site.parent / BJS / "table-02.html").read_text(encoding="utf-8")
+    assert "<polyline" in t2 and "prints no figures" not in t2  # 2004-2008, every year
+
+
+def test_index_id_column_does_not_wrap(site):
+    html = site.read_text(encoding="utf-8")
+    assert '<td class="id"><a href="bjs-ncj250746/table-01.html">table-01</a></td>' in html
+    assert "td.id{white-space:nowrap}" in html
+
+
+@pytest.fixture()
+def unchecked_site(tmp_path) -> Path:
+    """The demo tree with BJS table-02 declared multi-response: no check ran on it."""
+    processed = write_demo_tree(tmp_path) / "processed"
+    audit = demo_audit()
+    audit["summary"]["checks"], audit["summary"]["passed"] = 8, 7
+    audit["summary"]["tables"]["table-02"] = {
+        "checks": 0, "passed": 0, "findings": 0, "schema_failures": 0,
+        "not_additive": "Multi-response: a suspect may be counted in several rows."}
+    (processed / BJS / "audit.json").write_text(json.dumps(audit), encoding="utf-8")
+    return build_site(processed)
+
+
+def test_table_with_no_checks_is_not_checked_with_the_reason(unchecked_site):
+    index = unchecked_site.read_text(encoding="utf-8")
+    row = index[index.index('table-02.html">'):]
+    row = row[:row.index("</tr>")]
+    assert "not checked" in row and "Multi-response: a suspect" in row
+    assert "OK" not in row and "0/0" not in row
+    page = (unchecked_site.parent / BJS / "table-02.html").read_text(encoding="utf-8")
+    assert "not checked" in page and "Not additive by design: Multi-response" in page
+    clean = (unchecked_site.parent / BJS / "table-01.html").read_text(encoding="utf-8")
+    assert "not checked" not in clean
+
+
+def _browser(*args: str) -> list[str]:
+    return [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", f"--user-data-dir={tempfile.mkdtemp()}", *args]
+
+
+def page_width_at(page: Path, width: int) -> tuple[int, int]:
+    """(document width, viewport width) of `page` laid out `width` px wide. Headless Chromium
+    does not make a window narrower than 500 px, so the page is shown in an iframe that wide: a
+    copy of the page beside it (its relative links resolve) posts both widths to the frame's
+    parent, which writes them into its DOM."""
+    probe = page.with_name(f"_probe-{page.name}")
+    frame = page.with_name(f"_frame-{page.name}")
+    probe.write_text(page.read_text(encoding="utf-8").replace(
+        "</body>", "<script>parent.postMessage(document.documentElement.scrollWidth + ' ' + "
+                   "innerWidth, '*')</script></body>"), encoding="utf-8")
+    frame.write_text(
+        "<html><body style=\"margin:0\"><script>addEventListener('message', e => "
+        "document.body.setAttribute('data-w', e.data))</script>"
+        f'<iframe src="{probe.name}" style="width:{width}px;height:900px;border:0"></iframe>'
+        "</body></html>", encoding="utf-8")
+    try:
+        dom = subprocess.run(_browser("--window-size=800,900", "--virtual-time-budget=3000",
+                                      "--dump-dom", frame.as_uri()),
+                             check=True, capture_output=True, text=True, timeout=60).stdout
+    finally:
+        probe.unlink()
+        frame.unlink()
+    doc, view = re.search(r'data-w="(\d+) (\d+)"', dom).groups()
+    return int(doc), int(view)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed")
+@pytest.mark.parametrize("page", ["index.html", "bjs-ncj250746/table-01.html",
+                                  "ussc-cp-production-2021/sentences.html"])
+def test_no_horizontal_overflow_at_390_px(site, page):
+    doc, view = page_width_at(site.parent / page, 390)
+    assert doc <= view, f"{page}: {doc} px wide in a {view} px window"

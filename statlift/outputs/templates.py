@@ -1,0 +1,136 @@
+"""The one jinja2 environment of statlift's HTML (the audit page and the static site).
+
+Templates and the one stylesheet live in statlift/templates/; every page inlines the stylesheet
+(pages open from disk and make no external requests). Autoescape is on for .html and .svg
+templates, and Python-built markup (the SVG charts) escapes through markupsafe as well, so no
+value reaches a page unescaped.
+
+Also here, because both pages show them the same way: numbers as a statistical table prints them,
+counted nouns ("1 finding", "2 findings"), the audit status of a table or a report, and what a
+page says about the PDF it was read from and about the publisher's links.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+ENV = Environment(
+    loader=PackageLoader("statlift", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html", "svg"), default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def number(value: Any, significant: int = 6) -> str:
+    """A number as tables print it: thousands separators, at most `significant` digits after
+    the integer part, no trailing zeros; `n/a` for nothing.
+
+    >>> number(37105.0), number(72.19000000000001), number(1.445), number(-0.5), number(None)
+    ('37,105', '72.19', '1.445', '-0.5', 'n/a')
+    >>> number(72.1911, 4), number(1234567.0, 4)
+    ('72.19', '1,234,567')
+    """
+    if value is None or value == "":
+        return "n/a"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(v) or math.isinf(v):
+        return "n/a"
+    decimals = 0 if v == 0 else max(0, significant - 1 - math.floor(math.log10(abs(v))))
+    text = f"{v:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 finding`, `2 findings`, `0 findings`.
+
+    >>> counted(1, "finding"), counted(2, "finding"), counted(0, "check"), counted(3, "failure")
+    ('1 finding', '2 findings', '0 checks', '3 failures')
+    """
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def audit_status(audit: dict | None, table_id: str | None = None) -> dict:
+    """How a report (table_id None) or one of its tables stands in audit.json:
+    {"cls": ok | warn | err | none, "text", "detail", "reason"}. A table with no checks is
+    "not checked" (with the reason), never "OK 0/0"."""
+    if audit is None:
+        return {"cls": "none", "text": "not audited", "detail": "", "reason": ""}
+    findings = [f for f in audit.get("findings", [])
+                if table_id is None or f.get("table_id") == table_id]
+    summary = audit.get("summary", {})
+    stats = summary.get("tables", {}).get(table_id) if table_id else summary
+    stats = stats or {}
+    checks, passed = stats.get("checks"), stats.get("passed")
+    detail = f"{passed:,}/{counted(checks, 'check')}" if checks else ""
+    schema = stats.get("schema_failures") or 0
+    if table_id is None:
+        schema = len(audit.get("schema_failures", [])) or schema
+    if findings or schema:
+        open_ = [f for f in findings if not f.get("acknowledged")]
+        parts = [counted(len(findings), "finding")] if findings else []
+        if schema:
+            parts.append(counted(schema, "schema failure"))
+        if findings:
+            parts.append(f"{len(open_)} open" if open_ else "acknowledged")
+        return {"cls": "err" if open_ or schema else "warn", "text": ", ".join(parts),
+                "detail": detail, "reason": ""}
+    if not checks:
+        if table_id is None:
+            reason = "No table of this report has a check."
+        elif stats.get("not_additive"):
+            reason = f"Not additive by design: {stats['not_additive']}"
+        else:
+            reason = "The report's spec declares no check for this table."
+        return {"cls": "none", "text": "not checked", "detail": "", "reason": reason}
+    return {"cls": "ok", "text": "OK", "detail": detail, "reason": ""}
+
+
+def source_notes(entry: dict, sha256: str | None) -> dict:
+    """What a page says next to the publisher's links and the PDF's hash: whether the links were
+    checked, and whether the PDF read is the reconstruction shipped with statlift."""
+    links = [(label, entry[key]) for key, label in
+             (("landing_url", "publisher's page"), ("pdf_url", "publisher's PDF"))
+             if entry.get(key)]
+    unverified = bool(links) and not entry.get("urls_verified", False)
+    if sha256 and entry.get("expected_sha256") == sha256 and entry.get("embedded_note"):
+        pdf = (f"The PDF read here is the copy shipped with statlift. "
+               f"{entry['embedded_note']}")
+    elif sha256 and entry.get("expected_sha256") and entry.get("embedded_note"):
+        pdf = ("The PDF read here is not the copy shipped with statlift (that copy is a "
+               "reconstruction); the catalog does not record where this one came from.")
+    else:
+        pdf = ""
+    return {"links": links,
+            "links_note": "not verified: written without internet access, never opened"
+                          if unverified else "",
+            "pdf": pdf}
+
+
+def breakable(text: Any) -> Markup:
+    """Escaped text that may wrap after a slash (`possession/receipt/distribution` is one word
+    to a browser and would widen its column to fit it).
+
+    >>> breakable("possession/receipt & <b>")
+    Markup('possession/<wbr>receipt &amp; &lt;b&gt;')
+    """
+    return escape(text).replace("/", Markup("/<wbr>"))
+
+
+ENV.filters["number"] = number
+ENV.filters["breakable"] = breakable
+ENV.globals["counted"] = counted
+
+
+def render(template: str, **context: Any) -> str:
+    return ENV.get_template(template).render(**context)

@@ -1,0 +1,141 @@
+"""audit.html from a small tree (the demo report of NCJ 250746): the publication's title in the
+header, the PDF's and the links' provenance said, "not checked" apart from clean, numbers as
+printed, "1 finding" / "2 findings", everything escaped, one stylesheet shared with the site."""
+from __future__ import annotations
+
+import doctest
+import json
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from statlift.outputs import templates
+from statlift.outputs.audit_html import render_audit_html
+from statlift.outputs.catalog import entries_by_id
+from statlift.outputs.demo import SHA, write_demo_tree
+from statlift.outputs.site import build_site
+from statlift.outputs.templates import ENV
+
+BJS = "bjs-ncj250746"
+TITLE = "Federal Prosecution of Commercial Sexual Exploitation of Children Cases, 2004-2013"
+
+
+def _finding(n: int, acknowledged: str = "Kept as printed.") -> dict:
+    cells = [{"table_id": "table-01", "row_path": row, "column_path": col, "raw_text": raw,
+              "page": 3, "bbox": "200.0,120.0,230.0,129.0", "engines": "words", "flags": ""}
+             for row, col, raw in [
+                 ("All commercial sexual exploitation of children offenses",
+                  "2004–2013 | Number", "37,105"),
+                 ("Child pornography production", "2004–2013 | Number", "3,000"),
+                 ("Child pornography production", "2004–2013 | Percent", "8.1")]]
+    return {"id": f"F{n:03d}", "check_id": f"table-01/percent_matches_count#{n}",
+            "check": "percent_matches_count", "table_id": "table-01",
+            "description": "Child pornography production | 2004–2013 | Percent <= 100",
+            "class": "source inconsistency", "severity": "info", "acknowledged": acknowledged,
+            "expected": 8.085099043, "printed": 8.1, "tolerance": 0.05, "cells": cells,
+            "culprit": {"table_id": "table-01", "row_path": "Child pornography production",
+                        "column_path": "2004–2013 | Percent", "printed": 8.1,
+                        "value_that_fits": 8.0, "fixes": 1, "breaks": 0, "unique": True},
+            "message": "demo"}
+
+
+def _doc(findings: list[dict], table_02_checks: int = 0) -> dict:
+    tables = {"table-01": {"checks": 8, "passed": 8 - len(findings), "findings": len(findings),
+                           "not_additive": None, "schema_failures": 0},
+              "table-02": {"checks": table_02_checks, "passed": table_02_checks, "findings": 0,
+                           "not_additive": "Multi-response: a suspect may be counted in several "
+                                           "rows." if not table_02_checks else None,
+                           "schema_failures": 0}}
+    return {"summary": {"report_id": BJS, "source_sha256": SHA[BJS],
+                        "checks": 8 + table_02_checks, "passed": 8 + table_02_checks - len(findings),
+                        "findings": len(findings), "unacknowledged": 0, "by_class": {},
+                        "schema_failures": 0, "tables": tables},
+            "findings": findings, "schema_failures": [], "checks": []}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    return write_demo_tree(tmp_path_factory.mktemp("tree")) / "processed" / BJS
+
+
+def _render(report: Path, doc: dict, entry: dict | None = None) -> str:
+    tables = json.loads((report / "tables.json").read_text(encoding="utf-8"))
+    return render_audit_html(doc, tables, report, {"F001": "iVBORw0KGgo="}, entry)
+
+
+def test_header_names_the_publication_the_pdf_and_the_unverified_links(report):
+    html = _render(report, _doc([_finding(1)]))  # entry from the catalog in use
+    header = unescape(html[html.index("<header>"):html.index("</header>")])
+    assert f"<h1>{TITLE}</h1>" in header and BJS in header and SHA[BJS] in header
+    link = header.index("publisher's page</a>")
+    assert "not verified" in header[link:link + 200]
+    assert "Offline reconstruction typeset from the published report text" in header
+    assert "<title>statlift audit · bjs-ncj250746</title>" in html
+
+
+def test_a_pdf_that_is_not_the_shipped_copy_is_not_called_the_reconstruction(report):
+    entry = dict(entries_by_id()[BJS], expected_sha256="0" * 64)
+    html = unescape(_render(report, _doc([_finding(1)]), entry))
+    assert "not the copy shipped with statlift" in html
+    assert "Offline reconstruction typeset" not in html
+
+
+def test_a_report_outside_the_catalog_is_shown_by_its_id(report):
+    html = _render(report, _doc([]), entry={})
+    assert f"<h1>{BJS}</h1>" in html and "publisher" not in html
+
+
+def test_table_without_checks_is_not_checked_with_the_reason(report):
+    html = _render(report, _doc([]))
+    rows = dict(re.findall(r'<td class="id"><b>([^<]+)</b></td>(.*?)</tr>', html, re.DOTALL))
+    assert "not checked" in rows["table-02"] and "Multi-response: a suspect" in rows["table-02"]
+    assert ">OK<" not in rows["table-02"] and "clean" not in rows["table-02"]
+    assert ">OK<" in rows["table-01"] and "not checked" not in rows["table-01"]
+    checked = _render(report, _doc([], table_02_checks=4))
+    assert "not checked" not in checked
+
+
+def test_numbers_as_printed(report):
+    html = _render(report, _doc([_finding(1)]))
+    table = html[html.index('<div class="tablewrap">'):]
+    assert '<td class="involved">37,105</td>' in table and ">37105<" not in table
+    assert "<td>100%</td>" in table  # a cell outside the check, as printed too
+    assert '<td class="culprit">8.1</td>' in table
+    assert "expected <b>8.085</b>" in html and "<b>8</b> would make 1 failing check hold" in html
+    csv = (report / "table-01.csv").read_text(encoding="utf-8")
+    assert "37105" in csv and "37,105" not in csv  # the data stay as they are
+
+
+def test_one_finding_two_findings(report):
+    one = _render(report, _doc([_finding(1)]))
+    assert re.search(r"<b class=\"warn\">1</b>finding</div>", one)
+    assert "1 finding, acknowledged" in one and "1 findings" not in one
+    two = _render(report, _doc([_finding(1), _finding(2)]))
+    assert re.search(r"<b class=\"warn\">2</b>findings</div>", two)
+    assert "2 findings, acknowledged" in two
+
+
+def test_everything_is_escaped(report):
+    finding = _finding(1, acknowledged='<script>alert("x")</script>')
+    finding["description"] = "a < b & <b>c</b>"
+    html = _render(report, _doc([finding]), entry={"title": "<i>T</i> & Co", "publisher": "P",
+                                                     "landing_url": 'https://x/"><script>'})
+    assert "<script" not in html and "<i>T</i>" not in html
+    assert "&lt;i&gt;T&lt;/i&gt; &amp; Co" in html and "a &lt; b &amp; &lt;b&gt;c&lt;/b&gt;" in html
+    assert 'href="https://x/&#34;&gt;&lt;script&gt;"' in html
+
+
+def test_audit_page_and_site_share_one_stylesheet(report, tmp_path):
+    css, _, _ = ENV.loader.get_source(ENV, "statlift.css")
+    assert css.strip() and "url(" not in css and "@import" not in css
+    html = _render(report, _doc([_finding(1)]))
+    assert html.count("<style>") == 1 and css in html and "<link" not in html
+    site = build_site(report.parent, tmp_path / "site")
+    assert css in site.read_text(encoding="utf-8")
+
+
+def test_templates_docstring_examples():
+    result = doctest.testmod(templates)
+    assert result.failed == 0 and result.attempted > 0
