@@ -6,14 +6,10 @@ import base64
 import csv
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
+from statlift.outputs.templates import render
 from statlift.validate.audit import render_crop
 from statlift.validate.verify import PublishedReport, Verification
 
-_ENV = Environment(loader=PackageLoader("statlift", "templates"),
-                   autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
-                   lstrip_blocks=True)
 PROBLEM = "#d62728"
 
 
@@ -47,8 +43,8 @@ def write_verification(v: Verification, report: PublishedReport, out_dir: Path) 
     crops = problem_crops(v, report)
     problems = [dict(line, crop=crops.get(int(i)))
                 for i, line in v.lines.iterrows() if line["verdict"] != "match"]
-    html = _ENV.get_template("verification.html.j2").render(
-        v=v, report=report, counts=v.counts(), problems=problems, summary=v.summary())
+    html = render("verification.html", title=f"Transcription check: {report.title}", v=v,
+                  report=report, counts=v.counts(), problems=problems)
     html_path = out_dir / "verification.html"
     html_path.write_text(html, encoding="utf-8")
     return [csv_path, html_path]
