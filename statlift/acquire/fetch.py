@@ -25,21 +25,29 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pypdfium2 as pdfium
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from statlift.errors import StatliftError, error_from_os
 from statlift.extractors.pdfium_lock import PDFIUM_LOCK
+from statlift.fingerprint import STATLIFT_VERSION
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 HEAD_BYTES = 1024  # the PDF header may follow up to 1 KiB of junk (PDF 32000-1, Annex H)
-USER_AGENT = "statlift/0.1 (statistical report table extraction)"
+USER_AGENT = f"statlift/{STATLIFT_VERSION} (statistical report table extraction)"
 PDF_CONTENT_TYPES = frozenset({
     "application/pdf", "application/x-pdf", "application/acrobat", "applications/vnd.pdf",
     "text/pdf", "text/x-pdf", "application/octet-stream", "binary/octet-stream",
@@ -108,7 +116,7 @@ def check_pdf_head(head: bytes, source: str, content_type: str | None = None) ->
 
 
 def _html_title(head: bytes) -> str | None:
-    m = re.search(rb"<title[^>]*>(.*?)</title>", head, re.I | re.S)
+    m = re.search(rb"<title[^>]*>(.*?)</title>", head, re.IGNORECASE | re.DOTALL)
     return m.group(1).decode("utf-8", "replace").strip()[:80] if m else None
 
 
@@ -249,7 +257,7 @@ def _version_file(raw_dir: Path, version: dict[str, Any]) -> Path:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # ---- fetching -------------------------------------------------------------------------------
@@ -261,29 +269,37 @@ def fetch_source(report_id: str, url: str, raw_dir: Path, *, client: httpx.Clien
 
     `timeout` bounds each network step (connect, each read); `total_timeout` (default 20 x
     timeout) bounds one whole attempt. Connect errors, timeouts, 5xx and 429 are retried
-    `retries` more times, waiting backoff, 2 x backoff, 4 x backoff ... seconds.
+    `retries` more times (tenacity), waiting backoff, 2 x backoff, 4 x backoff ... seconds.
     """
     raw_dir = Path(raw_dir)
     manifest = load_manifest(raw_dir)
     headers = {"User-Agent": USER_AGENT, **conditional_headers(manifest, report_id, url, raw_dir)}
     own = client is None
     client = client or httpx.Client()
+    retrying = Retrying(retry=retry_if_exception_type(_Retryable),
+                        stop=stop_after_attempt(max(0, retries) + 1),
+                        wait=wait_exponential(multiplier=backoff, exp_base=2),
+                        before_sleep=_log_retry(retries), sleep=_sleep, reraise=True)
     try:
-        for attempt in range(max(0, retries) + 1):
-            try:
-                return _fetch_once(client, report_id, url, raw_dir, headers, timeout, max_bytes,
-                                   total_timeout or 20 * timeout)
-            except _Retryable as exc:
-                if attempt >= retries:
-                    raise exc.error from None
-                delay = backoff * 2 ** attempt
-                log.warning("%s; retry %d of %d in %.2fs", exc.error.found, attempt + 1, retries,
-                            delay)
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+        return retrying(_fetch_once, client, report_id, url, raw_dir, headers, timeout,
+                        max_bytes, total_timeout or 20 * timeout)
+    except _Retryable as exc:
+        raise exc.error from None
     finally:
         if own:
             client.close()
+
+
+def _log_retry(retries: int):
+    def log_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception().error
+        log.warning("%s; retry %d of %d in %.2fs", error.found, state.attempt_number, retries,
+                    state.next_action.sleep)
+    return log_retry
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)  # a module function: tests replace it (fetch._sleep) to record waits
 
 
 def _fetch_once(client: httpx.Client, report_id: str, url: str, raw_dir: Path,

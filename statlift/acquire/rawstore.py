@@ -10,14 +10,15 @@ from statlift.schemas.specs import ReportEntry
 from statlift.settings import get_settings
 
 
-
 def raw_dir() -> Path:
-    """The raw archive: Settings.raw_dir ($STATLIFT_RAW, else $STATLIFT_HOME/raw)."""
+    """The raw archive: Settings.raw_dir ($STATLIFT_RAW, else $STATLIFT_HOME/raw). For the
+    Prefect flows, which run in worker processes; the CLI passes its Settings' paths."""
     return get_settings().raw_dir
 
 
-def current_raw_path(raw_dir: Path, entry: ReportEntry) -> Path:
-    """raw/manifest.json's current version of the report, else the catalog's embedded file."""
+def current_raw_path(raw_dir: Path, entry: ReportEntry, home: Path | None = None) -> Path:
+    """raw/manifest.json's current version of the report, else the catalog's embedded file
+    (relative to `home`, Settings.home; read from the environment when not given)."""
     manifest = raw_dir / "manifest.json"
     if manifest.exists():
         data = json.loads(manifest.read_text(encoding="utf-8"))
@@ -27,7 +28,7 @@ def current_raw_path(raw_dir: Path, entry: ReportEntry) -> Path:
                 if v.get("sha256") == rep["current"]:
                     path = Path(v["path"])
                     return path if path.is_absolute() else raw_dir.parent / path
-    return get_settings().home / entry.embedded
+    return (home or get_settings().home) / entry.embedded
 
 
 def check_pdf(path: Path, report_id: str) -> None:

@@ -1,4 +1,11 @@
-"""`statlift audit [--report ID] [--strict]`: re-run the checks on the published cells.
+"""`statlift audit [--report ID] [--strict] [--republish]`: re-run the checks on the published
+cells.
+
+Read-only by default: the checks run in memory on the published cells.csv and tables.json and
+the result is printed; nothing is written. `--republish` writes a fresh audit (audit.json,
+audit.html, crops/) and publishes it the way `statlift run` does: the published folder is copied
+into a staging folder, the new audit is written there and the staging folder is swapped in
+atomically by publish/store.py (a new version is added).
 
 Exit 0: clean (only acknowledged findings); 1: findings beyond the acknowledged ones (always
 with --strict; without it they are printed and the exit is 0 unless a finding is an extraction
@@ -7,17 +14,22 @@ suspect); 2: unusable input (nothing published yet, unreadable files).
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 
-import pandas as pd
-
 from statlift.errors import StatliftError
+from statlift.schemas.specs import Catalog, ReportSpec, load_catalog, spec_for
+
+# what a republish writes anew; the rest of the published folder is carried over as it is
+AUDIT_OUTPUTS = ("audit.json", "audit.html", "crops")
+VERSION_ENTRIES = ("versions", "versions.json")
 
 
 def summary_text(summary: dict, findings: list[dict]) -> str:
-    lines = [f"{summary['report_id']}: {summary['checks']} checks, {summary['passed']} passed, "
-             f"{summary['findings']} findings ({summary['unacknowledged']} not acknowledged)"]
+    lines = [(f"{summary['report_id']}: {summary['checks']} checks, {summary['passed']} passed, "
+              f"{summary['findings']} findings ({summary['unacknowledged']} not acknowledged)")]
     for table_id, t in summary["tables"].items():
         mark = "ok " if not t["findings"] and not t.get("schema_failures") else "!! "
         lines.append(f"  {mark}{table_id:<22} {t['passed']:>4}/{t['checks']:<4} checks"
@@ -28,32 +40,98 @@ def summary_text(summary: dict, findings: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def audit_published(processed: Path, report_id: str) -> tuple[dict, list[dict]]:
-    from statlift.schemas.specs import spec_for
-    from statlift.validate.audit import run_audit
+def read_published(folder: Path):
+    """tables.json and cells.csv (as text) of a published report."""
+    import pandas as pd
 
-    folder = processed / report_id
     if not (folder / "tables.json").exists() or not (folder / "cells.csv").exists():
         raise StatliftError("not-published", source=str(folder),
                             expected="a published dataset (tables.json, cells.csv)",
                             found="nothing published", hint="run `statlift run` first")
     tables = json.loads((folder / "tables.json").read_text(encoding="utf-8"))
     cells = pd.read_csv(folder / "cells.csv", dtype=str, keep_default_na=False)
-    summary = run_audit(spec_for(report_id), cells, tables, tables["source_path"], folder)
-    doc = json.loads((folder / "audit.json").read_text(encoding="utf-8"))
+    return tables, cells
+
+
+def check_in_memory(spec: ReportSpec, cells, tables: dict) -> tuple[dict, list[dict]]:
+    """The audit's summary and findings, as run_audit writes them into audit.json, computed
+    without writing anything (no audit files, no crops)."""
+    from statlift.validate.audit import finding_record
+    from statlift.validate.evaluate import audit_cells
+    from statlift.validate.schema import validate_table
+
+    results, failed = audit_cells(spec, cells)
+    schema_failures = [f for t in spec.tables for f in validate_table(t, cells)]
+    # a dict as audit.json holds it, or model.Finding (validate/audit.py is moving to the model)
+    records = [finding_record(i, f) for i, f in enumerate(failed, 1)]
+    findings = [r if isinstance(r, dict) else r.to_json() for r in records]
+    per_table: dict[str, dict] = {}
+    for r in results:
+        t = per_table.setdefault(r["table_id"], {"checks": 0, "passed": 0, "findings": 0})
+        t["checks"] += 1
+        t["passed"] += r["passed"]
+    for f in findings:
+        per_table.setdefault(f["table_id"], {"checks": 0, "passed": 0, "findings": 0})
+        per_table[f["table_id"]]["findings"] += 1
+    for t in spec.tables:
+        entry = per_table.setdefault(t.table_id, {"checks": 0, "passed": 0, "findings": 0})
+        entry["not_additive"] = t.not_additive
+        entry["schema_failures"] = sum(1 for s in schema_failures if s["table_id"] == t.table_id)
+    unack = [f for f in findings if not f["acknowledged"]]
+    summary = {
+        "report_id": spec.report_id, "source_sha256": tables.get("source_sha256"),
+        "checks": len(results), "passed": sum(r["passed"] for r in results),
+        "findings": len(findings), "unacknowledged": len(unack) + len(schema_failures),
+        "by_class": dict(Counter(f["class"] for f in findings)),
+        "schema_failures": len(schema_failures), "tables": per_table,
+    }
+    return summary, findings
+
+
+def audit_published(processed: Path, report_id: str,
+                    catalog: Catalog | None = None) -> tuple[dict, list[dict]]:
+    """Re-run the checks on a published report; writes nothing."""
+    tables, cells = read_published(processed / report_id)
+    return check_in_memory(spec_for(report_id, catalog), cells, tables)
+
+
+def republish_audit(processed: Path, report_id: str,
+                    catalog: Catalog | None = None) -> tuple[dict, list[dict]]:
+    """Write a fresh audit into a staged copy of the published folder and publish it atomically
+    (publish/store.py: a new version; on any error the published folder is unchanged)."""
+    from statlift.publish import store
+    from statlift.validate.audit import run_audit
+
+    folder = processed / report_id
+    tables, cells = read_published(folder)
+    staging = store.stage_dir(processed, report_id)
+    try:
+        for entry in sorted(folder.iterdir()):
+            if entry.name in AUDIT_OUTPUTS + VERSION_ENTRIES:
+                continue
+            if entry.is_dir():
+                shutil.copytree(entry, staging / entry.name)
+            else:
+                shutil.copy2(entry, staging / entry.name)
+        summary = run_audit(spec_for(report_id, catalog), cells, tables, tables["source_path"],
+                            staging)
+        doc = json.loads((staging / "audit.json").read_text(encoding="utf-8"))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    store.publish(staging, processed, report_id)
     return summary, doc["findings"]
 
 
 def cmd_audit(args) -> int:
-    from statlift.schemas.specs import load_catalog
-
-    catalog = load_catalog()
+    catalog = load_catalog(args.settings.catalog)
     ids = args.reports or [r.report_id for r in catalog.reports]
+    check = republish_audit if args.republish else audit_published
     worst = 0
     for rid in ids:
         try:
             catalog.get(rid)
-            summary, findings = audit_published(Path(args.out), rid)
+            summary, findings = check(Path(args.out), rid, catalog)
         except (StatliftError, KeyError) as exc:
             print(f"statlift audit: {exc}", file=sys.stderr)
             worst = max(worst, 2)
@@ -67,7 +145,10 @@ def cmd_audit(args) -> int:
 
 
 def register(sub, common) -> None:
-    p = sub.add_parser("audit", parents=[common], help="re-run the checks on published data")
+    p = sub.add_parser("audit", parents=[common],
+                       help="re-run the checks on published data (read-only)")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 on any finding not acknowledged in the spec")
+    p.add_argument("--republish", action="store_true",
+                   help="write the new audit files and publish them atomically (a new version)")
     p.set_defaults(func=cmd_audit)

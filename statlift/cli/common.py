@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import argparse
 
-from statlift.settings import get_settings
+from statlift.settings import Settings
 
 
-def common_parser() -> argparse.ArgumentParser:
-    """Options shared by the subcommands that work on the catalog (defined once)."""
+def common_parser(settings: Settings) -> argparse.ArgumentParser:
+    """Options shared by the subcommands that work on the catalog (defined once); defaults from
+    the Settings the command line read once."""
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--report", action="append", dest="reports", metavar="ID",
                    help="report id from the catalog (repeatable; default: all)")
-    p.add_argument("--out", default=str(get_settings().processed_dir), metavar="DIR",
+    p.add_argument("--out", default=str(settings.processed_dir), metavar="DIR",
                    help="published datasets folder (default: $STATLIFT_PROCESSED, else "
                         "processed/ in $STATLIFT_HOME)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -10,18 +10,16 @@ import sys
 from pathlib import Path
 
 from statlift.acquire.fetch import fetch_source, register_local_source
-from statlift.acquire.rawstore import raw_dir
 from statlift.cli.common import parse_sources
 from statlift.errors import StatliftError
 from statlift.schemas.specs import load_catalog
 
 
-
 def cmd_fetch(args) -> int:
-    catalog = load_catalog()
+    catalog = load_catalog(args.settings.catalog)
     sources = parse_sources(args.sources)
     ids = args.reports or [r.report_id for r in catalog.reports]
-    raw = Path(args.raw)
+    raw = Path(args.raw or args.settings.raw_dir)
     worst = 0
     for rid in ids + [s for s in sources if s not in ids]:
         try:
@@ -45,6 +43,6 @@ def register(sub, common) -> None:
     p = sub.add_parser("fetch", parents=[common], help="download or register the raw PDFs")
     p.add_argument("--source", action="append", dest="sources", metavar="ID=PATH",
                    help="register a local PDF as a version of report ID")
-    p.add_argument("--raw", default=str(raw_dir()),
-                   help="raw archive folder (default raw/, or $STATLIFT_RAW)")
+    p.add_argument("--raw", default=None,
+                   help="raw archive folder (default: $STATLIFT_RAW, else raw/ in $STATLIFT_HOME)")
     p.set_defaults(func=cmd_fetch)

@@ -18,20 +18,22 @@ import os
 import sys
 from pathlib import Path
 
+from statlift.cli import add as cli_add
 from statlift.cli import audit as cli_audit
 from statlift.cli import fetch as cli_fetch
 from statlift.cli import region as cli_region
 from statlift.cli import serve as cli_serve
+from statlift.cli import verify as cli_verify
 from statlift.cli.common import common_parser, parse_sources
 from statlift.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, StatliftError
 from statlift.publish.uptodate import UP_TO_DATE, stale_reports
 from statlift.schemas.specs import load_catalog
-from statlift.settings import get_settings
-
+from statlift.settings import Settings, get_settings
 
 
 def cmd_run(args) -> int:
-    catalog = load_catalog()
+    settings: Settings = args.settings
+    catalog = load_catalog(settings.catalog)
     for rid in (args.reports or []) + list(parse_sources(args.sources)):
         try:
             catalog.get(rid)
@@ -41,7 +43,7 @@ def cmd_run(args) -> int:
     ids = args.reports or [r.report_id for r in catalog.reports]
     to_run = ids
     if not args.fetch and not args.sources:
-        to_run = stale_reports(ids, args.out)
+        to_run = stale_reports(ids, args.out, catalog, settings.raw_dir, settings.home)
         if not to_run and (Path(args.out) / "statlift.duckdb").exists():
             # no flow run: Prefect's start-up is ~10 s
             for rid in ids:
@@ -130,18 +132,22 @@ def _run_flows(args, runner: str):
         strict=args.strict)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
+    """The command line; every subcommand finds the one Settings (read from the environment
+    once, here) as `args.settings` and passes it, or the paths it names, down."""
+    settings = settings or get_settings()
     parser = argparse.ArgumentParser(prog="statlift", description=__doc__.split("\n\n")[0])
+    parser.set_defaults(settings=settings)
     sub = parser.add_subparsers(dest="command", required=True)
-    common = common_parser()
+    common = common_parser(settings)
     run = sub.add_parser("run", parents=[common], help="extract and publish the catalog")
     run.add_argument("--source", action="append", dest="sources", metavar="ID=PATH",
                      help="read report ID from this local PDF instead of raw/")
-    run.add_argument("--runner", default=get_settings().runner,
+    run.add_argument("--runner", default=settings.runner,
                      choices=["auto", "threads", "processes", "dask"],
                      help="task runner: threads, processes (both cores) or dask (a cluster)")
     run.add_argument("--workers", type=int, default=None, help="workers (default: cores)")
-    run.add_argument("--address", default=get_settings().dask_address,
+    run.add_argument("--address", default=settings.dask_address,
                      help="Dask scheduler address tcp://host:port (with --runner dask)")
     run.add_argument("--fetch", action="store_true",
                      help="download the catalog's sources first (what `statlift serve` runs)")
@@ -149,13 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="publish only if the audit has no finding beyond the acknowledged")
     run.set_defaults(func=cmd_run)
     for register in (cli_audit.register, cli_fetch.register, cli_serve.register,
-                     cli_region.register):
+                     cli_region.register, cli_verify.register):
         register(sub, common)
+    cli_add.register(sub, common, cmd_run)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    args = build_parser(settings).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     prefect_defaults()

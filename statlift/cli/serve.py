@@ -7,11 +7,10 @@ Needs a Prefect server (schedules do not run on the ephemeral API):
 """
 from __future__ import annotations
 
-from statlift.settings import DEFAULT_CRON, get_settings
-
 import os
 import sys
 
+from statlift.settings import DEFAULT_CRON
 
 
 def cmd_serve(args) -> int:
@@ -22,7 +21,7 @@ def cmd_serve(args) -> int:
               "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api",
               file=sys.stderr)
         return 2
-    update_catalog.serve(name="statlift-scheduled", cron=args.cron,
+    update_catalog.serve(name="statlift-scheduled", cron=args.cron or args.settings.cron,
                          parameters={"report_ids": args.reports, "out_dir": args.out,
                                      "strict": not args.no_strict, "fetch": not args.no_fetch})
     return 0
@@ -30,8 +29,8 @@ def cmd_serve(args) -> int:
 
 def register(sub, common) -> None:
     p = sub.add_parser("serve", parents=[common], help="run the update on a cron schedule")
-    p.add_argument("--cron", default=get_settings().cron,
-                   help=f"cron expression (default weekly: {DEFAULT_CRON!r})")
+    p.add_argument("--cron", default=None,
+                   help=f"cron expression (default: $STATLIFT_CRON, else weekly: {DEFAULT_CRON!r})")
     p.add_argument("--no-strict", action="store_true", help="publish despite new findings")
     p.add_argument("--no-fetch", action="store_true", help="do not download, only re-extract")
     p.set_defaults(func=cmd_serve)

@@ -2,18 +2,21 @@
 
 Each engine reads the table's body box on its own and returns cells with boxes; statlift then
 asks, for each cell it read from the page's words, what each engine printed at that place.
-A registry maps engine names to reader functions (camelot's `PARSERS` pattern).
+A registry maps engine names to reader functions (camelot's `PARSERS` pattern); its names are
+schemas.specs.EngineName, so a spec naming another engine fails when it loads.
 """
 from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Callable
+
+import camelot
 
 from statlift.extractors.pdfium_lock import PDFIUM_LOCK
-from statlift.schemas.specs import CamelotSettings, PlumberSettings
+from statlift.schemas.specs import CamelotSettings, EngineName, PlumberSettings
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +75,6 @@ def read_camelot(doc, page: int, bbox: tuple[float, float, float, float],
                  settings: CamelotSettings, ruled: bool) -> EngineReading:
     """camelot stream on the body box (lattice with table_regions when the table is ruled:
     camelot 2.0's lattice ignores table_areas)."""
-    import camelot  # heavy import, only when used
-
     flavor = settings.flavor if settings.flavor != "auto" else ("lattice" if ruled else "stream")
     height = doc.page(page).height
     x0, top, x1, bottom = bbox
@@ -99,20 +100,23 @@ def read_camelot(doc, page: int, bbox: tuple[float, float, float, float],
     return EngineReading(f"camelot-{flavor}", cells, report)
 
 
-ENGINES: dict[str, Callable[..., EngineReading]] = {
+ENGINES: dict[EngineName, Callable[..., EngineReading]] = {
     "pdfplumber": read_pdfplumber,
     "camelot": read_camelot,
 }
 
 
-def read_with_engines(doc, page: int, bbox, names, plumber: PlumberSettings,
-                      cam: CamelotSettings, ruled: bool) -> list[EngineReading]:
-    """Run every enabled engine; an engine that fails is recorded, never fatal."""
+def read_with_engines(doc, page: int, bbox, names: tuple[EngineName, ...],
+                      plumber: PlumberSettings, cam: CamelotSettings,
+                      ruled: bool) -> list[EngineReading]:
+    """Run every enabled engine (names validated when the spec loaded); an engine that fails
+    while reading is recorded, never fatal."""
     out = []
     for name in names:
+        read = ENGINES[name]
         settings = plumber if name == "pdfplumber" else cam
         try:
-            out.append(ENGINES[name](doc, page, bbox, settings, ruled))
+            out.append(read(doc, page, bbox, settings, ruled))
         except Exception as exc:  # an engine's failure lowers agreement; the words still count
             log.warning("engine %s failed on page %s: %s", name, page, exc)
             out.append(EngineReading(name, [], {}, error=f"{type(exc).__name__}: {exc}"))

@@ -27,7 +27,7 @@ from statlift.errors import StatliftError
 from statlift.acquire.hashing import sha256_file
 from statlift.extractors.pdfdoc import Document
 from statlift.extractors.table import Extracted, extract_table
-from statlift.publish.uptodate import STATLIFT_VERSION, UP_TO_DATE, up_to_date
+from statlift.publish.uptodate import UP_TO_DATE, build_key, table_cache_key, up_to_date
 from statlift.schemas.specs import (
     ReportEntry,
     ReportSpec,
@@ -62,8 +62,9 @@ def release_document(report_id: str, path: str, sha: str) -> None:
 
 
 def _table_cache_key(context: TaskRunContext, params: dict) -> str:
-    # cached on (raw sha256, the table's spec, statlift version): nothing else changes a table
-    return f"extract:{params['sha']}:{params['table_id']}:{params['fingerprint']}:{STATLIFT_VERSION}"
+    # the build key (publish/uptodate.py) with the table's spec: raw sha256, the table's spec, the
+    # code fingerprint of the extraction and output code; nothing else changes a table
+    return table_cache_key(params["sha"], params["table_id"], params["fingerprint"])
 
 
 @dataclass
@@ -249,7 +250,7 @@ def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | N
             continue
         sha = sha256_file(pdf)
         report: ReportSpec = spec_for(report_id)
-        if up_to_date(Path(out_dir) / report_id, sha, spec_sha256(report)):
+        if up_to_date(Path(out_dir) / report_id, build_key(sha, spec_sha256(report))):
             # same source, same spec, same statlift: the published dataset is what a run would
             # make; no task runs (Prefect's per-task cache lookups cost more than this check)
             results.append(ReportResult(report_id, "unchanged", UP_TO_DATE, len(report.tables)))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from statlift.outputs import report_files as assemble
 from statlift.publish import store as publish
+from statlift.publish.uptodate import write_build_key
 from statlift.outputs.finish import finish_report
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
     old_cells = assemble.read_cells(published) if has_previous else None
     if old_cells is not None and not failures and _same_source(published, sha) and \
             _same_cells(old_cells, assemble.cells_frame(extracted)):
+        write_build_key(published, report_id, sha)  # same cells from this code: up to date
         return ReportResult(report_id, "unchanged", "same source, same cells; nothing published",
                             len(extracted), failures, None, 0)
     staging = publish.stage_dir(processed_dir, report_id)
@@ -82,6 +84,8 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
         kept = keep_rejected(staging, processed_dir, report_id)
         return ReportResult(report_id, "failed", " / ".join(reasons) + f"; kept in {kept}",
                             len(extracted), failures, audit, changes)
+    if not failures:  # build.json: the key of a complete build (publish/uptodate.py)
+        write_build_key(staging, report_id, sha)
     publish.publish(staging, processed_dir, report_id)
     status = "partial" if failures else ("updated" if has_previous else "published")
     msg = f"{len(extracted)} tables published to {published}"

@@ -8,18 +8,22 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from statlift.settings import SCHEMAS_DIR, get_settings
 from statlift.validate import checks as registry
 
 CATALOG_PATH = SCHEMAS_DIR / "catalog.yaml"
 UNITS = ("count", "percent", "months", "years", "days", "rate", "dollars", "ratio")
+# The table readers besides the page's words (extractors/engines.py registers one per name):
+# a name not listed here fails when the spec loads, naming the file, the table and these names.
+EngineName = Literal["pdfplumber", "camelot"]
+ENGINE_NAMES: tuple[str, ...] = get_args(EngineName)
 
 
 class _Frozen(BaseModel):
@@ -90,7 +94,7 @@ class CamelotSettings(_Frozen):
 class EngineSettings(_Frozen):
     pdfplumber: PlumberSettings = PlumberSettings()
     camelot: CamelotSettings = CamelotSettings()
-    enabled: tuple[str, ...] = ("pdfplumber", "camelot")
+    enabled: tuple[EngineName, ...] = ("pdfplumber", "camelot")
 
 
 class LayoutSettings(_Frozen):
@@ -167,7 +171,7 @@ class ReportSpec(_Frozen):
     tables: list[TableSpec]
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "ReportSpec":
+    def _unique_ids(self) -> ReportSpec:
         ids = [t.table_id for t in self.tables]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -213,7 +217,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     return _load_catalog(str(Path(path or catalog_path()).resolve()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_catalog(path: str) -> Catalog:
     with open(path, encoding="utf-8") as fh:
         return Catalog.model_validate(yaml.safe_load(fh))
@@ -225,10 +229,34 @@ def load_report_spec(path: str | Path) -> ReportSpec:
         data = yaml.safe_load(fh)
     try:
         spec = ReportSpec.model_validate(data)
-    except Exception as exc:  # pydantic's message names the field; add the file
-        raise ValueError(f"{path}: invalid table spec:\n{exc}") from exc
+    except ValidationError as exc:  # pydantic's message names the field; add file and table
+        raise ValueError(f"{path}: invalid table spec:\n{_describe(exc, data)}") from exc
     _validate_checks(spec, path)
     return spec
+
+
+def _describe(exc: ValidationError, data: Any) -> str:
+    """pydantic's errors, one a line, with `tables.<i>` replaced by the table's id and, for an
+    unknown engine, the names statlift knows."""
+    tables = data.get("tables") if isinstance(data, dict) else None
+    lines = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        where = ".".join(str(p) for p in loc)
+        if len(loc) >= 2 and loc[0] == "tables" and isinstance(loc[1], int) \
+                and isinstance(tables, list) and loc[1] < len(tables) \
+                and isinstance(tables[loc[1]], dict):
+            tid = tables[loc[1]].get("table_id", f"#{loc[1] + 1}")
+            where = f"table {tid}: " + ".".join(str(p) for p in loc[2:])
+        msg = err["msg"]
+        if "enabled" in loc and err["type"] == "literal_error":
+            msg = (f"unknown engine {err['input']!r}; the engines are "
+                   f"{', '.join(ENGINE_NAMES)}")
+        else:
+            msg += f" (got {err['input']!r})" if "input" in err and err["type"] != "missing" \
+                else ""
+        lines.append(f"  {where}: {msg}")
+    return "\n".join(lines)
 
 
 def _validate_checks(spec: ReportSpec, path: str | Path) -> None:

@@ -198,6 +198,16 @@ def test_server_error_is_retried_until_it_succeeds(server, raw, pdfs):
     assert res.status == "new" and server.hits("/r.pdf") == 3
 
 
+def test_retries_wait_backoff_doubling(server, raw, pdfs, monkeypatch):
+    """tenacity waits backoff, 2 x backoff, ... between attempts (sleeps recorded, not slept)."""
+    waits: list[float] = []
+    monkeypatch.setattr(fetch_mod, "_sleep", waits.append)
+    server.routes["/r.pdf"] = [Reply(503), Reply(500), Reply(429), _pdf_reply(pdfs["text"])]
+    res = fetch_source(REPORT, server.url("/r.pdf"), raw, timeout=2.0, retries=3, backoff=0.5)
+    assert res.status == "new" and server.hits("/r.pdf") == 4
+    assert waits == [0.5, 1.0, 2.0]
+
+
 # ---- bad inputs: exact code, clear message, nothing written or lost --------------------------
 
 def _fails(raw: Path, code: str, call: Callable[[], object]) -> StatliftError:
