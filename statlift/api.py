@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from statlift.model import Manifest
 from statlift.settings import get_settings
 from statlift.outputs.catalog import citation, entries_by_id
 from statlift.outputs.metadata import TableMeta, db_table_name, report_table_metas, table_rows
@@ -81,8 +82,7 @@ def _current_sha(processed: Path, report_id: str) -> str | None:
     path = raw / "manifest.json"
     if not path.exists():
         return None
-    reports = json.loads(path.read_text(encoding="utf-8")).get("reports", {})
-    return (reports.get(report_id) or {}).get("current")
+    return Manifest.from_json(json.loads(path.read_text(encoding="utf-8"))).current(report_id)
 
 
 def _run_hint(report_id: str) -> str:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 
-import pandas as pd
-
-from statlift.extractors.clean import join_wrapped, parse_cell
 from statlift.errors import StatliftError
+from statlift.extractors.clean import join_wrapped, parse_cell
 from statlift.extractors.locate import caption_pattern
 from statlift.extractors.pdfdoc import Document
-from statlift.extractors.table import CELL_COLUMNS, Extracted
+from statlift.extractors.pdfium_lock import pdfium_document
 from statlift.extractors.textlines import Run, page_lines
+from statlift.model import CALLOUTS, UNCONFIRMED, Cell, Relabel, Table, TableMeta, disagrees
 from statlift.schemas.specs import ReportSpec, TableSpec
 
 log = logging.getLogger(__name__)
@@ -71,8 +70,6 @@ def find_callouts(doc: Document, after: tuple[int, float], ratio: float = 1.8):
 
 def read_with_pdfium(pdf_path: str, page: int, bbox: tuple[float, float, float, float]) -> str:
     """A second, independent reading of the text layer (pdfium, not pdfminer) inside a box."""
-    from statlift.extractors.pdfium_lock import pdfium_document
-
     with pdfium_document(pdf_path) as doc:
         pg = doc[page - 1]
         height = pg.get_height()
@@ -81,7 +78,7 @@ def read_with_pdfium(pdf_path: str, page: int, bbox: tuple[float, float, float, 
     return " ".join(text.split())
 
 
-def extract_callouts(doc: Document, report: ReportSpec, spec: TableSpec) -> Extracted:
+def extract_callouts(doc: Document, report: ReportSpec, spec: TableSpec) -> Table:
     where = str(doc.path)
     anchor = _anchor(doc, spec.caption)
     if anchor is None:
@@ -95,38 +92,36 @@ def extract_callouts(doc: Document, report: ReportSpec, spec: TableSpec) -> Extr
                             expected=f"{len(spec.rows)} callout figures",
                             found=f"{len(found)} big numbers with labels",
                             hint="check the pages after the heading")
-    records, wide_rows, relabels = [], [], []
+    cells: list[Cell] = []
+    relabels: list[Relabel] = []
     column = spec.columns[0] if spec.columns else "Value"
     for i, (page, run, label_runs) in enumerate(found):
         label = join_wrapped([r.text for r in label_runs])
         reading = parse_cell(run.text)
         unit = reading.unit or spec.unit_for(label, column)
         if spec.rows and spec.rows[i] != label:
-            relabels.append({"kind": "row", "index": i, "expected": spec.rows[i], "found": label})
+            relabels.append(Relabel("row", i, spec.rows[i], label))
         x0 = min([run.x0] + [r.x0 for r in label_runs])
         x1 = max([run.x1] + [r.x1 for r in label_runs])
         second = parse_cell(read_with_pdfium(str(doc.path), page, run.bbox))
         agree = second.ok and second.value == reading.value
-        engines, flags = ("words;pdfium", "") if agree else ("words", "pdfium_disagrees;unconfirmed")
-        records.append({
-            "report_id": report.report_id, "table_id": spec.table_id, "row_path": label,
-            "column_path": column, "value": reading.value, "unit": unit,
-            "raw_text": reading.raw_text, "missing_code": "", "footnotes": "", "page": page,
-            "bbox": ",".join(f"{v:.1f}" for v in (x0, run.top, x1, label_runs[-1].bottom)),
-            "engines": engines, "source_sha256": doc.sha256, "row_index": i, "column_index": 0,
-            "decimals": reading.decimals, "missing_meaning": "", "flags": flags})
-        wide_rows.append([label, reading.value])
-    cells = pd.DataFrame.from_records(records, columns=CELL_COLUMNS)
-    cells["decimals"] = cells["decimals"].astype("Int64")
-    wide = pd.DataFrame(wide_rows, columns=["", column], dtype=object)
+        engines, flags = ("words;pdfium", "") if agree else \
+            ("words", f"{disagrees('pdfium')};{UNCONFIRMED}")
+        cells.append(Cell(
+            report_id=report.report_id, table_id=spec.table_id, row_path=label,
+            column_path=column, value=reading.value or "", unit=unit, raw_text=reading.raw_text,
+            missing_code="", footnotes="", page=page,
+            bbox=",".join(f"{v:.1f}" for v in (x0, run.top, x1, label_runs[-1].bottom)),
+            engines=engines, source_sha256=doc.sha256, row_index=i, column_index=0,
+            decimals=reading.decimals, missing_meaning="", flags=flags))
     pages = sorted({p for p, _, _ in found})
-    meta = {"title": spec.title or spec.caption, "caption": spec.caption, "caption_number": None,
-            "page": pages[0], "pages": pages, "bbox": None, "stub_header": "",
-            "columns": [column], "rows": [r[0] for r in wide_rows], "notes": [], "footnotes": {},
-            "source": None, "spec_version": report.spec_version, "ruled": False,
-            "engine": "words+pdfium (callouts: table engines do not apply)", "engine_reports": {},
-            "shape": [len(wide_rows), 1],
-            "agreement": round(float((cells["flags"] == "").mean()), 4) if len(cells) else 1.0,
-            "relabels": relabels,
-            "units": sorted(set(cells["unit"]))}
-    return Extracted(report.report_id, spec.table_id, wide, cells, meta, relabels)
+    agreement = round(sum(c.flags == "" for c in cells) / len(cells), 4) if cells else 1.0
+    meta = TableMeta(
+        title=spec.title or spec.caption, caption=spec.caption, caption_number=None,
+        page=pages[0], pages=tuple(pages), bbox=None, stub_header="", columns=(column,),
+        rows=tuple(c.row_path for c in cells), notes=(), footnotes={}, source=None,
+        spec_version=report.spec_version, ruled=False,
+        engine="words+pdfium (callouts: table engines do not apply)", engine_reports={},
+        shape=(len(cells), 1), agreement=agreement, relabels=tuple(relabels),
+        units=tuple(sorted({c.unit for c in cells})), kind=CALLOUTS)
+    return Table(report.report_id, spec.table_id, meta, tuple(cells))

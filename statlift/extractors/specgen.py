@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from statlift.extractors.callouts import find_callouts
 from statlift.extractors.clean import join_wrapped
 from statlift.extractors.layout import Grid, LayoutError, read_grid
 from statlift.extractors.locate import locate_table
@@ -151,8 +152,6 @@ def spec_entry(doc: Document, cand: Candidate) -> dict | None:
 
 def callouts_entry(doc: Document) -> dict | None:
     """Big numbers with labels -> one `key-figures` entry anchored on the heading above them."""
-    from statlift.extractors.callouts import find_callouts
-
     found = find_callouts(doc, (1, 0.0))
     if len(found) < 2:
         return None

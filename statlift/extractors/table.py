@@ -1,42 +1,24 @@
-"""extract_table(doc, report_spec, table_spec) -> Extracted: one table, every cell read twice.
+"""extract_table(doc, report_spec, table_spec) -> Table: one table, every cell read twice.
 
     locate_table (caption) -> read_grid (page words) -> engines (pdfplumber, camelot)
-    -> reconcile each cell -> compare with the spec (relabels, shape) -> frames + metadata
+    -> reconcile each cell -> compare with the spec (relabels, shape) -> Table (cells + meta)
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import re
 
-import pandas as pd
-
+from statlift.errors import StatliftError
+from statlift.extractors.callouts import extract_callouts
 from statlift.extractors.clean import CellReading, parse_cell
 from statlift.extractors.engines import EngineReading, read_with_engines
-from statlift.errors import StatliftError
 from statlift.extractors.layout import Grid, LayoutError, read_grid
 from statlift.extractors.locate import TableRegion, locate_table, split_footer
 from statlift.extractors.pdfdoc import Document, PageText
+from statlift.model import UNCONFIRMED, UNREADABLE, Cell, Relabel, Table, TableMeta, disagrees
 from statlift.schemas.specs import ReportSpec, TableSpec
 
 log = logging.getLogger(__name__)
-
-CELL_COLUMNS = ["report_id", "table_id", "row_path", "column_path", "value", "unit", "raw_text",
-                "missing_code", "footnotes", "page", "bbox", "engines", "source_sha256",
-                "row_index", "column_index", "decimals", "missing_meaning", "flags"]
-
-
-@dataclass
-class Extracted:
-    report_id: str
-    table_id: str
-    wide: pd.DataFrame
-    cells: pd.DataFrame
-    meta: dict
-    relabels: list[dict] = field(default_factory=list)
-
-    @property
-    def agreement(self) -> float:
-        return float(self.meta.get("agreement", 0.0))
 
 
 def is_ruled(page: PageText, bbox: tuple[float, float, float, float]) -> bool:
@@ -62,11 +44,11 @@ def reconcile(words: CellReading, others: dict[str, CellReading | None]) -> tupl
                 reading.missing_code == words.missing_code:
             agree.append(name)
         else:
-            flags.append(f"{name}_disagrees")
+            flags.append(disagrees(name))
     if others and len(agree) == 1:
-        flags.insert(0, "unconfirmed")
+        flags.insert(0, UNCONFIRMED)
     if not words.ok:
-        flags.append("unreadable")
+        flags.append(UNREADABLE)
     return agree, flags
 
 
@@ -81,7 +63,7 @@ def _engine_reading(reading: EngineReading, run, missing) -> CellReading | None:
     return None if text is None else parse_cell(text, missing)
 
 
-def compare_with_spec(grid: Grid, spec: TableSpec, where: str) -> list[dict]:
+def compare_with_spec(grid: Grid, spec: TableSpec, where: str) -> list[Relabel]:
     """Relabels (same shape, other labels) are reported; a different shape is an error."""
     found_rows = [r.path for r in grid.rows]
     found_cols = [c.path for c in grid.columns]
@@ -104,22 +86,20 @@ def compare_with_spec(grid: Grid, spec: TableSpec, where: str) -> list[dict]:
     for kind, exp, got in (("row", spec.rows, found_rows), ("column", spec.columns, found_cols)):
         for i, (e, g) in enumerate(zip(exp, got)):
             if e != g:
-                relabels.append({"kind": kind, "index": i, "expected": e, "found": g})
+                relabels.append(Relabel(kind, i, e, g))
     return relabels
 
 
-def build_frames(report_id: str, spec: TableSpec, grid: Grid, region: TableRegion,
-                 readings: list[EngineReading], missing, sha: str) -> tuple[pd.DataFrame,
-                                                                          pd.DataFrame, float]:
-    records = []
+def build_cells(report_id: str, spec: TableSpec, grid: Grid, region: TableRegion,
+                readings: list[EngineReading], missing, sha: str) -> tuple[list[Cell], float]:
+    """Every cell of the grid, reconciled with the engines' readings; and the share of cells on
+    which every reader agrees."""
+    cells = []
     agreed = total = 0
-    wide_rows = []
     for ri, row in enumerate(grid.rows):
-        wide_row = [row.path]
         for ci, col in enumerate(grid.columns):
             run = grid.cells.get((ri, ci))
             if run is None:
-                wide_row.append("")
                 continue
             words = parse_cell(run.text, missing, footnotes=run.marks)
             others = {r.engine: _engine_reading(r, run, missing) for r in readings}
@@ -132,27 +112,20 @@ def build_frames(report_id: str, spec: TableSpec, grid: Grid, region: TableRegio
             if words.unit == "percent":
                 unit = "percent"
             notes = tuple(dict.fromkeys(row.marks + col.marks + words.footnotes))
-            records.append({
-                "report_id": report_id, "table_id": spec.table_id, "row_path": row.path,
-                "column_path": col.path, "value": value or "", "unit": unit,
-                "raw_text": words.raw_text, "missing_code": words.missing_code or "",
-                "footnotes": ";".join(notes), "page": region.page,
-                "bbox": ",".join(f"{v:.1f}" for v in (run.x0, run.top, run.x1, run.bottom)),
-                "engines": ";".join(agree), "source_sha256": sha, "row_index": ri,
-                "column_index": ci, "decimals": words.decimals if value else None,
-                "missing_meaning": words.missing_meaning or "", "flags": ";".join(flags)})
-            wide_row.append(value or "")
-        wide_rows.append(wide_row)
-    wide = pd.DataFrame(wide_rows, columns=[grid.stub_header] + [c.path for c in grid.columns],
-                        dtype=object)
-    cells = pd.DataFrame.from_records(records, columns=CELL_COLUMNS)
-    cells["decimals"] = cells["decimals"].astype("Int64")
-    return wide, cells, (agreed / total if total else 1.0)
+            cells.append(Cell(
+                report_id=report_id, table_id=spec.table_id, row_path=row.path,
+                column_path=col.path, value=value or "", unit=unit, raw_text=words.raw_text,
+                missing_code=words.missing_code or "", footnotes=";".join(notes),
+                page=region.page,
+                bbox=",".join(f"{v:.1f}" for v in (run.x0, run.top, run.x1, run.bottom)),
+                engines=";".join(agree), source_sha256=sha, row_index=ri, column_index=ci,
+                decimals=words.decimals if value else None,
+                missing_meaning=words.missing_meaning or "", flags=";".join(flags)))
+    return cells, (agreed / total if total else 1.0)
 
 
-def extract_table(doc: Document, report: ReportSpec, spec: TableSpec) -> Extracted:
+def extract_table(doc: Document, report: ReportSpec, spec: TableSpec) -> Table:
     if spec.kind == "callouts":
-        from statlift.extractors.callouts import extract_callouts
         return extract_callouts(doc, report, spec)
     where = str(doc.path)
     layout = report.layout_for(spec)
@@ -178,27 +151,25 @@ def extract_table(doc: Document, report: ReportSpec, spec: TableSpec) -> Extract
     engines = report.engines_for(spec)
     readings = read_with_engines(doc, region.page, region.body_bbox, engines.enabled,
                                  engines.pdfplumber, engines.camelot, ruled)
-    wide, cells, agreement = build_frames(report.report_id, spec, grid, region, readings,
-                                          missing, doc.sha256)
+    cells, agreement = build_cells(report.report_id, spec, grid, region, readings, missing,
+                                   doc.sha256)
     notes, footnotes, source = split_footer(region.footer_lines)
-    meta = {
-        "title": region.title or region.caption, "caption": region.caption,
-        "caption_number": _caption_number(region.caption), "page": region.page,
-        "bbox": [round(v, 1) for v in region.bbox],
-        "body_bbox": [round(v, 1) for v in region.body_bbox],
-        "stub_header": grid.stub_header, "columns": [c.path for c in grid.columns],
-        "rows": [r.path for r in grid.rows], "notes": notes, "footnotes": footnotes,
-        "source": source, "spec_version": report.spec_version, "ruled": ruled,
-        "engine": "words+" + "+".join(r.engine for r in readings),
-        "engine_reports": {r.engine: (r.report if not r.error else {"error": r.error})
-                           for r in readings},
-        "shape": list(grid.shape), "agreement": round(agreement, 4), "relabels": relabels,
-        "title_expected": spec.title, "units": sorted(set(cells["unit"])) if len(cells) else [],
-    }
     if spec.title and region.title and _squash(spec.title) != _squash(region.title):
-        relabels.append({"kind": "title", "index": 0, "expected": spec.title,
-                         "found": region.title})
-    return Extracted(report.report_id, spec.table_id, wide, cells, meta, relabels)
+        relabels.append(Relabel("title", 0, spec.title, region.title))
+    meta = TableMeta(
+        title=region.title or region.caption, caption=region.caption,
+        caption_number=_caption_number(region.caption), page=region.page,
+        bbox=tuple(round(v, 1) for v in region.bbox),
+        body_bbox=tuple(round(v, 1) for v in region.body_bbox),
+        stub_header=grid.stub_header, columns=tuple(c.path for c in grid.columns),
+        rows=tuple(r.path for r in grid.rows), notes=tuple(notes), footnotes=footnotes,
+        source=source, spec_version=report.spec_version, ruled=ruled,
+        engine="words+" + "+".join(r.engine for r in readings),
+        engine_reports={r.engine: (r.report if not r.error else {"error": r.error})
+                        for r in readings},
+        shape=grid.shape, agreement=round(agreement, 4), relabels=tuple(relabels),
+        title_expected=spec.title, units=tuple(sorted({c.unit for c in cells})))
+    return Table(report.report_id, spec.table_id, meta, tuple(cells))
 
 
 def _squash(text: str) -> str:
@@ -206,6 +177,5 @@ def _squash(text: str) -> str:
 
 
 def _caption_number(caption: str) -> str | None:
-    import re
     m = re.search(r"(\d+[A-Za-z]?)\b", caption)
     return m.group(1) if m else None

@@ -16,7 +16,6 @@ import shutil
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -26,7 +25,10 @@ from prefect.context import TaskRunContext
 from statlift.errors import StatliftError
 from statlift.acquire.hashing import sha256_file
 from statlift.extractors.pdfdoc import Document
-from statlift.extractors.table import Extracted, extract_table
+from statlift.extractors.table import extract_table
+from statlift.model import ReportResult, TableOutcome
+from statlift.outputs.finish import build_downstream
+from statlift.publish.report import publish_outcomes
 from statlift.publish.uptodate import UP_TO_DATE, build_key, table_cache_key, up_to_date
 from statlift.schemas.specs import (
     ReportEntry,
@@ -67,14 +69,6 @@ def _table_cache_key(context: TaskRunContext, params: dict) -> str:
     return table_cache_key(params["sha"], params["table_id"], params["fingerprint"])
 
 
-@dataclass
-class TableOutcome:
-    table_id: str
-    extracted: Extracted | None = None
-    error: dict | None = None
-    seconds: float = 0.0
-
-
 @task(name="extract-table", cache_key_fn=_table_cache_key, persist_result=True,
       task_run_name="{report_id}/{table_id}")
 def extract_table_task(report_id: str, pdf_path: str, sha: str, table_id: str,
@@ -85,27 +79,16 @@ def extract_table_task(report_id: str, pdf_path: str, sha: str, table_id: str,
     doc = shared_document(report_id, pdf_path, sha)
     try:
         with doc.lock:  # pdfminer is not thread-safe on one open file
-            extracted = extract_table(doc, report, spec)
+            table = extract_table(doc, report, spec)
     except StatliftError as exc:
         return TableOutcome(table_id, error=_error_dict(exc),
                             seconds=time.perf_counter() - started)
-    return TableOutcome(table_id, extracted, seconds=time.perf_counter() - started)
+    return TableOutcome(table_id, table, seconds=time.perf_counter() - started)
 
 
 def _error_dict(exc: StatliftError) -> dict:
     return {"code": exc.code, "message": str(exc), "table": getattr(exc, "table", None),
             "expected": exc.expected, "found": exc.found}
-
-
-@dataclass
-class ReportResult:
-    report_id: str
-    status: str  # "published", "unchanged", "failed", "partial"
-    message: str
-    tables: int = 0
-    failures: dict = field(default_factory=dict)
-    audit: dict | None = None
-    changes: int = 0
 
 
 def resolve_source(entry: ReportEntry, sources: dict[str, str]) -> Path:
@@ -120,8 +103,6 @@ def resolve_source(entry: ReportEntry, sources: dict[str, str]) -> Path:
 def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
                 strict: bool = False) -> ReportResult:
     """Every table of one report (each a cached task), then its audit and atomic publish."""
-    from statlift.publish.report import publish_outcomes
-
     logger = get_run_logger()
     report = spec_for(report_id)
     try:
@@ -157,18 +138,17 @@ def release_memory() -> None:
 @task(name="build-downstream")
 def build_downstream_task(out_dir: str) -> None:
     """DuckDB over every published report, the static site and the data dictionary."""
-    from statlift.outputs.finish import build_downstream
     build_downstream(Path(out_dir))
 
 
 def _info_line(report_id: str, o: TableOutcome) -> str:
     if o.error:
         return f"{report_id} {o.table_id} FAILED {o.error['message']}"
-    m = o.extracted.meta
-    shape = "x".join(str(v) for v in m["shape"])
-    return (f"{report_id} {o.table_id} p{m['page']} {m['engine']} {shape} "
-            f"agreement {m['agreement']:.0%}" + (f" relabels {len(o.extracted.relabels)}"
-                                                if o.extracted.relabels else ""))
+    m = o.table.meta
+    shape = "x".join(str(v) for v in m.shape)
+    return (f"{report_id} {o.table_id} p{m.page} {m.engine} {shape} "
+            f"agreement {m.agreement:.0%}" + (f" relabels {len(m.relabels)}"
+                                              if m.relabels else ""))
 
 
 def runner_name(runner: str = "auto", workers: int | None = None,

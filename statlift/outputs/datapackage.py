@@ -13,11 +13,23 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from statlift.outputs.catalog import _as_dict
-from statlift.outputs.metadata import (CELL_FIELDS, CELLS_PRIMARY_KEY, TABLE_FIELDS,
-                                       TABLES_PRIMARY_KEY, FieldMeta, TableMeta, column_kind,
-                                       report_table_metas, slug, table_rows)
-from statlift.outputs.processed import CELLS_CSV, read_header, read_text_csv
+from statlift.outputs.csvw import write_csvw
+from statlift.outputs.metadata import (
+    CELL_FIELDS,
+    CELLS_PRIMARY_KEY,
+    TABLE_FIELDS,
+    TABLES_PRIMARY_KEY,
+    FieldMeta,
+    TableMeta,
+    column_kind,
+    slug,
+    table_metas,
+    table_rows,
+)
+from statlift.outputs.processed import CELLS_CSV, ReportText, read_header
 
 log = logging.getLogger(__name__)
 
@@ -116,26 +128,26 @@ def _unique_names(fields: list[FieldMeta]) -> list[FieldMeta]:
     return out
 
 
-def cells_fields(report_dir: Path) -> list[FieldMeta]:
+def cells_fields(cells_text: pd.DataFrame) -> list[FieldMeta]:
     """CELL_FIELDS, with `value` as a string if some printed value is not a number."""
-    values = list(read_text_csv(report_dir / CELLS_CSV)["value"])
+    values = list(cells_text["value"])
     kind = column_kind(values, {"percent"})
     return [FieldMeta(f.name, kind, f.description) if f.name == "value" and kind != "number"
             else f for f in CELL_FIELDS]
 
 
-def cells_resource(report_dir: Path) -> dict:
+def cells_resource(cells_text: pd.DataFrame) -> dict:
     res = _csv_resource("cells", CELLS_CSV, "All cells, tidy: one row per cell",
-                        cells_fields(report_dir), read_header(report_dir / CELLS_CSV),
-                        CELLS_PRIMARY_KEY)
+                        cells_fields(cells_text), list(cells_text.columns), CELLS_PRIMARY_KEY)
     res["schema"]["foreignKeys"] = [{"fields": TABLES_PRIMARY_KEY, "reference": {
         "resource": "tables", "fields": TABLES_PRIMARY_KEY}}]
     return res
 
 
-def tables_resource(report_dir: Path) -> dict:
+def tables_resource() -> dict:
+    """tables.csv as write_tables_csv writes it (its header: TABLE_FIELDS)."""
     return _csv_resource("tables", TABLES_CSV, "The report's tables (from tables.json)",
-                         TABLE_FIELDS, read_header(report_dir / TABLES_CSV), TABLES_PRIMARY_KEY)
+                         TABLE_FIELDS, [f.name for f in TABLE_FIELDS], TABLES_PRIMARY_KEY)
 
 
 def other_resources(report_dir: Path, known: set[str], taken: set[str]) -> list[dict]:
@@ -190,32 +202,37 @@ def package_descriptor(entry: dict, tables_json: dict, resources: list[dict]) ->
     }
 
 
-def build_resources(report_dir: Path, entry: dict, tables_json: dict) -> list[dict]:
+def build_resources(report_dir: Path, entry: dict, tables_json: dict,
+                    report: ReportText | None = None) -> list[dict]:
+    """Resources of the report folder; `report`: its content when the caller has it in memory,
+    else read from the folder."""
+    report = report or ReportText.read(report_dir, tables_json)
     sources = package_sources(entry)
     taken: set[str] = set()
-    metas = report_table_metas(report_dir, tables_json)
+    metas = table_metas(report, report_dir.name)
     resources = [wide_resource(m, _resource_name(m.table_id, taken),
                                sources[0] if sources else None) for m in metas]
     known = {f"{m.table_id}.csv" for m in metas} | {TABLES_CSV}
-    if (report_dir / CELLS_CSV).exists():
-        resources.append(cells_resource(report_dir))
+    if report.cells is not None:
+        resources.append(cells_resource(report.cells))
         known.add(CELLS_CSV)
-    resources.append(tables_resource(report_dir))
+    resources.append(tables_resource())
     return resources + other_resources(report_dir, known, taken | {"cells", "tables"})
 
 
-def write_datapackage(report_dir: str | Path, catalog_entry: Any, tables_json: dict) -> Path:
+def write_datapackage(report_dir: str | Path, catalog_entry: Any, tables_json: dict,
+                      report: ReportText | None = None) -> Path:
     """Write tables.csv, datapackage.json and csv-metadata.json (CSVW) into `report_dir`;
-    returns the datapackage.json path."""
+    returns the datapackage.json path. `report`: the folder's content when the caller has it in
+    memory (the run that writes it), else read from the folder."""
     report_dir = Path(report_dir)
     entry = _as_dict(catalog_entry)
     write_tables_csv(report_dir, tables_json)
-    resources = build_resources(report_dir, entry, tables_json)
+    resources = build_resources(report_dir, entry, tables_json, report)
     package = {k: v for k, v in package_descriptor(entry, tables_json, resources).items()
                if v is not None}
     path = report_dir / DATAPACKAGE_JSON
     path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    from statlift.outputs.csvw import write_csvw
     write_csvw(report_dir, package)
     log.info("%s: datapackage.json with %d resources", entry["report_id"], len(resources))
     return path

@@ -19,9 +19,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CELL_COLUMNS = ["report_id", "table_id", "row_path", "column_path", "value", "unit", "raw_text",
-                "missing_code", "footnotes", "page", "bbox", "engines", "source_sha256",
-                "row_index", "column_index", "decimals", "missing_meaning", "flags"]
+from statlift.model import CELL_COLUMNS
+
 MADE_UP = "Demo data: apart from the 2013 columns of BJS table 1, these numbers are made up."
 SHA = {"bjs-ncj250746": "5902eaae77531c48686e0adfd530cfbf663c824bc213af3c0ba35b4b2e3b8541",
        "ussc-cp-production-2021":

@@ -21,11 +21,27 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from statlift.model import AuditReport, TablesDocument
 from statlift.outputs.catalog import catalog_entries
-from statlift.outputs.metadata import (CELL_FIELDS, TABLE_FIELDS, FieldMeta, TableMeta, _f,
-                                       db_table_name, report_table_metas, table_rows)
-from statlift.outputs.processed import (ROW_PATH, read_audit, read_cells_text, read_tables_json,
-                                        report_dirs, typed_cells, typed_wide)
+from statlift.outputs.metadata import (
+    CELL_FIELDS,
+    TABLE_FIELDS,
+    FieldMeta,
+    TableMeta,
+    _f,
+    db_table_name,
+    report_table_metas,
+    table_rows,
+)
+from statlift.outputs.processed import (
+    ROW_PATH,
+    read_audit,
+    read_cells_text,
+    read_tables_json,
+    report_dirs,
+    typed_cells,
+    typed_wide,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,27 +142,25 @@ def cells_frame(dirs: list[Path]) -> pd.DataFrame:
 def tables_frame(docs: list[dict]) -> pd.DataFrame:
     rows = []
     for doc in docs:
+        tables = TablesDocument.from_json(doc)
         for row in table_rows(doc):
             rows.append(dict(row, db_table=db_table_name(row["report_id"], row["table_id"]),
-                             source_sha256=doc.get("source_sha256"),
-                             extracted_at=doc.get("extracted_at")))
+                             source_sha256=tables.source_sha256,
+                             extracted_at=tables.extracted_at))
     frame = pd.DataFrame(rows, columns=[f.name for f in DB_TABLE_FIELDS])
     return _typed(frame, DB_TABLE_FIELDS)
 
 
 def finding_rows(report_id: str, audit: dict | None) -> list[dict]:
     """Rows of the `findings` table from one audit.json (none if absent)."""
-    rows = []
-    for n, f in enumerate((audit or {}).get("findings", []), 1):
-        cells = f.get("cells") or []
-        rows.append({"report_id": report_id, "finding_id": f.get("id") or f"F{n:03d}",
-                     "check_id": f.get("check_id"), "table_id": f.get("table_id"),
-                     "class": f.get("class"), "severity": f.get("severity"),
-                     "acknowledged": bool(f.get("acknowledged")), "expected": f.get("expected"),
-                     "printed": f.get("printed"), "message": f.get("message"),
-                     "cell_count": len(cells),
-                     "cells": json.dumps(cells, ensure_ascii=False)})
-    return rows
+    report = AuditReport.from_json(audit or {})
+    return [{"report_id": report_id, "finding_id": f.id, "check_id": f.check_id,
+             "table_id": f.table_id, "class": f.cls, "severity": f.severity,
+             "acknowledged": bool(f.acknowledged), "expected": f.expected,
+             "printed": f.printed, "message": f.message,
+             "cell_count": len(f.cells),
+             "cells": json.dumps([dict(c) for c in f.cells], ensure_ascii=False)}
+            for f in report.findings]
 
 
 def _typed(frame: pd.DataFrame, fields: list[FieldMeta]) -> pd.DataFrame:

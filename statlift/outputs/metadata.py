@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from statlift.outputs.processed import (ROW_PATH, cached, read_cells_text, read_tables_json,
-                                        read_text_csv)
+from statlift import model
+from statlift.model import CELL_COLUMNS
+from statlift.outputs.processed import ROW_PATH, ReportText, cached, read_tables_json
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def _f(name: str, type_: str, description: str, unit: str | None = None) -> Fiel
     return FieldMeta(name, type_, description, unit)
 
 
-CELL_FIELDS = [
+_CELL_FIELDS = [
     _f("report_id", "string", "Report id from the statlift catalog (schemas/catalog.yaml)."),
     _f("table_id", "string", "Table id within the report (the wide CSV is <table_id>.csv)."),
     _f("row_path", "string", "Row label path: hierarchy levels joined with ' > '."),
@@ -108,8 +109,12 @@ CELL_FIELDS = [
     _f("column_index", "integer", "0-based value-column position in the table."),
     _f("decimals", "integer", "Digits after the decimal point as printed."),
     _f("missing_meaning", "string", "What the missing-value symbol means, else empty."),
+    # the wording is published (Parquet, data package, DuckDB); the vocabulary is model.FLAGS
     _f("flags", "string", "';'-joined flags, e.g. engines_disagree, unconfirmed."),
 ]
+# every column of cells.csv, in the model's order (a column without a description fails here)
+_BY_NAME = {f.name: f for f in _CELL_FIELDS}
+CELL_FIELDS = [_BY_NAME[name] for name in CELL_COLUMNS]
 CELLS_PRIMARY_KEY = ["report_id", "table_id", "row_path", "column_path"]
 
 TABLE_FIELDS = [
@@ -204,9 +209,10 @@ def _row_field(stub_header: str) -> FieldMeta:
 def table_meta(report_id: str, source_sha256: str, table_id: str, entry: dict,
                wide: pd.DataFrame, cells: pd.DataFrame) -> TableMeta:
     """TableMeta of one table from its tables.json entry, wide CSV (text) and its cells."""
-    title = entry.get("title") or entry.get("caption") or table_id
-    footnotes = entry.get("footnotes") or {}
-    stub = entry.get("stub_header") or ""
+    printed = model.TableMeta.from_json(entry)
+    title = printed.title or printed.caption or table_id
+    footnotes = dict(printed.footnotes)
+    stub = printed.stub_header
     fields = [_row_field(stub)]
     by_col = dict(tuple(cells.groupby("column_path", sort=False))) if len(cells) else {}
     fallback = _declared_units(entry)
@@ -216,9 +222,9 @@ def table_meta(report_id: str, source_sha256: str, table_id: str, entry: dict,
             col_cells = pd.DataFrame({"row_path": list(wide.iloc[:, 0]), "footnotes": "",
                                       "unit": fallback[name]})
         fields.append(_value_field(title, name, list(wide[name]), col_cells, footnotes))
-    return TableMeta(report_id, table_id, title, entry.get("page"), stub, fields,
-                     list(entry.get("notes") or []), dict(footnotes), entry.get("source") or "",
-                     source_sha256, entry.get("caption") or "",
+    return TableMeta(report_id, table_id, title, printed.page, stub, fields,
+                     list(printed.notes), footnotes, printed.source or "",
+                     source_sha256, printed.caption,
                      list(wide.iloc[:, 0]))
 
 
@@ -236,23 +242,22 @@ def report_table_metas(report_dir: Path, doc: dict | None = None) -> list[TableM
     """TableMeta of every table of a published report folder, in tables.json order."""
     doc = doc or read_tables_json(report_dir)
     key = ("metas", str(report_dir), json.dumps(doc, sort_keys=True, default=str))
-    return list(cached(key, lambda: _report_table_metas(report_dir, doc)))
+    return list(cached(key, lambda: table_metas(ReportText.read(report_dir, doc),
+                                                report_dir.name)))
 
 
-def _report_table_metas(report_dir: Path, doc: dict) -> list[TableMeta]:
-    cells = read_cells_text(report_dir) if (report_dir / "cells.csv").exists() else None
+def table_metas(report: ReportText, report_id: str = "") -> list[TableMeta]:
+    """TableMeta of every table of a report (from its folder or from memory), in tables.json
+    order; a table without its wide CSV is left out."""
+    doc, cells = report.doc, report.cells
     metas = []
     for table_id, entry in doc.get("tables", {}).items():
-        path = report_dir / f"{table_id}.csv"
-        if not path.exists():
-            log.warning("%s: tables.json lists %s but %s is missing", report_dir, table_id,
-                        path.name)
+        if table_id not in report.wides:
             continue
-        wide = read_text_csv(path)
         tcells = (cells[cells["table_id"] == table_id] if cells is not None
                   else pd.DataFrame(columns=["row_path", "column_path", "unit", "footnotes"]))
-        metas.append(table_meta(doc.get("report_id", report_dir.name),
-                                doc.get("source_sha256", ""), table_id, entry, wide, tcells))
+        metas.append(table_meta(doc.get("report_id", report_id), doc.get("source_sha256", ""),
+                                table_id, entry, report.wides[table_id], tcells))
     return metas
 
 
@@ -262,20 +267,15 @@ def _join(items) -> str:
 
 def table_rows(doc: dict) -> list[dict]:
     """tables.csv: one row per table of a tables.json (fields in TABLE_FIELDS order)."""
+    tables = model.TablesDocument.from_json(doc)
     rows = []
-    for table_id, e in doc.get("tables", {}).items():
-        shape = e.get("shape") or [len(e.get("rows") or []), len(e.get("columns") or [])]
-        units = e.get("units") or []
+    for table_id, e in tables.tables.items():
         rows.append({
-            "report_id": doc.get("report_id", ""), "table_id": table_id,
-            "title": e.get("title") or "", "caption": e.get("caption") or "",
-            "page": e.get("page"), "bbox": ",".join(str(v) for v in e.get("bbox") or []),
-            "stub_header": e.get("stub_header") or "", "row_count": shape[0],
-            "column_count": shape[1],
-            "units": ";".join(sorted(set(units.values()) if isinstance(units, dict) else units)),
-            "notes": _join(e.get("notes") or []),
-            "footnotes": _join(f"{k}: {v}" for k, v in (e.get("footnotes") or {}).items()),
-            "source": e.get("source") or "", "engine": e.get("engine") or "",
-            "agreement_ratio": e.get("agreement"), "spec_version": e.get("spec_version"),
-            "path": f"{table_id}.csv"})
+            "report_id": tables.report_id, "table_id": table_id, "title": e.title,
+            "caption": e.caption, "page": e.page, "bbox": ",".join(str(v) for v in e.bbox or ()),
+            "stub_header": e.stub_header, "row_count": e.shape[0], "column_count": e.shape[1],
+            "units": ";".join(sorted(e.units)), "notes": _join(e.notes),
+            "footnotes": _join(f"{k}: {v}" for k, v in e.footnotes.items()),
+            "source": e.source or "", "engine": e.engine, "agreement_ratio": e.agreement,
+            "spec_version": e.spec_version, "path": f"{table_id}.csv"})
     return rows

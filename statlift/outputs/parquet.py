@@ -11,10 +11,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from statlift.outputs.metadata import (CELL_FIELDS, TABLE_FIELDS, FieldMeta, TableMeta,
-                                       report_table_metas, table_rows)
-from statlift.outputs.processed import (CELLS_CSV, ROW_PATH, read_cells_text, read_tables_json,
-                                        typed_cells, typed_wide)
+from statlift.outputs.metadata import (
+    CELL_FIELDS,
+    TABLE_FIELDS,
+    FieldMeta,
+    TableMeta,
+    table_metas,
+    table_rows,
+)
+from statlift.outputs.processed import ROW_PATH, ReportText, type_wide, typed_cells
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +56,15 @@ def table_file_meta(meta: TableMeta) -> dict:
             "source_sha256": meta.source_sha256, "units": meta.units}
 
 
-def wide_arrow(report_dir: Path, meta: TableMeta) -> pa.Table:
-    frame = typed_wide(report_dir, meta.table_id, meta.kinds)
+def wide_arrow(report: ReportText, meta: TableMeta) -> pa.Table:
+    frame = type_wide(report.wides[meta.table_id], meta.kinds)
     row = meta.fields[0]
     fields = [FieldMeta(ROW_PATH, "string", row.description)] + meta.value_fields
     return arrow_table(frame, fields, table_file_meta(meta))
 
 
-def cells_arrow(report_dir: Path, doc: dict) -> pa.Table:
-    cells = typed_cells(read_cells_text(report_dir))
+def cells_arrow(cells_text: pd.DataFrame, doc: dict) -> pa.Table:
+    cells = typed_cells(cells_text)
     cells = cells[[f.name for f in CELL_FIELDS]]
     return arrow_table(cells, CELL_FIELDS, {"report_id": doc.get("report_id"),
                                             "source_sha256": doc.get("source_sha256")})
@@ -76,16 +81,18 @@ def tables_arrow(doc: dict) -> pa.Table:
     return arrow_table(frame, TABLE_FIELDS, {"report_id": doc.get("report_id")})
 
 
-def write_report_parquet(report_dir: str | Path) -> list[Path]:
-    """Write <table_id>.parquet, cells.parquet and tables.parquet; returns the paths."""
+def write_report_parquet(report_dir: str | Path, report: ReportText | None = None) -> list[Path]:
+    """Write <table_id>.parquet, cells.parquet and tables.parquet; returns the paths.
+
+    `report`: the folder's content when the caller has it in memory, else read from the folder."""
     report_dir = Path(report_dir)
-    doc = read_tables_json(report_dir)
+    report = report or ReportText.read(report_dir)
+    doc = report.doc
     written = []
-    for meta in report_table_metas(report_dir, doc):
-        written.append(_write(wide_arrow(report_dir, meta),
-                              report_dir / f"{meta.table_id}.parquet"))
-    if (report_dir / CELLS_CSV).exists():
-        written.append(_write(cells_arrow(report_dir, doc), report_dir / "cells.parquet"))
+    for meta in table_metas(report, report_dir.name):
+        written.append(_write(wide_arrow(report, meta), report_dir / f"{meta.table_id}.parquet"))
+    if report.cells is not None:
+        written.append(_write(cells_arrow(report.cells, doc), report_dir / "cells.parquet"))
     written.append(_write(tables_arrow(doc), report_dir / "tables.parquet"))
     log.info("%s: %d parquet files", doc.get("report_id", report_dir.name), len(written))
     return written

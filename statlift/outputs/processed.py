@@ -1,5 +1,10 @@
 """Reading a published processed/ tree (docs/contract.md): report folders, tables.json,
-audit.json, the CSVs as text and as typed frames. Every downstream output reads through here."""
+audit.json, the CSVs as text and as typed frames. Every downstream output reads through here.
+
+`ReportText` is a report folder's content as its readers see it; the run that writes a report
+builds it from memory (statlift/publish/report.py), so the Parquet files, the data package and
+the audit are made without reading back the files it has just written; the builders over every
+published report read it from the folder (`ReportText.read`)."""
 from __future__ import annotations
 
 import csv
@@ -8,9 +13,12 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from statlift.model import CELL_INT_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +26,6 @@ TABLES_JSON = "tables.json"
 CELLS_CSV = "cells.csv"
 AUDIT_JSON = "audit.json"
 ROW_PATH = "row_path"
-CELL_INT_COLUMNS = ("page", "row_index", "column_index", "decimals")
 
 
 _LOCAL = threading.local()
@@ -27,10 +34,11 @@ _LOCAL = threading.local()
 @contextmanager
 def read_once() -> Iterator[None]:
     """Inside the block (in this thread), each published CSV is parsed once and each typed wide
-    table built once: the DuckDB, site and dictionary builders read the same tables several
-    times over (measured at N = 50 reports: every table CSV parsed six times). Callers get
-    copies, so nothing they change leaks into another builder. The files must not change inside
-    the block."""
+    table built once: the builders over every published report (DuckDB, site, dictionary) read
+    the same tables several times over (measured at N = 50 reports: every table CSV parsed six
+    times). Callers get copies, so nothing they change leaks into another builder. The files
+    must not change inside the block. (The run that writes a report does not read it back: see
+    ReportText.)"""
     outer = getattr(_LOCAL, "cache", None)
     if outer is None:
         _LOCAL.cache = {}
@@ -123,7 +131,13 @@ def typed_wide(report_dir: Path, table_id: str, kinds: dict[str, str]) -> pd.Dat
 
 
 def _typed_wide(report_dir: Path, table_id: str, kinds: dict[str, str]) -> pd.DataFrame:
-    text = read_text_csv(report_dir / f"{table_id}.csv")
+    return type_wide(read_text_csv(report_dir / f"{table_id}.csv"), kinds)
+
+
+def type_wide(text: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+    """A wide table's text frame with its first column renamed `row_path` and the value columns
+    typed per `kinds`."""
+    text = text.copy()
     columns = [ROW_PATH] + list(text.columns[1:])
     text.columns = columns
     for col in columns[1:]:
@@ -131,3 +145,28 @@ def _typed_wide(report_dir: Path, table_id: str, kinds: dict[str, str]) -> pd.Da
         if kind in ("integer", "number"):
             text[col] = to_number(text[col], kind)
     return text
+
+
+@dataclass(frozen=True)
+class ReportText:
+    """A report folder's tables.json (`doc`), cells.csv and wide CSVs (`wides`, by table id) as
+    their readers see them: every value a string, missing as ""."""
+
+    doc: dict
+    cells: pd.DataFrame | None
+    wides: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, report_dir: Path, doc: dict | None = None) -> ReportText:
+        """From a report folder (the tables tables.json lists whose CSV exists)."""
+        doc = doc if doc is not None else read_tables_json(report_dir)
+        cells = read_cells_text(report_dir) if (report_dir / CELLS_CSV).exists() else None
+        wides = {}
+        for table_id in doc.get("tables", {}):
+            path = report_dir / f"{table_id}.csv"
+            if not path.exists():
+                log.warning("%s: tables.json lists %s but %s is missing", report_dir, table_id,
+                            path.name)
+                continue
+            wides[table_id] = read_text_csv(path)
+        return cls(doc, cells, wides)

@@ -1,19 +1,29 @@
 """From table outcomes to a published report folder: stage, write, audit, diff, publish.
 
+One route, from memory: the report's tables are written into a staging folder once (wide CSVs,
+cells, tables.json), the Parquet files, the audit and the data package are made from the same
+objects, the change log compares them with the previously published version, and the folder is
+published atomically. Nothing reads back what this run has just written.
+
 The published folder changes only when the whole run succeeded (and, with strict, validated);
 otherwise it stays byte-identical and this run's output is kept under `_rejected/` to inspect.
 """
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
+from statlift.model import ReportResult, TableOutcome, TablesDocument, text_frame
 from statlift.outputs import report_files as assemble
-from statlift.publish import store as publish
-from statlift.publish.uptodate import write_build_key
 from statlift.outputs.finish import finish_report
+from statlift.outputs.processed import ReportText
+from statlift.publish import store as publish
+from statlift.publish.diff import diff_tables, write_changes
 
 log = logging.getLogger(__name__)
 
@@ -28,44 +38,39 @@ def keep_rejected(staging: Path, processed_dir: Path, report_id: str) -> Path:
 
 
 def _same_source(published: Path, sha: str) -> bool:
-    import json
     path = published / "tables.json"
     if not path.exists():
         return False
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    return doc.get("source_sha256") == sha and not doc.get("failed")
+    doc = TablesDocument.from_json(json.loads(path.read_text(encoding="utf-8")))
+    return doc.source_sha256 == sha and not doc.failed
 
 
-def _same_cells(old, new) -> bool:
+def _same_cells(old: pd.DataFrame, new_text: pd.DataFrame) -> bool:
     """The published cells equal the new ones (compared as the CSV text users read)."""
-    import io
-    buf = io.StringIO()
-    new.to_csv(buf, index=False, lineterminator="\n")
-    buf.seek(0)
-    import pandas as pd
-    fresh = pd.read_csv(buf, dtype=str, keep_default_na=False)
-    return fresh.equals(old)
+    return new_text.equals(old)
 
 
 def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path: str,
-                     outcomes, strict: bool = False):
-    from statlift.flows.run import ReportResult
-
-    extracted = [o.extracted for o in outcomes if o.extracted is not None]
+                     outcomes: list[TableOutcome], strict: bool = False) -> ReportResult:
+    tables = [o.table for o in outcomes if o.table is not None]
     failures = {o.table_id: o.error for o in outcomes if o.error}
     published = processed_dir / report_id
     has_previous = (published / "tables.json").exists()
     old_cells = assemble.read_cells(published) if has_previous else None
+    cells = assemble.cells_frame(tables)
+    cells_text = text_frame(cells)
     if old_cells is not None and not failures and _same_source(published, sha) and \
-            _same_cells(old_cells, assemble.cells_frame(extracted)):
-        write_build_key(published, report_id, sha)  # same cells from this code: up to date
+            _same_cells(old_cells, cells_text):
         return ReportResult(report_id, "unchanged", "same source, same cells; nothing published",
-                            len(extracted), failures, None, 0)
+                            len(tables), failures, None, 0)
     staging = publish.stage_dir(processed_dir, report_id)
     try:
-        assemble.write_report(staging, report_id, sha, source_path, extracted, failures)
-        audit = finish_report(staging, processed_dir, report_id)
-        changes, relabels = _write_changes(staging, old_cells, published, sha)
+        doc = assemble.tables_document(report_id, sha, source_path, tables, failures)
+        content = assemble.write_report(staging, tables, cells, doc)
+        report = ReportText(content, cells_text,
+                            {t.table_id: text_frame(t.to_frame()) for t in tables})
+        audit = finish_report(staging, report_id, report)
+        changes, relabels = _write_changes(staging, old_cells, cells_text, published, sha)
     except Exception:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -79,31 +84,29 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
         kept = keep_rejected(staging, processed_dir, report_id)
         return ReportResult(report_id, "failed", " / ".join(reasons) +
                             f"; the published dataset is unchanged; this run is in {kept}",
-                            len(extracted), failures, audit, changes)
+                            len(tables), failures, audit, changes)
     if strict and audit["unacknowledged"]:
         kept = keep_rejected(staging, processed_dir, report_id)
         return ReportResult(report_id, "failed", " / ".join(reasons) + f"; kept in {kept}",
-                            len(extracted), failures, audit, changes)
-    if not failures:  # build.json: the key of a complete build (publish/uptodate.py)
-        write_build_key(staging, report_id, sha)
+                            len(tables), failures, audit, changes)
     publish.publish(staging, processed_dir, report_id)
     status = "partial" if failures else ("updated" if has_previous else "published")
-    msg = f"{len(extracted)} tables published to {published}"
+    msg = f"{len(tables)} tables published to {published}"
     if has_previous:
         msg = f"updated: {changes} cells changed, {relabels} labels renamed; " + msg
     if failures:
         msg += "; " + reasons[0]
     msg += f"; audit: {audit['checks']} checks, {audit['findings']} findings " \
            f"({audit['unacknowledged']} not acknowledged)"
-    return ReportResult(report_id, status, msg, len(extracted), failures, audit, changes)
+    return ReportResult(report_id, status, msg, len(tables), failures, audit, changes)
 
 
-def _write_changes(staging: Path, old_cells, published: Path, sha: str) -> tuple[int, int]:
-    """changes.csv / CHANGES.md against the published version (carried over and extended)."""
+def _write_changes(staging: Path, old_cells: pd.DataFrame | None, new_cells: pd.DataFrame,
+                   published: Path, sha: str) -> tuple[int, int]:
+    """changes.csv / CHANGES.md against the published version (carried over and extended);
+    `new_cells`: this run's cells as text, as in cells.csv."""
     if old_cells is None:
         return 0, 0
-    from statlift.publish.diff import diff_tables, write_changes
-    new_cells = assemble.read_cells(staging)
     diff = diff_tables(old_cells, new_cells)
     old_md = published / "CHANGES.md"
     if old_md.exists():

@@ -28,12 +28,14 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from statlift.errors import StatliftError, error_from_os
+from statlift.model import TablesDocument, Version, VersionEvent, VersionIndex
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +92,8 @@ def publish(staging: Path, processed_dir: Path, report_id: str, *, keep_versions
         if version:
             _copy_tree(staging, staging / VERSIONS / version, skip_top=(VERSIONS, INDEX))
         new_index = _next_index(index, when, "publish", version,
-                                {"version": version, "published_at": _iso(when),
-                                 "source_sha256": sha} if version else None)
-        _write_json(staging / INDEX, new_index)
+                                Version(version, _iso(when), sha) if version else None)
+        _write_json(staging / INDEX, new_index.to_json())
         _swap(staging, published)
     except OSError as exc:
         _discard(staging)
@@ -101,7 +102,7 @@ def publish(staging: Path, processed_dir: Path, report_id: str, *, keep_versions
         _discard(staging)
         raise
     log.info("%s: published version %s", report_id, version or "(unversioned)")
-    return _result(report_id, published, new_index, index.get("current"), when)
+    return _result(report_id, published, new_index, index.current, when)
 
 
 def restore(processed_dir: Path, report_id: str, version: str) -> PublishResult:
@@ -110,8 +111,8 @@ def restore(processed_dir: Path, report_id: str, version: str) -> PublishResult:
     published = processed_dir / report_id
     index = read_index(published)
     source = published / VERSIONS / version
-    if version not in {v["version"] for v in index["versions"]} or not source.is_dir():
-        known = ", ".join(v["version"] for v in index["versions"]) or "none"
+    if version not in index.names() or not source.is_dir():
+        known = ", ".join(index.names()) or "none"
         raise StatliftError("unknown-version", source=str(published / VERSIONS),
                             found=f"no version {version!r} (kept: {known})")
     when = datetime.now(timezone.utc)
@@ -121,7 +122,7 @@ def restore(processed_dir: Path, report_id: str, version: str) -> PublishResult:
         _copy_tree(source, staging)
         _carry_versions(published, staging)
         new_index = _next_index(index, when, "restore", version, None)
-        _write_json(staging / INDEX, new_index)
+        _write_json(staging / INDEX, new_index.to_json())
         _swap(staging, published)
     except OSError as exc:
         _discard(staging)
@@ -130,7 +131,7 @@ def restore(processed_dir: Path, report_id: str, version: str) -> PublishResult:
         _discard(staging)
         raise
     log.info("%s: restored version %s", report_id, version)
-    return _result(report_id, published, new_index, index.get("current"), when)
+    return _result(report_id, published, new_index, index.current, when)
 
 
 def list_versions(processed_dir: Path, report_id: str) -> list[VersionInfo]:
@@ -138,20 +139,20 @@ def list_versions(processed_dir: Path, report_id: str) -> list[VersionInfo]:
     published = Path(processed_dir) / report_id
     index = read_index(published)
     out = []
-    for v in index["versions"]:
-        path = published / VERSIONS / v["version"]
+    for v in index.versions:
+        path = published / VERSIONS / v.version
         if path.is_dir():
-            out.append(VersionInfo(v["version"], path, v.get("published_at", ""),
-                                   v.get("source_sha256"), v["version"] == index.get("current")))
+            out.append(VersionInfo(v.version, path, v.published_at, v.source_sha256,
+                                   v.version == index.current))
     return out
 
 
-def read_index(published: Path) -> dict[str, Any]:
+def read_index(published: Path) -> VersionIndex:
     """versions.json of a published folder, or an empty index."""
     path = Path(published) / INDEX
     if not path.exists():
-        return {"current": None, "versions": [], "history": []}
-    return json.loads(path.read_text(encoding="utf-8"))
+        return VersionIndex()
+    return VersionIndex.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 # ---- steps ----------------------------------------------------------------------------------
@@ -174,23 +175,23 @@ def _check_staging(staging: Path, processed_dir: Path, report_id: str,
                             expected="run outputs only", found=f"{VERSIONS}/ or {INDEX}",
                             hint="versions are added by publish(); do not write them")
     doc = _tables_doc(staging)
-    if doc.get("report_id") not in (None, report_id):
+    if doc is not None and doc.report_id not in ("", report_id):
         raise StatliftError("wrong-report", source=str(staging / "tables.json"),
                             expected=f"outputs of {report_id}",
-                            found=f"outputs of {doc['report_id']}")
-    return doc.get("source_sha256") or _tree_digest(staging)
+                            found=f"outputs of {doc.report_id}")
+    return (doc.source_sha256 if doc is not None else None) or _tree_digest(staging)
 
 
-def _tables_doc(staging: Path) -> dict[str, Any]:
+def _tables_doc(staging: Path) -> TablesDocument | None:
     path = staging / "tables.json"
     if not path.is_file():
-        return {}
+        return None
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise StatliftError("incomplete-output", source=str(path), expected="valid JSON",
                             found=f"a damaged file ({exc})") from None
-    return doc if isinstance(doc, dict) else {}
+    return TablesDocument.from_json(doc) if isinstance(doc, dict) else None
 
 
 def _tree_digest(folder: Path) -> str:
@@ -201,9 +202,9 @@ def _tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _version_name(when: datetime, sha: str, index: dict[str, Any]) -> str:
+def _version_name(when: datetime, sha: str, index: VersionIndex) -> str:
     base = f"{when.strftime('%Y%m%dT%H%M%SZ')}-{sha[:12]}"
-    taken = {v["version"] for v in index["versions"]}
+    taken = set(index.names())
     name, n = base, 1
     while name in taken:
         n += 1
@@ -249,12 +250,10 @@ def _copy_tree(src: Path, dst: Path, skip_top: tuple[str, ...] = (),
             copy(entry, dst / entry.name)
 
 
-def _next_index(index: dict[str, Any], when: datetime, action: str, current: str | None,
-                added: dict[str, Any] | None) -> dict[str, Any]:
-    versions = list(index["versions"]) + ([added] if added else [])
-    event = {"at": _iso(when), "action": action, "version": current}
-    return {"current": current, "versions": versions,
-            "history": list(index.get("history", [])) + [event]}
+def _next_index(index: VersionIndex, when: datetime, action: str, current: str | None,
+                added: Version | None) -> VersionIndex:
+    return VersionIndex(current, index.versions + ((added,) if added else ()),
+                        index.history + (VersionEvent(_iso(when), action, current),))
 
 
 def _write_json(path: Path, doc: dict[str, Any]) -> None:
@@ -305,7 +304,7 @@ def _iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
-def _result(report_id: str, published: Path, index: dict[str, Any], previous: str | None,
+def _result(report_id: str, published: Path, index: VersionIndex, previous: str | None,
             when: datetime) -> PublishResult:
-    return PublishResult(report_id, published, index["current"], previous,
-                         tuple(v["version"] for v in index["versions"]), _iso(when))
+    return PublishResult(report_id, published, index.current, previous,
+                         tuple(index.names()), _iso(when))

@@ -11,9 +11,13 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+from PIL import ImageDraw
 
+from statlift.extractors.pdfium_lock import pdfium_document
+from statlift.model import FINDING_CELL_FIELDS, AuditReport, Finding, TablesDocument
+from statlift.outputs.audit_html import render_audit_html
 from statlift.schemas.specs import ReportSpec
-from statlift.validate.evaluate import Finding, audit_cells
+from statlift.validate.evaluate import FailedCheck, audit_cells
 from statlift.validate.schema import validate_table
 
 log = logging.getLogger(__name__)
@@ -33,10 +37,6 @@ def render_crop(pdf_path: str, page: int, bbox, boxes: list[tuple[tuple, str]],
 
     `pages` caches rendered pages (number -> image) across calls: a report's tables and findings
     share a few pages, and rendering a page costs far more than cropping it."""
-    from PIL import ImageDraw
-
-    from statlift.extractors.pdfium_lock import pdfium_document
-
     pages = {} if pages is None else pages
     if page not in pages:
         with pdfium_document(pdf_path) as doc:
@@ -56,26 +56,23 @@ def render_crop(pdf_path: str, page: int, bbox, boxes: list[tuple[tuple, str]],
     return buf.getvalue()
 
 
-def finding_record(n: int, f: Finding) -> dict:
+def finding_record(n: int, f: FailedCheck) -> Finding:
     c = f.culprit
-    return {
-        "id": f"F{n:03d}", "check_id": f.equation.check_id, "check": f.equation.check,
-        "table_id": f.equation.table_id, "description": f.equation.description,
-        "class": f.cls, "severity": f.severity, "acknowledged": f.acknowledged,
-        "expected": f.expected, "printed": f.printed, "tolerance": f.tolerance,
-        "cells": [{"table_id": m["table_id"], "row_path": m["row_path"],
-                   "column_path": m["column_path"], "raw_text": m["raw_text"],
-                   "page": int(m["page"]), "bbox": m["bbox"], "engines": m["engines"],
-                   "flags": m["flags"]} for m in f.cells_meta],
-        "culprit": None if c is None else {
+    cells = tuple({k: (int(m[k]) if k == "page" else m[k]) for k in FINDING_CELL_FIELDS}
+                  for m in f.cells_meta)
+    return Finding(
+        id=f"F{n:03d}", check_id=f.equation.check_id, check=f.equation.check,
+        table_id=f.equation.table_id, description=f.equation.description, cls=f.cls,
+        severity=f.severity, acknowledged=f.acknowledged, expected=f.expected,
+        printed=f.printed, tolerance=f.tolerance, cells=cells,
+        culprit=None if c is None else {
             "table_id": c.cell[0], "row_path": c.cell[1], "column_path": c.cell[2],
             "printed": c.printed, "value_that_fits": c.suggested, "fixes": c.fixes,
             "breaks": c.breaks, "unique": c.unique},
-        "message": _message(f),
-    }
+        message=_message(f))
 
 
-def _message(f: Finding) -> str:
+def _message(f: FailedCheck) -> str:
     c = f.culprit
     text = (f"{f.equation.description}: printed {f.printed:g}, expected "
             f"{f.expected:.4g} (tolerance {f.tolerance:g})" if f.expected is not None
@@ -88,68 +85,72 @@ def _message(f: Finding) -> str:
 
 def run_audit(spec: ReportSpec, cells: pd.DataFrame, tables: dict, pdf_path: str,
               out_dir: Path) -> dict:
-    """Validate, cross-check, write audit.json + audit.html + crops/; return the summary."""
-    results, findings = audit_cells(spec, cells)
+    """Validate, cross-check, write audit.json + audit.html + crops/; return the summary.
+
+    `cells`: the report's cells as in cells.csv (text); `tables`: tables.json's content."""
+    results, failed = audit_cells(spec, cells)
     schema_failures = [f for t in spec.tables for f in validate_table(t, cells)]
-    records = [finding_record(i, f) for i, f in enumerate(findings, 1)]
+    findings = [finding_record(i, f) for i, f in enumerate(failed, 1)]
     per_table: dict[str, dict] = {}
     for r in results:
-        t = per_table.setdefault(r["table_id"], {"checks": 0, "passed": 0, "findings": 0})
-        t["checks"] += 1
-        t["passed"] += r["passed"]
-    for r in records:
-        per_table.setdefault(r["table_id"], {"checks": 0, "passed": 0, "findings": 0})
-        per_table[r["table_id"]]["findings"] += 1
+        counts = per_table.setdefault(r["table_id"], {"checks": 0, "passed": 0, "findings": 0})
+        counts["checks"] += 1
+        counts["passed"] += r["passed"]
+    for f in findings:
+        counts = per_table.setdefault(str(f.table_id), {"checks": 0, "passed": 0, "findings": 0})
+        counts["findings"] += 1
     for t in spec.tables:
         entry = per_table.setdefault(t.table_id, {"checks": 0, "passed": 0, "findings": 0})
         entry["not_additive"] = t.not_additive
         entry["schema_failures"] = sum(1 for s in schema_failures if s["table_id"] == t.table_id)
-    unack = [r for r in records if not r["acknowledged"]]
+    unack = [f for f in findings if not f.acknowledged]
     summary = {
         "report_id": spec.report_id, "source_sha256": tables.get("source_sha256"),
         "checks": len(results), "passed": sum(r["passed"] for r in results),
-        "findings": len(records), "unacknowledged": len(unack) + len(schema_failures),
-        "by_class": dict(Counter(r["class"] for r in records)),
+        "findings": len(findings), "unacknowledged": len(unack) + len(schema_failures),
+        "by_class": dict(Counter(f.cls for f in findings)),
         "schema_failures": len(schema_failures), "tables": per_table,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    doc = {"summary": summary, "findings": records, "schema_failures": schema_failures,
-           "checks": results}
+    report = AuditReport(summary, tuple(findings), tuple(schema_failures), tuple(results))
+    doc = report.to_json()
     (out_dir / "audit.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False,
                                                    default=float) + "\n", encoding="utf-8")
-    crops = write_crops(out_dir, tables, records, pdf_path)
-    from statlift.outputs.audit_html import render_audit_html
+    crops = write_crops(out_dir, tables, findings, pdf_path)
     (out_dir / "audit.html").write_text(render_audit_html(doc, tables, out_dir, crops),
                                         encoding="utf-8")
     return summary
 
 
-def write_crops(out_dir: Path, tables: dict, records: list[dict], pdf_path: str) -> dict:
+def write_crops(out_dir: Path, tables: dict, findings: list[Finding], pdf_path: str) -> dict:
     """crops/<table_id>.png for every table; a highlighted crop per finding (base64 for HTML)."""
     crops_dir = out_dir / "crops"
     crops_dir.mkdir(exist_ok=True)
+    metas = TablesDocument.from_json(tables).tables
     out = {}
     pages: dict = {}  # each page rendered once for the whole report
-    for table_id, meta in tables.get("tables", {}).items():
-        if not meta.get("bbox"):
+    for table_id, meta in metas.items():
+        if not meta.bbox or meta.page is None:
             continue
-        png = render_crop(pdf_path, meta["page"], meta["bbox"], [], pages=pages)
+        png = render_crop(pdf_path, meta.page, meta.bbox, [], pages=pages)
         (crops_dir / f"{table_id}.png").write_bytes(png)
-    for rec in records:
-        meta = tables["tables"].get(rec["table_id"], {})
+    for f in findings:
+        table = metas.get(str(f.table_id))
+        culprit = f.culprit
         boxes = []
-        for cell in rec["cells"]:
-            if cell["table_id"] != rec["table_id"] or not _bbox(cell["bbox"]):
+        for cell in f.cells:
+            box = _bbox(cell["bbox"])
+            if cell["table_id"] != f.table_id or not box:
                 continue
-            culprit = rec["culprit"] and cell["row_path"] == rec["culprit"]["row_path"] and \
-                cell["column_path"] == rec["culprit"]["column_path"]
-            boxes.append((_bbox(cell["bbox"]), "#d62728" if culprit else "#ff9f1c"))
-        bbox = meta.get("bbox") or _union([b for b, _ in boxes])
+            is_culprit = culprit and cell["row_path"] == culprit["row_path"] and \
+                cell["column_path"] == culprit["column_path"]
+            boxes.append((box, "#d62728" if is_culprit else "#ff9f1c"))
+        bbox = (table.bbox if table else None) or _union([b for b, _ in boxes])
         if bbox is None:
             continue
-        png = render_crop(pdf_path, meta.get("page") or rec["cells"][0]["page"], bbox, boxes,
-                          pages=pages)
-        out[rec["id"]] = base64.b64encode(png).decode("ascii")
+        png = render_crop(pdf_path, (table.page if table else None) or f.cells[0]["page"], bbox,
+                          boxes, pages=pages)
+        out[f.id] = base64.b64encode(png).decode("ascii")
     return out
 
 

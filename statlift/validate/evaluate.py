@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from statlift.validate.checks import CHECKS, Equation, Grid, Key, Num, Values
+from statlift.model import UNCONFIRMED, UNREADABLE
 from statlift.schemas.specs import ReportSpec
+from statlift.validate.checks import CHECKS, Equation, Grid, Key, Num, Values
 
 log = logging.getLogger(__name__)
 SYNTHETIC = "__100__"
@@ -58,7 +59,10 @@ class Culprit:
 
 
 @dataclass
-class Finding:
+class FailedCheck:
+    """A failed equation with what the audit found about it (audit.json's record of it is
+    statlift.model.Finding)."""
+
     equation: Equation
     expected: float | None
     printed: float
@@ -144,7 +148,7 @@ def classify(eq: Equation, cell_meta: dict[Key, dict]) -> str:
             continue
         flags = str(meta.get("flags") or "")
         engines = str(meta.get("engines") or "").split(";")
-        if "unconfirmed" in flags or "unreadable" in flags or len(engines) < 2:
+        if UNCONFIRMED in flags or UNREADABLE in flags or len(engines) < 2:
             return "extraction suspect"
     return "source inconsistency"
 
@@ -162,7 +166,7 @@ def acknowledged_reason(spec: ReportSpec, eq: Equation, culprit: Culprit | None)
     return None
 
 
-def audit_cells(spec: ReportSpec, cells: pd.DataFrame) -> tuple[list[dict], list[Finding]]:
+def audit_cells(spec: ReportSpec, cells: pd.DataFrame) -> tuple[list[dict], list[FailedCheck]]:
     """Run every check; return (all equation results, findings)."""
     values, order = values_from_cells(cells)
     eqs = build_equations(spec, values, order)
@@ -185,7 +189,7 @@ def audit_cells(spec: ReportSpec, cells: pd.DataFrame) -> tuple[list[dict], list
         cls = classify(eq, meta)
         ack = acknowledged_reason(spec, eq, culprit)
         severity = "info" if ack else ("warning" if cls == "source inconsistency" else "error")
-        findings.append(Finding(eq, eq.expected(values), printed, eq.tolerance(values), cls,
+        findings.append(FailedCheck(eq, eq.expected(values), printed, eq.tolerance(values), cls,
                                 severity, culprit, ack,
                                 [meta[c] for c in eq.cells if c in meta]))
     return results, findings

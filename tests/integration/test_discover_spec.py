@@ -39,8 +39,8 @@ def _diff(rid: str) -> tuple[dict, dict]:
             g = by_caption[t.caption]  # every hand-written table is found by its caption
             if g.table_id != t.table_id:
                 renames[g.table_id] = t.table_id
-            a = extract_table(doc, hand, t).cells[KEY + ["value", "unit"]]
-            b = extract_table(doc, gen, g).cells[KEY + ["value", "unit"]]
+            a = extract_table(doc, hand, t).cells_frame()[KEY + ["value", "unit"]]
+            b = extract_table(doc, gen, g).cells_frame()[KEY + ["value", "unit"]]
             m = a.merge(b, on=KEY, how="outer", suffixes=("_hand", "_gen"), indicator=True)
             assert (m["_merge"] == "both").all(), m[m["_merge"] != "both"]
             assert (m["value_hand"] == m["value_gen"]).all()

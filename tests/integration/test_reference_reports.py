@@ -44,12 +44,12 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
 def test_table_equals_golden(extracted, rid, table_id):
     if not (GOLDEN / rid / f"{table_id}.csv").exists():
         pytest.skip("golden not written yet")
-    got = _as_read(extracted[rid][table_id].wide)
+    got = _as_read(extracted[rid][table_id].to_frame())
     pd.testing.assert_frame_equal(got, _golden(rid, table_id), check_dtype=False)
 
 
 def test_every_numeric_cell_is_there(extracted):
-    counts = {rid: sum(int((e.cells["value"] != "").sum()) for e in tables.values())
+    counts = {rid: sum(int((e.cells_frame()["value"] != "").sum()) for e in tables.values())
               for rid, tables in extracted.items()}
     assert counts == {"bjs-ncj250746": 486, "ussc-cp-production-2021": 39}
 
@@ -57,8 +57,8 @@ def test_every_numeric_cell_is_there(extracted):
 def test_reference_reports_have_no_relabels_and_provenance(extracted):
     for rid, tables in extracted.items():
         for table_id, e in tables.items():
-            assert e.relabels == [], (rid, table_id)
-            cells = e.cells
+            assert e.relabels == (), (rid, table_id)
+            cells = e.cells_frame()
             assert (cells["source_sha256"].str.len() == 64).all()
             assert cells["page"].between(1, 10).all()
             assert cells["bbox"].str.count(",").eq(3).all()
@@ -70,27 +70,28 @@ def test_every_value_is_read_twice(extracted):
     of the text layer agrees on every callout."""
     for rid, tables in extracted.items():
         for e in tables.values():
-            second = "camelot" if e.meta["engine"].startswith("words+pdfplumber") else "pdfium"
-            confirmed = e.cells["engines"].str.contains(second)
-            assert confirmed.all(), e.cells.loc[~confirmed, ["row_path", "column_path"]]
-            assert not e.cells["flags"].str.contains("unconfirmed").any()
+            second = "camelot" if e.meta.engine.startswith("words+pdfplumber") else "pdfium"
+            confirmed = e.cells_frame()["engines"].str.contains(second)
+            assert confirmed.all(), e.cells_frame().loc[~confirmed, ["row_path", "column_path"]]
+            assert not e.cells_frame()["flags"].str.contains("unconfirmed").any()
 
 
 def test_footnotes_units_and_notes(extracted):
     t2 = extracted["bjs-ncj250746"]["table-02"]
-    other = t2.cells[t2.cells["row_path"] == "Other investigative agencies"]
+    other = t2.cells_frame()[t2.cells_frame()["row_path"] == "Other investigative agencies"]
     assert set(other["footnotes"]) == {"*"}
-    assert t2.meta["footnotes"]["*"].startswith("Includes the U.S. Postal Service")
-    assert t2.meta["source"].startswith("Source: Bureau of Justice Statistics")
+    assert t2.meta.footnotes["*"].startswith("Includes the U.S. Postal Service")
+    assert t2.meta.source.startswith("Source: Bureau of Justice Statistics")
     t5 = extracted["bjs-ncj250746"]["table-05"]
-    white = t5.cells[t5.cells["row_path"] == "Race/Hispanic origin > White"]
+    white = t5.cells_frame()[t5.cells_frame()["row_path"] == "Race/Hispanic origin > White"]
     assert set(white["footnotes"]) == {"a"} and set(white["unit"]) == {"percent"}
-    median = t5.cells[t5.cells["row_path"] == "Age > Median age"]
+    median = t5.cells_frame()[t5.cells_frame()["row_path"] == "Age > Median age"]
     assert set(median["unit"]) == {"years"} and set(median["raw_text"]) >= {"39 yrs."}
     t10 = extracted["bjs-ncj250746"]["table-10"]
-    assert set(t10.cells.loc[t10.cells["row_path"] == "Mean prison sentence", "unit"]) == \
+    t10_cells = t10.cells_frame()
+    assert set(t10_cells.loc[t10_cells["row_path"] == "Mean prison sentence", "unit"]) == \
         {"months"}
-    kf = extracted["ussc-cp-production-2021"]["key-figures"].cells.set_index("row_path")
+    kf = extracted["ussc-cp-production-2021"]["key-figures"].cells_frame().set_index("row_path")
     assert (kf.loc["AVERAGE SENTENCE", "value"], kf.loc["AVERAGE SENTENCE", "unit"]) == \
         ("275", "months")
     assert kf.loc["AVERAGE SENTENCE LENGTH", "unit"] == "years"
@@ -99,7 +100,7 @@ def test_footnotes_units_and_notes(extracted):
 def test_audit_finds_only_the_publications_own_inconsistencies(extracted):
     found = {}
     for rid, tables in extracted.items():
-        cells = pd.concat([e.cells for e in tables.values()], ignore_index=True)
+        cells = pd.concat([e.cells_frame() for e in tables.values()], ignore_index=True)
         results, findings = audit_cells(spec_for(rid), cells)
         assert len(results) >= 20
         found[rid] = sorted((f.equation.table_id, f.culprit.cell[1], f.culprit.cell[2],

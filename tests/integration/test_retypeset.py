@@ -58,13 +58,13 @@ def test_retypeset_report_reads_like_the_golden(extracted, variants_manifest, na
     rid = variants_manifest["variants"][name]["report_id"]
     placed = variants_manifest["variants"][name]["tables"]
     for table_id, e in extracted[name].items():
-        got = _as_read(e.wide)
+        got = _as_read(e.to_frame())
         want = _golden(rid, table_id)
         assert list(got.columns) == list(want.columns), (name, table_id)
         pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=f"{name} {table_id}")
-        assert e.relabels == [], (name, table_id, e.relabels)
-        assert set(e.cells["page"]) <= set(placed[table_id]["pages"]), (name, table_id)
-        assert not e.cells["flags"].str.contains("unconfirmed").any(), (name, table_id)
+        assert e.relabels == (), (name, table_id, e.relabels)
+        assert set(e.cells_frame()["page"]) <= set(placed[table_id]["pages"]), (name, table_id)
+        assert not e.cells_frame()["flags"].str.contains("unconfirmed").any(), (name, table_id)
 
 
 def test_reordered_variant_really_moved_the_tables(variants_manifest, extracted):
@@ -77,7 +77,7 @@ def test_reordered_variant_really_moved_the_tables(variants_manifest, extracted)
     with Document.open(current_raw_path(REPO / "raw", load_catalog().get(spec.report_id))) as doc:
         original = {t.table_id: locate_table(doc, t.caption, t.title).page for t in spec.tables}
     moved = variants_manifest["variants"]["bjs-ruled-grid-reordered"]["tables"]
-    pages = {t: e.meta["page"] for t, e in extracted["bjs-ruled-grid-reordered"].items()}
+    pages = {t: e.meta.page for t, e in extracted["bjs-ruled-grid-reordered"].items()}
     assert pages == {t: moved[t]["page"] for t in pages}
     same = [t for t, p in pages.items() if original[t] == p]
     assert len(same) <= 3, same
@@ -104,16 +104,17 @@ def test_revised_copy_reads_with_its_printed_labels_and_reports_relabels(extract
     want = _apply("bjs-ncj250746", changes)
     got = extracted["bjs-revised-v1"]
     for table_id, frame in want.items():
-        pd.testing.assert_frame_equal(_as_read(got[table_id].wide), frame, check_dtype=False,
+        pd.testing.assert_frame_equal(_as_read(got[table_id].to_frame()), frame,
+                                      check_dtype=False,
                                       obj=table_id)
-    reported = {(t, r["expected"], r["found"]) for t, e in got.items() for r in e.relabels}
+    reported = {(t, r.expected, r.found) for t, e in got.items() for r in e.relabels}
     expected = {(c["table_id"], c["old"], c["new"]) for c in changes if c["kind"] == "relabel"}
     assert reported == expected
 
 
 def test_audit_names_exactly_the_altered_cells(extracted, variants_manifest):
     changes = variants_manifest["variants"]["bjs-altered-numbers"]["changes"]
-    cells = pd.concat([e.cells for e in extracted["bjs-altered-numbers"].values()],
+    cells = pd.concat([e.cells_frame() for e in extracted["bjs-altered-numbers"].values()],
                       ignore_index=True)
     _, findings = audit_cells(spec_for("bjs-ncj250746"), cells)
     new = [f for f in findings if not f.acknowledged]
@@ -139,7 +140,7 @@ def test_missing_caption_is_a_clear_error_and_the_other_tables_still_read(varian
                 assert "table-07" in msg and pdf.name in msg and "'TABLE 7'" in msg
             else:
                 e = extract_table(doc, spec, t)
-                pd.testing.assert_frame_equal(_as_read(e.wide), _golden(spec.report_id,
+                pd.testing.assert_frame_equal(_as_read(e.to_frame()), _golden(spec.report_id,
                                                                         t.table_id),
                                               check_dtype=False)
 

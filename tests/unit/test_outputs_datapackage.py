@@ -8,6 +8,7 @@ import pytest
 
 from statlift.outputs.catalog import entries_by_id
 from statlift.outputs.datapackage import write_datapackage
+from statlift.model import CELL_COLUMNS as CONTRACT
 from statlift.outputs.demo import CELL_COLUMNS, write_demo_tree
 from statlift.outputs.processed import read_text_csv
 
@@ -36,7 +37,6 @@ def _fields(res: dict) -> dict[str, dict]:
 
 
 def test_demo_tree_follows_the_contract_columns():
-    from statlift.extractors.table import CELL_COLUMNS as CONTRACT
     assert CELL_COLUMNS == CONTRACT
 
 
