@@ -24,6 +24,7 @@ from statlift.outputs.finish import finish_report
 from statlift.outputs.processed import ReportText
 from statlift.publish import store as publish
 from statlift.publish.diff import diff_tables, write_changes
+from statlift.publish.uptodate import write_build_key
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
     cells_text = text_frame(cells)
     if old_cells is not None and not failures and _same_source(published, sha) and \
             _same_cells(old_cells, cells_text):
+        write_build_key(published, report_id, sha)  # same cells from this code: up to date
         return ReportResult(report_id, "unchanged", "same source, same cells; nothing published",
                             len(tables), failures, None, 0)
     staging = publish.stage_dir(processed_dir, report_id)
@@ -89,6 +91,8 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
         kept = keep_rejected(staging, processed_dir, report_id)
         return ReportResult(report_id, "failed", " / ".join(reasons) + f"; kept in {kept}",
                             len(tables), failures, audit, changes)
+    if not failures:  # build.json: the key of a complete build (publish/uptodate.py)
+        write_build_key(staging, report_id, sha)
     publish.publish(staging, processed_dir, report_id)
     status = "partial" if failures else ("updated" if has_previous else "published")
     msg = f"{len(tables)} tables published to {published}"
