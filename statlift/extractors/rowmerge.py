@@ -26,10 +26,10 @@ def _by_row(cells: list[TableCell]) -> dict[int, list[TableCell]]:
 
 
 def centred_value_groups(cells: list[TableCell], spans: list[Span],
-                         height: float) -> list[list[int]]:
+                         height: float, max_apart: float = 1.6) -> list[list[int]]:
     """[i-1, i, i+1] where lines i-1 and i+1 hold only a first-column label, line i only
     values (nothing in the first column), and line i's middle lies between theirs, the two
-    label lines no further apart than 1.6 text heights."""
+    label lines no further apart than `max_apart` (1.6) text heights."""
     rows = _by_row(cells)
     groups = []
     used: set = set()
@@ -41,17 +41,17 @@ def centred_value_groups(cells: list[TableCell], spans: list[Span],
         if not lone or any(c.col == 0 for c in mid):
             continue
         ca, cm, cb = ((spans[k][0] + spans[k][1]) / 2 for k in (i - 1, i, i + 1))
-        if ca < cm < cb and cb - ca <= 1.6 * height:
+        if ca < cm < cb and cb - ca <= max_apart * height:
             groups.append([i - 1, i, i + 1])
             used |= {i - 1, i, i + 1}
     return groups
 
 
 def stacked_header_groups(cells: list[TableCell], spans: list[Span],
-                          height: float) -> list[list[int]]:
+                          height: float, max_gap: float = 0.5) -> list[list[int]]:
     """Consecutive header lines (before the first line with figures after its first column)
     that occupy the same two or more columns, one cell each, hold no figures, and are set
-    with a gap under 0.5 heights."""
+    with a gap under `max_gap` (0.5) heights."""
     rows = _by_row(cells)
     first_body = next((r for r in sorted(rows) if any(
         c.col > 0 and is_numeric(c.text) for c in rows[r])), None)
@@ -64,7 +64,7 @@ def stacked_header_groups(cells: list[TableCell], spans: list[Span],
         cols_b = sorted((c.col, c.col_span) for c in b)
         same = cols_a == cols_b and len(cols_a) >= 2 and all(s == 1 for _, s in cols_a)
         words = not any(is_numeric(c.text) for c in a + b)
-        if same and words and spans[i + 1][0] - spans[i][1] < 0.5 * height:
+        if same and words and spans[i + 1][0] - spans[i][1] < max_gap * height:
             if groups and groups[-1][-1] == i:
                 groups[-1].append(i + 1)
             else:

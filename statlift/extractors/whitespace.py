@@ -35,6 +35,8 @@ class WhitespaceSettings:
     span_overlap: float = 0.5  # a run spans a column it overlaps by at least this many points
     merge_wrapped: bool = True  # join a label's wrapped second line into its row
     merge_lines: bool = True    # centred values and stacked headers (rowmerge.py)
+    centred_span: float = 1.6   # centred values: label lines at most this many heights apart
+    stacked_gap: float = 0.5    # stacked header lines: set with a gap under this many heights
 
     def __post_init__(self) -> None:
         if self.run_gap <= 0 or self.min_gap < 0 or self.span_overlap < 0:
@@ -194,8 +196,8 @@ def read_whitespace(words: list[Word],
         spans = [(min(w.top for r in ln for w in r.words),
                   max(w.bottom for r in ln for w in r.words)) for ln in lines]
         height = body_height(words)
-        groups = centred_value_groups(cells, spans, height) + \
-            stacked_header_groups(cells, spans, height)
+        groups = centred_value_groups(cells, spans, height, s.centred_span) + \
+            stacked_header_groups(cells, spans, height, s.stacked_gap)
         cells = merge_row_groups(cells, groups)
     if s.merge_wrapped:
         cells = merge_wrapped_rows(cells)
