@@ -26,6 +26,7 @@ ADDED: dict[str, str] = {
                   "with a code fingerprint; kept out of tables.json so that it stays identical)",
 }
 
+
 # HTML pages changed on purpose (issues 12 and 14): they must exist, their content is not
 # compared. The data (CSV, JSON, Parquet, DuckDB, Markdown) must still match byte for byte.
 _PAGES = ("jinja2 templates with one stylesheet shared with the audit page (issue 12); the PDF "
