@@ -18,13 +18,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from statlift.acquire.rawstore import current_raw_path
 from statlift.extractors.pdfdoc import Document
 from statlift.extractors.table import extract_table
-from statlift.acquire.rawstore import current_raw_path
-from statlift.validate.checks import Num
 from statlift.schemas.specs import load_catalog, spec_for
-from statlift.validate.evaluate import (SYNTHETIC, _by_cell, audit_cells, build_equations,
-                                     find_culprit, values_from_cells)
+from statlift.validate.checks import Num
+from statlift.validate.evaluate import (
+    SYNTHETIC,
+    _by_cell,
+    audit_cells,
+    build_equations,
+    find_culprit,
+    values_from_cells,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "results"

@@ -26,11 +26,18 @@ from pathlib import Path
 import pandas as pd
 
 from statlift.model import Manifest
-from statlift.settings import get_settings
 from statlift.outputs.catalog import citation, entries_by_id
 from statlift.outputs.metadata import TableMeta, db_table_name, report_table_metas, table_rows
-from statlift.outputs.processed import (ROW_PATH, TABLES_JSON, read_cells_text,
-                                        read_tables_json, report_dirs, typed_cells, typed_wide)
+from statlift.outputs.processed import (
+    ROW_PATH,
+    TABLES_JSON,
+    read_cells_text,
+    read_tables_json,
+    report_dirs,
+    typed_cells,
+    typed_wide,
+)
+from statlift.settings import get_settings
 
 log = logging.getLogger(__name__)
 

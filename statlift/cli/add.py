@@ -20,8 +20,13 @@ from statlift.acquire.fetch import register_local_source, validate_pdf_file
 from statlift.errors import EXIT_INPUT, StatliftError
 from statlift.extractors.pdfium_lock import pdfium_document
 from statlift.extractors.specgen import starter_spec
-from statlift.schemas.onboard import (acknowledgement_yaml, catalog_entry, check_report_id,
-                                      review_notes, write_report)
+from statlift.schemas.onboard import (
+    acknowledgement_yaml,
+    catalog_entry,
+    check_report_id,
+    review_notes,
+    write_report,
+)
 from statlift.schemas.specs import Catalog, load_report_spec
 from statlift.settings import get_settings
 

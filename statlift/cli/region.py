@@ -25,7 +25,6 @@ from statlift.extractors.region import RegionSettings, extract_region
 from statlift.extractors.specgen import starter_spec
 
 
-
 def _bbox(text: str) -> tuple[float, float, float, float]:
     try:
         vals = tuple(float(v) for v in text.split(","))

@@ -10,7 +10,12 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from statlift.extractors.clean import is_value_text, join_wrapped, split_footnote_marks, strip_spanner_dash
+from statlift.extractors.clean import (
+    is_value_text,
+    join_wrapped,
+    split_footnote_marks,
+    strip_spanner_dash,
+)
 from statlift.extractors.pdfdoc import Rule
 from statlift.extractors.textlines import Line, Run
 

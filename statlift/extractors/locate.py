@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from statlift.extractors.clean import join_wrapped, normalize_text
-from statlift.extractors.pdfdoc import Document, PageText, Word
+from statlift.extractors.pdfdoc import Document, PageText
 from statlift.extractors.textlines import Line, Run, page_lines
 
 log = logging.getLogger(__name__)

@@ -152,7 +152,7 @@ class Document:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
-    def open(cls, path: str | Path) -> "Document":
+    def open(cls, path: str | Path) -> Document:
         doc = cls(Path(path))
         doc._pdf = pdfplumber.open(str(path))
         return doc
@@ -217,7 +217,7 @@ class Document:
             self._pdf.close()
             self._pdf = None
 
-    def __enter__(self) -> "Document":
+    def __enter__(self) -> Document:
         return self
 
     def __exit__(self, *exc) -> None:

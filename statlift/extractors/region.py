@@ -16,12 +16,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
-from statlift.extractors.cellgrid import TableCell, cells_to_grid, compact_cells, grid_shape, is_numeric
 from statlift.errors import StatliftError
+from statlift.extractors.cellgrid import (
+    TableCell,
+    cells_to_grid,
+    compact_cells,
+    grid_shape,
+    is_numeric,
+)
 from statlift.extractors.pdfdoc import Document, PageText, Rule, Word
 from statlift.extractors.regionwords import words_in_box
 from statlift.extractors.ruling import RulingSettings, read_ruled

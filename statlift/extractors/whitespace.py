@@ -18,7 +18,11 @@ from dataclasses import dataclass
 from statlift.extractors.cellgrid import TableCell, is_numeric
 from statlift.extractors.pdfdoc import Word
 from statlift.extractors.regionwords import body_height, group_lines, split_runs
-from statlift.extractors.rowmerge import centred_value_groups, merge_row_groups, stacked_header_groups
+from statlift.extractors.rowmerge import (
+    centred_value_groups,
+    merge_row_groups,
+    stacked_header_groups,
+)
 from statlift.extractors.textlines import WordSpan
 
 log = logging.getLogger(__name__)

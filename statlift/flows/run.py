@@ -22,8 +22,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import TaskRunContext
 
-from statlift.errors import StatliftError
 from statlift.acquire.hashing import sha256_file
+from statlift.errors import StatliftError
 from statlift.extractors.pdfdoc import Document
 from statlift.extractors.table import extract_table
 from statlift.model import ReportResult, TableOutcome
@@ -38,7 +38,6 @@ from statlift.schemas.specs import (
     spec_sha256,
     table_fingerprint,
 )
-
 
 _DOCS: dict[tuple[str, str, str], Document] = {}
 _DOCS_LOCK = threading.Lock()

@@ -15,8 +15,7 @@ from typing import Any
 import pandas as pd
 
 from statlift.outputs.catalog import entries_by_id
-from statlift.outputs.metadata import (TableMeta, describe_row_units, report_table_metas,
-                                       table_meta)
+from statlift.outputs.metadata import TableMeta, describe_row_units, report_table_metas, table_meta
 from statlift.outputs.processed import report_dirs
 
 log = logging.getLogger(__name__)

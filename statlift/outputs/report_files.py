@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +34,7 @@ def tables_document(report_id: str, sha: str, source_path: str, tables: list[Tab
     return TablesDocument(
         report_id=report_id, source_sha256=sha, source_path=source_path,
         statlift_version=STATLIFT_VERSION, spec_sha256=spec_sha256(spec_for(report_id)),
-        extracted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        extracted_at=datetime.now(UTC).isoformat(timespec="seconds"),
         tables={t.table_id: t.meta for t in tables}, failed=failures)
 
 

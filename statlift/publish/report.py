@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def keep_rejected(staging: Path, processed_dir: Path, report_id: str) -> Path:
     """Move a staged run that must not be published to processed/_rejected/<id>-<utc time>."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     dest = processed_dir / "_rejected" / f"{report_id}-{stamp}"
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(staging), str(dest))
@@ -117,7 +117,7 @@ def _write_changes(staging: Path, old_cells: pd.DataFrame | None, new_cells: pd.
         shutil.copy2(old_md, staging / "CHANGES.md")
     old_sha = old_cells["source_sha256"].iloc[0] if len(old_cells) else ""
     if len(diff):
-        write_changes(diff, staging, old_sha, sha, datetime.now(timezone.utc))
+        write_changes(diff, staging, old_sha, sha, datetime.now(UTC))
     # relabels are counted apart, once per label: a renamed row is not "N cells changed"
     renamed = diff[diff["kind"] == "relabelled"]
     labels = len(renamed.drop_duplicates(["table_id", "old", "new"])) if len(renamed) else 0

@@ -30,7 +30,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ def publish(staging: Path, processed_dir: Path, report_id: str, *, keep_versions
     """
     staging, processed_dir = Path(staging), Path(processed_dir)
     published = processed_dir / report_id
-    when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    when = (now or datetime.now(UTC)).astimezone(UTC)
     try:
         sha = _check_staging(staging, processed_dir, report_id, required)
         index = read_index(published)
@@ -115,7 +115,7 @@ def restore(processed_dir: Path, report_id: str, version: str) -> PublishResult:
         known = ", ".join(index.names()) or "none"
         raise StatliftError("unknown-version", source=str(published / VERSIONS),
                             found=f"no version {version!r} (kept: {known})")
-    when = datetime.now(timezone.utc)
+    when = datetime.now(UTC)
     staging = stage_dir(processed_dir, report_id)
     try:
         os.rmdir(staging)
@@ -301,7 +301,7 @@ def _discard(staging: Path) -> None:
 
 
 def _iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return when.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _result(report_id: str, published: Path, index: VersionIndex, previous: str | None,

@@ -36,7 +36,7 @@ FROM_TO = re.compile(rf"\bfrom\s+(?P<a>{NUMBER})(?P<a_pct>%)?(?:\s+\w+){{0,3}}?\
                      rf"(?P<b>{NUMBER})(?P<b_pct>%)?", re.I)
 COUNT_SHARE = re.compile(rf"(?P<n>{NUMBER})\s*\((?P<pct>{NUMBER})%\)")
 SHARE = re.compile(rf"(?<![\d,.])(?P<pct>{NUMBER})%")
-TOTAL = re.compile(rf"\b(?:of\s+the|a\s+total\s+of|all)\s+(?P<n>\d{{1,3}}(?:,\d{{3}})+)\b", re.I)
+TOTAL = re.compile(r"\b(?:of\s+the|a\s+total\s+of|all)\s+(?P<n>\d{1,3}(?:,\d{3})+)\b", re.I)
 COUNT = re.compile(r"(?<![\d.])(?P<n>\d{1,3}(?:,\d{3})+)(?![\d%])")
 STOP = {"the", "of", "and", "or", "in", "to", "for", "a", "an", "by", "with", "from", "on",
         "all", "other", "total", "number", "percent", "were", "was", "had", "that", "as"}

@@ -14,8 +14,8 @@ row or column label matches nothing is listed as `unmatched-label`.
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field

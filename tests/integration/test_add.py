@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from cli_runner import run_cli
 
 REPO = Path(__file__).resolve().parents[2]

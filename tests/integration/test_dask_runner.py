@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from cli_runner import run_cli
 
 pytestmark = pytest.mark.slow

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
+from statlift.acquire.rawstore import current_raw_path
 from statlift.extractors.pdfdoc import Document
 from statlift.extractors.specgen import starter_spec
 from statlift.extractors.table import extract_table
-from statlift.acquire.rawstore import current_raw_path
 from statlift.schemas.specs import ReportSpec, load_catalog, spec_for
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,7 +16,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from outputs_digest import run_scenario
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "outputs-digest.json"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from statlift.acquire.rawstore import current_raw_path
 from statlift.extractors.pdfdoc import Document
 from statlift.extractors.table import extract_table
-from statlift.acquire.rawstore import current_raw_path
 from statlift.schemas.specs import load_catalog, spec_for
 from statlift.validate.evaluate import audit_cells
 

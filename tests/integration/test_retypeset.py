@@ -69,8 +69,8 @@ def test_retypeset_report_reads_like_the_golden(extracted, variants_manifest, na
 
 def test_reordered_variant_really_moved_the_tables(variants_manifest, extracted):
     """The fixture is only a proof if the tables sit on other pages than in the original."""
-    from statlift.extractors.locate import locate_table
     from statlift.acquire.rawstore import current_raw_path
+    from statlift.extractors.locate import locate_table
     from statlift.schemas.specs import load_catalog
 
     spec = spec_for("bjs-ncj250746")

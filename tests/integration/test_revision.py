@@ -25,9 +25,9 @@ import pytest
 import yaml
 from cli_runner import run_cli
 from fixtures.variants import REVISED_V1
+from httpserver import Reply, Server, serve
 
 from statlift.flows.run import UP_TO_DATE
-from httpserver import Reply, Server, serve
 
 REPO = Path(__file__).resolve().parents[2]
 REPORT = "bjs-ncj250746"

@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-
 from cli_runner import run_cli
+
 from statlift.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from statlift.validate.checks import Num, PercentEquation, SumEquation, EqualEquation
 from statlift.schemas.specs import load_report_spec
+from statlift.validate.checks import EqualEquation, Num, PercentEquation, SumEquation
 from statlift.validate.evaluate import audit_cells, typo_distance
 
 T = "t"

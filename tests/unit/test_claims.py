@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from statlift.validate.claims import (CellIndex, change_claims, count_claims, sentences,
-                                      share_claims)
+from statlift.validate.claims import CellIndex, change_claims, count_claims, sentences, share_claims
 
 CELLS = pd.DataFrame([
     # table-01: counts by year

@@ -1,7 +1,7 @@
 """Cell diffs over tidy cells: a renamed label is one relabel per cell, not 2 x N adds/removes."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -131,9 +131,9 @@ def test_write_changes_lists_relabels_once_and_puts_the_newest_entry_first(tmp_p
     relabel = diff_tables(cells(), cells(rows=["Sex > Men", *ROWS[1:]]))
     changed = diff_tables(cells(), cells(values=[VALUES[0], ["1211", "0.3"], VALUES[2]]))
     first = write_changes(relabel, tmp_path, "a" * 64, "b" * 64,
-                          datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc))
+                          datetime(2026, 1, 5, 6, 0, tzinfo=UTC))
     second = write_changes(changed, tmp_path, "b" * 64, "c" * 64,
-                           datetime(2026, 2, 5, 6, 0, tzinfo=timezone.utc))
+                           datetime(2026, 2, 5, 6, 0, tzinfo=UTC))
     assert first["relabelled"] == 2 and second == {"changed": 1, "added": 0, "removed": 0,
                                                     "relabelled": 0}
     md = (tmp_path / "CHANGES.md").read_text(encoding="utf-8")

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from statlift.acquire.rawstore import current_raw_path
 from statlift.errors import StatliftError
 from statlift.extractors.pdfdoc import Document
 from statlift.extractors.table import extract_table
-from statlift.acquire.rawstore import current_raw_path
 from statlift.schemas.specs import load_catalog, spec_for
 
 REPO = Path(__file__).resolve().parents[2]

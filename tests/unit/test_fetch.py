@@ -12,15 +12,16 @@ import json
 import os
 import pickle
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from httpserver import Reply, pdf_reply as _pdf_reply, serve
+from httpserver import Reply, serve
+from httpserver import pdf_reply as _pdf_reply
 
 from statlift.acquire import fetch as fetch_mod
-from statlift.errors import StatliftError
 from statlift.acquire.fetch import fetch_source, register_local_source
+from statlift.errors import StatliftError
 
 pytest.importorskip("reportlab", reason="reportlab (test extra) builds the fixture PDFs")
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from statlift.model import CELL_COLUMNS as CONTRACT
 from statlift.outputs.catalog import entries_by_id
 from statlift.outputs.datapackage import write_datapackage
-from statlift.model import CELL_COLUMNS as CONTRACT
 from statlift.outputs.demo import CELL_COLUMNS, write_demo_tree
 from statlift.outputs.processed import read_text_csv
 

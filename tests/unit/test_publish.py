@@ -12,7 +12,7 @@ import json
 import os
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,8 @@ from statlift.publish import store as pub
 from statlift.publish.store import list_versions, publish, restore, stage_dir
 
 REPORT = "bjs-ncj250746"
-T1 = datetime(2026, 1, 5, 6, 0, 0, tzinfo=timezone.utc)
-T2 = datetime(2026, 2, 5, 6, 0, 0, tzinfo=timezone.utc)
+T1 = datetime(2026, 1, 5, 6, 0, 0, tzinfo=UTC)
+T2 = datetime(2026, 2, 5, 6, 0, 0, tzinfo=UTC)
 
 
 def _stage(processed: Path, sha: str, cells: str, *, report_id: str = REPORT,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from statlift.extractors.cellgrid import TableCell
 from statlift.errors import StatliftError
+from statlift.extractors.cellgrid import TableCell
 from statlift.extractors.region import RegionSettings, extract_region
 
 PAGE_H = 842.0

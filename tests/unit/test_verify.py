@@ -6,8 +6,14 @@ from decimal import Decimal
 import pytest
 
 from statlift.errors import StatliftError
-from statlift.validate.verify import (LabelMatcher, Printed, compare_value, mismatch_kind,
-                                      normalize, read_transcription)
+from statlift.validate.verify import (
+    LabelMatcher,
+    Printed,
+    compare_value,
+    mismatch_kind,
+    normalize,
+    read_transcription,
+)
 
 KNOWN = ["table-01", "table-02"]
 
