@@ -376,7 +376,8 @@ class AuditReport:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> AuditReport:
         return cls(dict(doc.get("summary") or {}),
-                   tuple(Finding.from_json(f, n) for n, f in enumerate(doc.get("findings") or (), 1)),
+                   tuple(Finding.from_json(f, n)
+                         for n, f in enumerate(doc.get("findings") or (), 1)),
                    tuple(doc.get("schema_failures") or ()), tuple(doc.get("checks") or ()))
 
 

@@ -27,7 +27,8 @@ def variants_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def variants_manifest(variants_dir: Path) -> dict:
-    """manifest.json of the variants: {"variants": {name: {pdf, report_id, changes, tables, ...}}}."""
+    """manifest.json of the variants:
+    {"variants": {name: {pdf, report_id, changes, tables, ...}}}."""
     return json.loads((variants_dir / "manifest.json").read_text(encoding="utf-8"))
 
 

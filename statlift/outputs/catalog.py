@@ -31,10 +31,10 @@ def entries_by_id(catalog: Any = None) -> dict[str, dict]:
 def citation(entry: dict, table_title: str | None = None, page: int | None = None) -> str:
     """A human citation of a report (and a table of it).
 
-    >>> citation({"publisher": "Bureau of Justice Statistics", "series": "Special Report",
+    >>> citation({"publisher": "BJS", "series": "Special Report",
     ...           "number": "NCJ 250746", "title": "Federal Prosecution", "released": "2017-10-01"},
     ...          "Table 1", 3)
-    'Bureau of Justice Statistics, Federal Prosecution (Special Report NCJ 250746, 2017-10), Table 1, p. 3'
+    'BJS, Federal Prosecution (Special Report NCJ 250746, 2017-10), Table 1, p. 3'
     """
     series = " ".join(x for x in (entry.get("series"), entry.get("number")) if x)
     date = (entry.get("released") or "")[:7]

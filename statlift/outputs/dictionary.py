@@ -3,7 +3,8 @@ footnote and source, and the checks that guard each table. Never edited by hand.
 
 Input adapters (one small function each) turn what the caller has into TableMeta lists:
 a processed/ folder (units read from cells.csv), tables.json documents, or table specs
-(statlift.schemas.specs.ReportSpec: units from the spec's rules, check descriptions from its checks).
+(statlift.schemas.specs.ReportSpec: units from the spec's rules, check descriptions from its
+checks).
 """
 from __future__ import annotations
 

@@ -25,7 +25,9 @@ def year_columns(columns: list[str]) -> dict[str, list[tuple[int, str]]]:
     """{rest of the header path: [(year, column)]} for header paths with one year level.
 
     >>> year_columns(["2004 | Number", "2004 | Percent", "2013 | Number", "2004–2013 | Number"])
-    {'Number': [(2004, '2004 | Number'), (2013, '2013 | Number')], 'Percent': [(2004, '2004 | Percent')]}
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'Number': [(2004, '2004 | Number'), (2013, '2013 | Number')],
+     'Percent': [(2004, '2004 | Percent')]}
     """
     groups: dict[str, list[tuple[int, str]]] = {}
     for col in columns:

@@ -2,11 +2,12 @@
 ParserException and the one-liner nested double quotes in double quotes).
 
 A throwaway STATLIFT_HOME stands in for the clone: `.venv` links to the real one, `raw/` and the
-catalog are copies, `processed/` is published once by `statlift run`, and the files the README names as
-examples (`new.pdf`, `new-report.pdf`, `table-01.csv`, `agencies.xlsx`) are made there. Each
-shell line runs with that folder as the current directory and must exit with the code the README
-says it has (0 unless listed in EXIT); the few that cannot run here are in SKIP, each with why.
-Python blocks run in a fresh interpreter there; SQL blocks run against processed/statlift.duckdb.
+catalog are copies, `processed/` is published once by `statlift run`, and the files the README
+names as examples (`new.pdf`, `new-report.pdf`, `table-01.csv`, `agencies.xlsx`) are made there.
+Each shell line runs with that folder as the current directory and must exit with the code the
+README says it has (0 unless listed in EXIT); the few that cannot run here are in SKIP, each
+with why. Python blocks run in a fresh interpreter there; SQL blocks run against
+processed/statlift.duckdb.
 """
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def test_reference_reports_have_no_relabels_and_provenance(extracted):
 def test_every_value_is_read_twice(extracted):
     """camelot agrees with the page's words on every table value; pdfium's independent reading
     of the text layer agrees on every callout."""
-    for rid, tables in extracted.items():
+    for tables in extracted.values():
         for e in tables.values():
             second = "camelot" if e.meta.engine.startswith("words+pdfplumber") else "pdfium"
             confirmed = e.cells_frame()["engines"].str.contains(second)

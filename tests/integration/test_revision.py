@@ -52,7 +52,8 @@ def _write_catalog(path: Path, urls: dict[str, str | None]) -> Path:
     """schemas/catalog.yaml with only the reports in `urls`, each pdf_url replaced.
 
     expected_sha256 is dropped: it describes the embedded copy, not what the server sends."""
-    data = yaml.safe_load((REPO / "statlift" / "schemas" / "catalog.yaml").read_text(encoding="utf-8"))
+    catalog = REPO / "statlift" / "schemas" / "catalog.yaml"
+    data = yaml.safe_load(catalog.read_text(encoding="utf-8"))
     entries = {e["report_id"]: e for e in data["reports"]}
     data["reports"] = [dict(entries[rid], pdf_url=url, expected_sha256=None)
                        for rid, url in urls.items()]
