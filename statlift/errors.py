@@ -6,7 +6,7 @@ for machines (tests, the run summary, schedulers); `str(error)` is one sentence 
 names the source, what was expected, what was found and what to do, ending with the code:
 
     https://example.org/r.pdf: expected a PDF file, found an HTML page (text/html); check the
-    pdf_url in schemas/catalog.yaml: the link may now lead to a landing page [html-instead-of-pdf]
+    pdf_url in the catalog: the link may now lead to a landing page [html-instead-of-pdf]
 
 `KINDS` holds, per code, the exit code of the command line and a default expectation and hint, so
 that a raise site only has to say what it found. The exit codes are documented in
@@ -40,7 +40,7 @@ KINDS: dict[str, ErrorKind] = _kinds(
     ErrorKind("not-a-pdf", EXIT_INPUT, "a PDF file (starting with %PDF-)",
               "check that the URL or path points at the report's PDF itself"),
     ErrorKind("html-instead-of-pdf", EXIT_INPUT, "a PDF file",
-              "check the pdf_url in schemas/catalog.yaml: the link may now lead to a landing page;"
+              "check the pdf_url in the catalog: the link may now lead to a landing page;"
               " open it in a browser and copy the link of the PDF"),
     ErrorKind("empty-file", EXIT_INPUT, "a PDF file",
               "retry later or download the PDF by hand and pass it with --source ID=PATH"),
@@ -74,7 +74,7 @@ KINDS: dict[str, ErrorKind] = _kinds(
               "check the host name and the network connection, then retry"),
     ErrorKind("too-many-redirects", EXIT_INPUT, "a URL that leads to the PDF",
               "open the URL in a browser and copy the PDF's final address into the catalog"),
-    ErrorKind("bad-url", EXIT_INPUT, "an http(s) URL", "fix the URL in schemas/catalog.yaml"),
+    ErrorKind("bad-url", EXIT_INPUT, "an http(s) URL", "fix the URL in the catalog"),
     # the extraction (raised by extractors/)
     ErrorKind("caption-not-found", EXIT_INPUT, "the table's caption in the PDF",
               "check the caption anchor in schemas/tables/<report_id>.yaml against the PDF"),
@@ -96,7 +96,7 @@ _HTTP_HINTS = {
     401: "the server wants a login; download the PDF by hand and pass it with --source ID=PATH",
     403: "the server refuses access; download the PDF by hand and pass it with --source ID=PATH",
     404: "the report has moved; find its new address on the publisher's landing page and update"
-         " pdf_url in schemas/catalog.yaml",
+         " pdf_url in the catalog",
     410: "the report was withdrawn; find its new address on the publisher's landing page",
     429: "the server limits requests; retry later",
 }
@@ -109,7 +109,7 @@ def kind_of(code: str) -> ErrorKind:
     if code.startswith("http-") and code[5:].isdigit():
         status = int(code[5:])
         hint = _HTTP_HINTS.get(status, "the server failed; retry later" if status >= 500 else
-                               "check the URL in schemas/catalog.yaml")
+                               "check the URL in the catalog")
         return ErrorKind(code, EXIT_INPUT, "HTTP 200 with the PDF", hint)
     return ErrorKind(code, EXIT_INPUT, "usable input", "see the log of this run")
 
