@@ -8,7 +8,8 @@ connection), HTTP status (5xx and 429 retried with exponential backoff), size li
 bytes (HTML page, empty body, `%PDF-` magic, content type), then the whole file (the closing
 `%%EOF`, opens with PDFium without a password, a text layer on at least one page). Nothing reaches
 raw/ before the first bytes are known to be a PDF; a body that fails a later check is removed
-before the error is raised, so a bad input leaves raw/ and the manifest untouched.
+before the error is raised, so a bad input leaves raw/ and the manifest untouched. The checks of
+bytes and files live in acquire/pdfcheck.py.
 
 Conditional requests: the current version's ETag / Last-Modified are sent back; 304 means
 unchanged. The same bytes fetched again add no version (only `checked_at` and the validators are
@@ -21,8 +22,7 @@ import hashlib
 import json
 import logging
 import os
-import re
-import tempfile
+import stat
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pypdfium2 as pdfium
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -39,21 +38,20 @@ from tenacity import (
     wait_exponential,
 )
 
+from statlift.acquire.pdfcheck import (
+    DEFAULT_MAX_BYTES,
+    HEAD_BYTES,
+    check_pdf_head,
+    check_pdf_structure,
+    validate_pdf_file,
+)
 from statlift.errors import StatliftError, error_from_os
-from statlift.extractors.pdfium_lock import PDFIUM_LOCK
+from statlift.fileio import create_temp_file, write_atomic
 from statlift.fingerprint import STATLIFT_VERSION
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
-HEAD_BYTES = 1024  # the PDF header may follow up to 1 KiB of junk (PDF 32000-1, Annex H)
 USER_AGENT = f"statlift/{STATLIFT_VERSION} (statistical report table extraction)"
-PDF_CONTENT_TYPES = frozenset({
-    "application/pdf", "application/x-pdf", "application/acrobat", "applications/vnd.pdf",
-    "text/pdf", "text/x-pdf", "application/octet-stream", "binary/octet-stream",
-    "application/download", "application/x-download", "application/force-download",
-})
-HTML_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _CONDITIONAL = frozenset({"If-None-Match", "If-Modified-Since"})
 
 
@@ -93,105 +91,6 @@ class _Retryable(Exception):
         self.error = error
 
 
-# ---- checks on bytes and files (pure, no network) --------------------------------------------
-
-def check_pdf_head(head: bytes, source: str, content_type: str | None = None) -> None:
-    """Refuse an empty body, an HTML page or anything without `%PDF-` in its first KiB."""
-    ctype = (content_type or "").split(";")[0].strip().lower()
-    if not head:
-        raise StatliftError("empty-file", source=source, found="an empty file (0 bytes)")
-    sniff = head[:HEAD_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if ctype in HTML_CONTENT_TYPES or sniff.startswith((b"<!doctype html", b"<html", b"<head")):
-        title = _html_title(head)
-        found = f"an HTML page ({ctype or 'no content type'}" + (f", titled {title!r})" if title
-                                                                 else ")")
-        raise StatliftError("html-instead-of-pdf", source=source, found=found)
-    if b"%PDF-" not in head[:HEAD_BYTES]:
-        kind = f", content type {ctype}" if ctype else ""
-        raise StatliftError("not-a-pdf", source=source,
-                            found=f"a file starting with {head[:12]!r}{kind}")
-    if ctype and ctype not in PDF_CONTENT_TYPES:
-        raise StatliftError("not-a-pdf", source=source,
-                            found=f"content type {ctype} (expected application/pdf)")
-
-
-def _html_title(head: bytes) -> str | None:
-    m = re.search(rb"<title[^>]*>(.*?)</title>", head, re.IGNORECASE | re.DOTALL)
-    return m.group(1).decode("utf-8", "replace").strip()[:80] if m else None
-
-
-def check_pdf_structure(path: Path, source: str | None = None) -> int:
-    """Refuse a truncated, corrupt, password-protected or image-only PDF; return its page count."""
-    source = source or str(path)
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        fh.seek(max(0, size - HEAD_BYTES))
-        tail = fh.read()
-    if b"%%EOF" not in tail:
-        raise StatliftError("truncated-pdf", source=source,
-                            found=f"{size} bytes without the closing %%EOF marker")
-    with PDFIUM_LOCK:
-        doc = _open_pdfium(path, source)
-        try:
-            pages = len(doc)
-            if pages == 0:
-                raise StatliftError("corrupt-pdf", source=source, found="a PDF with no pages")
-            if not any(_page_has_text(doc, i) for i in range(pages)):
-                raise StatliftError("no-text-layer", source=source,
-                                    found=f"{pages} page(s) with no text characters (images only)")
-        finally:
-            doc.close()
-    return pages
-
-
-def _open_pdfium(path: Path, source: str) -> pdfium.PdfDocument:
-    try:
-        return pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as exc:
-        code = getattr(exc, "err_code", None)
-        if code in (pdfium.raw.FPDF_ERR_PASSWORD, pdfium.raw.FPDF_ERR_SECURITY) \
-                or "password" in str(exc).lower():
-            raise StatliftError("encrypted-pdf", source=source,
-                                found="a password-protected PDF") from None
-        raise StatliftError("corrupt-pdf", source=source,
-                            found=f"a file PDFium cannot open ({exc})") from None
-
-
-def _page_has_text(doc: pdfium.PdfDocument, index: int) -> bool:
-    page = doc[index]
-    try:
-        textpage = page.get_textpage()
-        try:
-            return textpage.count_chars() > 0
-        finally:
-            textpage.close()
-    finally:
-        page.close()
-
-
-def validate_pdf_file(path: Path, source: str | None = None, *,
-                      max_bytes: int = DEFAULT_MAX_BYTES) -> int:
-    """Every check of a fetched body, applied to a local file; returns the page count."""
-    path = Path(path)
-    source = source or str(path)
-    if not path.is_file():
-        raise StatliftError("file-not-found", source=source,
-                            found="a folder" if path.is_dir() else "no such file")
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(HEAD_BYTES)
-    except PermissionError:
-        raise StatliftError("permission-denied", source=source, expected="a readable file",
-                            found="no read permission", hint="check the file's permissions",
-                            exit_code=2) from None
-    if size > max_bytes:
-        raise StatliftError("too-large", source=source,
-                            found=f"{size} bytes, more than the limit of {max_bytes}")
-    check_pdf_head(head, source)
-    return check_pdf_structure(path, source)
-
-
 # ---- the manifest ---------------------------------------------------------------------------
 
 def load_manifest(raw_dir: Path) -> dict[str, Any]:
@@ -216,18 +115,9 @@ def write_manifest(raw_dir: Path, manifest: dict[str, Any]) -> None:
     """Write the manifest whole to a temp file next to it, then os.replace it in."""
     path = Path(raw_dir) / "manifest.json"
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    tmp: Path | None = None
     try:
-        fd, name = tempfile.mkstemp(dir=raw_dir, prefix=".manifest-", suffix=".tmp")
-        tmp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_atomic(path, text, fsync=True)
     except OSError as exc:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
         raise error_from_os(exc, str(path), "writing the raw manifest") from None
 
 
@@ -381,8 +271,7 @@ def _spool(raw_dir: Path, source: str, head: bytes, rest: Any, max_bytes: int,
     digest, size, tmp = hashlib.sha256(head), len(head), None
     try:
         raw_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=raw_dir, prefix=".incoming-", suffix=".part")
-        tmp = Path(name)
+        fd, tmp = create_temp_file(raw_dir, ".incoming-", ".part")
         with os.fdopen(fd, "wb") as fh:
             fh.write(head)
             for chunk in rest:
@@ -456,7 +345,8 @@ def _place(tmp: Path, target: Path) -> bool:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, target)
-        os.chmod(target, 0o444)  # raw files are immutable
+        # raw files are immutable: the umask's mode without write permission
+        os.chmod(target, stat.S_IMODE(os.stat(target).st_mode) & ~0o222)
     except OSError as exc:
         _rmdir_if_empty(target.parent)
         raise error_from_os(exc, str(target), "storing the raw file") from None

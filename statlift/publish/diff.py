@@ -23,14 +23,13 @@ becomes `~` is a change).
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from statlift.errors import StatliftError
+from statlift.fileio import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -207,13 +206,13 @@ def write_changes(diff: pd.DataFrame, out_dir: Path, old_sha: str, new_sha: str,
     out_dir = Path(out_dir)
     stamp = _stamp(when)
     table = diff[CHANGE_COLUMNS].assign(old_sha256=old_sha, new_sha256=new_sha, changed_at=stamp)
-    _write_atomic(out_dir / "changes.csv", table.to_csv(index=False, lineterminator="\n"))
+    write_atomic(out_dir / "changes.csv", table.to_csv(index=False, lineterminator="\n"))
     counts = {k: int((diff["kind"] == k).sum()) for k in KINDS}
     md = out_dir / "CHANGES.md"
     previous = md.read_text(encoding="utf-8") if md.exists() else ""
     header = "# Changes\n\n"
     rest = previous[len(header):] if previous.startswith(header) else previous
-    _write_atomic(md, header + changes_entry(diff, old_sha, new_sha, stamp, counts) + rest)
+    write_atomic(md, header + changes_entry(diff, old_sha, new_sha, stamp, counts) + rest)
     log.info("changes %s -> %s: %s", old_sha[:12], new_sha[:12], counts)
     return counts
 
@@ -258,14 +257,3 @@ def _stamp(when: datetime | str) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise

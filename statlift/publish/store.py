@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from statlift.errors import StatliftError, error_from_os
+from statlift.fileio import create_temp_dir, write_atomic
 from statlift.model import TablesDocument, Version, VersionEvent, VersionIndex
 
 log = logging.getLogger(__name__)
@@ -65,11 +65,12 @@ class VersionInfo:
 
 
 def stage_dir(processed_dir: Path, report_id: str) -> Path:
-    """A fresh, empty staging folder next to the published one (hidden, same filesystem)."""
+    """A fresh, empty staging folder next to the published one (hidden, same filesystem), with
+    the umask's mode: it becomes the published folder, which must be as readable as the rest."""
     processed_dir = Path(processed_dir)
     try:
         processed_dir.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=processed_dir, prefix=f".{report_id}.staging-"))
+        return create_temp_dir(processed_dir, f".{report_id}.staging-")
     except OSError as exc:
         raise error_from_os(exc, str(processed_dir), "creating a staging folder") from None
 
@@ -84,24 +85,19 @@ def publish(staging: Path, processed_dir: Path, report_id: str, *, keep_versions
     staging, processed_dir = Path(staging), Path(processed_dir)
     published = processed_dir / report_id
     when = (now or datetime.now(UTC)).astimezone(UTC)
-    try:
+
+    def complete() -> tuple[VersionIndex, VersionIndex]:
         sha = _check_staging(staging, processed_dir, report_id, required)
         index = read_index(published)
         version = _version_name(when, sha, index) if keep_versions else None
         _carry_versions(published, staging)
         if version:
             _copy_tree(staging, staging / VERSIONS / version, skip_top=(VERSIONS, INDEX))
-        new_index = _next_index(index, when, "publish", version,
-                                Version(version, _iso(when), sha) if version else None)
-        _write_json(staging / INDEX, new_index.to_json())
-        _swap(staging, published)
-    except OSError as exc:
-        _discard(staging)
-        raise error_from_os(exc, str(published), f"publishing {report_id}") from None
-    except BaseException:
-        _discard(staging)
-        raise
-    log.info("%s: published version %s", report_id, version or "(unversioned)")
+        return index, _next_index(index, when, "publish", version,
+                                  Version(version, _iso(when), sha) if version else None)
+
+    index, new_index = _complete_and_swap(staging, published, complete, f"publishing {report_id}")
+    log.info("%s: published version %s", report_id, new_index.current or "(unversioned)")
     return _result(report_id, published, new_index, index.current, when)
 
 
@@ -117,19 +113,15 @@ def restore(processed_dir: Path, report_id: str, version: str) -> PublishResult:
                             found=f"no version {version!r} (kept: {known})")
     when = datetime.now(UTC)
     staging = stage_dir(processed_dir, report_id)
-    try:
+
+    def complete() -> tuple[VersionIndex, VersionIndex]:
         os.rmdir(staging)
         _copy_tree(source, staging)
         _carry_versions(published, staging)
-        new_index = _next_index(index, when, "restore", version, None)
-        _write_json(staging / INDEX, new_index.to_json())
-        _swap(staging, published)
-    except OSError as exc:
-        _discard(staging)
-        raise error_from_os(exc, str(published), f"restoring {report_id} {version}") from None
-    except BaseException:
-        _discard(staging)
-        raise
+        return index, _next_index(index, when, "restore", version, None)
+
+    _, new_index = _complete_and_swap(staging, published, complete,
+                                      f"restoring {report_id} {version}")
     log.info("%s: restored version %s", report_id, version)
     return _result(report_id, published, new_index, index.current, when)
 
@@ -156,6 +148,25 @@ def read_index(published: Path) -> VersionIndex:
 
 
 # ---- steps ----------------------------------------------------------------------------------
+
+def _complete_and_swap(staging: Path, published: Path,
+                       complete: Callable[[], tuple[VersionIndex, VersionIndex]],
+                       doing: str) -> tuple[VersionIndex, VersionIndex]:
+    """Complete the staging folder (`complete` returns the old and the new index), write the new
+    index into it and swap it in as `published`. On any error the staging folder is removed and
+    `published` is untouched; an OSError becomes a StatliftError naming `published` and `doing`."""
+    try:
+        index, new_index = complete()
+        _write_json(staging / INDEX, new_index.to_json())
+        _swap(staging, published)
+    except OSError as exc:
+        _discard(staging)
+        raise error_from_os(exc, str(published), doing) from None
+    except BaseException:
+        _discard(staging)
+        raise
+    return index, new_index
+
 
 def _check_staging(staging: Path, processed_dir: Path, report_id: str,
                    required: tuple[str, ...]) -> str:
@@ -258,9 +269,7 @@ def _next_index(index: VersionIndex, when: datetime, action: str, current: str |
 
 def _write_json(path: Path, doc: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
+    write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
 def _swap(new: Path, published: Path) -> None:

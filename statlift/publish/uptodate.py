@@ -13,13 +13,12 @@ failed tables gets none, so the next run tries again.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from statlift.acquire.hashing import sha256_file
 from statlift.acquire.rawstore import current_raw_path
+from statlift.fileio import write_atomic
 from statlift.fingerprint import STATLIFT_VERSION, code_fingerprint
 from statlift.schemas.specs import Catalog, spec_for, spec_sha256
 
@@ -74,14 +73,7 @@ def write_build_key(folder: Path, report_id: str, sha: str) -> BuildKey:
     key = build_key(sha, spec_sha256(spec_for(report_id)))
     if read_build_key(folder) == key:
         return key
-    fd, name = tempfile.mkstemp(dir=folder, prefix=".build-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(key.to_json())
-        os.replace(name, folder / BUILD_FILE)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
+    write_atomic(folder / BUILD_FILE, key.to_json())
     return key
 
 

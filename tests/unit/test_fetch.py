@@ -382,3 +382,17 @@ def test_error_is_one_sentence_and_survives_pickling():
     back = pickle.loads(pickle.dumps(err))
     assert (back.code, str(back), back.exit_code) == (err.code, str(err), 2)
     assert StatliftError("disk-full", source="p", found="x").exit_code == 3
+
+
+def test_raw_files_take_the_umask_modes(tmp_path, raw, pdfs):
+    """The manifest was written through tempfile.mkstemp (0600 whatever the umask)."""
+    src = tmp_path / "report.pdf"
+    src.write_bytes(pdfs["text"])
+    old = os.umask(0o022)
+    try:
+        stored = register_local_source(REPORT, src, raw)
+    finally:
+        os.umask(old)
+    assert (raw / "manifest.json").stat().st_mode & 0o777 == 0o644
+    assert stored.path.stat().st_mode & 0o777 == 0o444  # immutable: no write permission
+    assert not [p.name for p in raw.iterdir() if p.name.startswith(".")]  # no temp file left

@@ -233,7 +233,8 @@ def test_restore_of_an_unknown_version(processed, published_once):
 
 def test_restore_refuses_paths_that_are_not_versions(processed, published_once):
     for name in ("..", ".", "../bjs-ncj250746"):
-        _fails_cleanly(processed, "unknown-version", None, lambda: restore(processed, REPORT, name))
+        _fails_cleanly(processed, "unknown-version", None,
+                       lambda name=name: restore(processed, REPORT, name))
 
 
 def test_restore_failing_midway_changes_nothing(processed, published_once, monkeypatch):
@@ -242,3 +243,61 @@ def test_restore_failing_midway_changes_nothing(processed, published_once, monke
     monkeypatch.setattr(shutil, "copy2", lambda *a, **k: (_ for _ in ()).throw(
         PermissionError(errno.EACCES, "Permission denied")))
     _fails_cleanly(processed, "permission-denied", None, lambda: restore(processed, REPORT, v1))
+
+
+# ---- modes: published folders and files as readable as every other output --------------------
+
+@pytest.fixture(params=[0o022, 0o027, 0o077])
+def umask(request):
+    old = os.umask(request.param)
+    yield request.param
+    os.umask(old)
+
+
+def _modes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix() or ".": p.stat().st_mode & 0o777
+            for p in [folder, *sorted(folder.rglob("*"))]}
+
+
+def test_published_folder_and_files_take_the_umask_modes(processed, umask):
+    """tempfile.mkdtemp made the staging folder, hence the published folder, 0700 whatever the
+    umask, while every other output was 0755 / 0644."""
+    publish(_stage(processed, "a" * 64, "cells v1\n"), processed, REPORT, now=T1)
+    publish(_stage(processed, "b" * 64, "cells v2\n"), processed, REPORT, now=T2)
+    modes = _modes(processed / REPORT)
+    folders = {k for k in modes if (processed / REPORT / k).is_dir()}
+    assert {"." , "crops", "versions"} <= folders and len(modes) > 10
+    wrong = {k: oct(m) for k, m in modes.items()
+             if m != (0o777 if k in folders else 0o666) & ~umask}
+    assert not wrong, f"umask {oct(umask)}: {wrong}"
+
+
+def test_restored_folder_takes_the_umask_modes(published_once, processed, umask):
+    publish(_stage(processed, "b" * 64, "cells v2\n"), processed, REPORT, now=T2)
+    first = list_versions(processed, REPORT)[0].version
+    restore(processed, REPORT, first)
+    assert (published_once.stat().st_mode & 0o777) == 0o777 & ~umask
+    assert ((published_once / "versions.json").stat().st_mode & 0o777) == 0o666 & ~umask
+
+
+def test_write_atomic_takes_the_umask_mode_and_leaves_no_temp_file(tmp_path, umask):
+    from statlift.fileio import write_atomic
+
+    target = tmp_path / "build.json"
+    write_atomic(target, "{}\n")
+    write_atomic(target, b"{\"a\": 1}\n", fsync=True)
+    assert target.read_text() == '{"a": 1}\n'
+    assert (target.stat().st_mode & 0o777) == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["build.json"]
+
+
+def test_write_atomic_removes_its_temp_file_on_error(tmp_path, monkeypatch):
+    from statlift import fileio
+
+    def no_space(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fileio.os, "replace", no_space)
+    with pytest.raises(OSError):
+        fileio.write_atomic(tmp_path / "x.json", "{}")
+    assert list(tmp_path.iterdir()) == []
