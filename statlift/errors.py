@@ -80,6 +80,15 @@ KINDS: dict[str, ErrorKind] = _kinds(
               "check the caption anchor in schemas/tables/<report_id>.yaml against the PDF"),
     ErrorKind("shape-mismatch", EXIT_INPUT, "the table shape given in the spec",
               "compare the spec's header and row paths with the printed table"),
+    ErrorKind("duplicate-paths", EXIT_INPUT, "one header path per column and one path per row",
+              "the reader merged or dropped header or row levels; check the page crop and the"
+              " table spec"),
+    ErrorKind("structure-mismatch", EXIT_INPUT, "the labels of the spec, at most half relabelled",
+              "more than half of the labels differ: the table was read with another structure;"
+              " check the page crop; if the publisher re-labelled the table, update the spec"),
+    ErrorKind("extraction-failed", EXIT_INPUT, "a table the reader can read",
+              "the reader failed on this table (a statlift bug on this layout); the report's"
+              " other tables are unaffected; please report it with the PDF"),
     # writing outputs (exit 3)
     ErrorKind("disk-full", EXIT_IO, "free disk space", "free some space and run again"),
     ErrorKind("permission-denied", EXIT_IO, "write access",

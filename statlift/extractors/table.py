@@ -2,11 +2,19 @@
 
     locate_table (caption) -> read_grid (page words) -> engines (pdfplumber, camelot)
     -> reconcile each cell -> compare with the spec (relabels, shape) -> Table (cells + meta)
+
+`extract_table` is the boundary of one table: whatever goes wrong inside it (a caption not found,
+a shape other than the spec's, two columns or rows with one path, more than half of the labels
+changed, or any unexpected exception of the reader) leaves it as a `StatliftError` naming the
+report, the file and the table, so the report's other tables are read, audited and published.
 """
 from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import TypeVar
 
 from statlift.errors import StatliftError
 from statlift.extractors.callouts import extract_callouts
@@ -19,6 +27,7 @@ from statlift.model import UNCONFIRMED, UNREADABLE, Cell, Relabel, Table, TableM
 from statlift.schemas.specs import ReportSpec, TableSpec
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def is_ruled(page: PageText, bbox: tuple[float, float, float, float]) -> bool:
@@ -30,7 +39,8 @@ def is_ruled(page: PageText, bbox: tuple[float, float, float, float]) -> bool:
     return len(verticals) >= 2
 
 
-def reconcile(words: CellReading, others: dict[str, CellReading | None]) -> tuple[list[str], list[str]]:
+def reconcile(words: CellReading,
+              others: dict[str, CellReading | None]) -> tuple[list[str], list[str]]:
     """Which readers agree with the words' reading, and flags for the cell.
 
     The page's words are the reference (they are the printed characters). A value that no engine
@@ -124,10 +134,67 @@ def build_cells(report_id: str, spec: TableSpec, grid: Grid, region: TableRegion
     return cells, (agreed / total if total else 1.0)
 
 
+def source_name(doc: Document, report: ReportSpec) -> str:
+    """How an error names the table's source: the report id and the file."""
+    return f"{report.report_id} ({doc.path})"
+
+
 def extract_table(doc: Document, report: ReportSpec, spec: TableSpec) -> Table:
-    if spec.kind == "callouts":
-        return extract_callouts(doc, report, spec)
-    where = str(doc.path)
+    """One table of the report, checked against its spec; any failure is a StatliftError that
+    names the table (see the module docstring), never another exception."""
+    where = source_name(doc, report)
+    try:
+        if spec.kind == "callouts":
+            table = extract_callouts(doc, report, spec)
+        else:
+            table = _extract_grid_table(doc, report, spec)
+        check_table(table, spec, where)
+    except StatliftError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the boundary of one table: named, never a traceback
+        log.debug("%s %s: reader failed", where, spec.table_id, exc_info=True)
+        raise StatliftError("extraction-failed", source=where, table=spec.table_id,
+                            found=f"{type(exc).__name__}: {exc}"[:300]) from exc
+    return table
+
+
+def _duplicates(labels: Iterable[T]) -> list[T]:
+    """The labels that occur more than once, in order of first occurrence."""
+    counts = Counter(labels)
+    return [x for x, n in counts.items() if n > 1]
+
+
+def check_table(table: Table, spec: TableSpec, where: str) -> None:
+    """What no writer may receive: two columns or two rows with one path (a header level merged
+    or dropped), two cells at one (row, column); and a table read with another structure than
+    the spec's, which shows as more than half of its row or column labels changed (relabels are
+    for a renamed label or two, not a wastebasket)."""
+    for kind, labels in (("column", table.meta.columns), ("row", table.meta.rows)):
+        dup = _duplicates(labels)
+        if dup:
+            raise StatliftError("duplicate-paths", source=where, table=spec.table_id,
+                                page=table.meta.page,
+                                found=f"{len(labels) - len(set(labels))} duplicate {kind} "
+                                      f"path(s), e.g. {dup[0]!r}")
+    pairs = [(c.row_path, c.column_path) for c in table.cells]
+    dup_cells = _duplicates(pairs)
+    if dup_cells:
+        raise StatliftError("duplicate-paths", source=where, table=spec.table_id,
+                            page=table.meta.page, expected="one cell per row and column path",
+                            found=f"{len(pairs) - len(set(pairs))} cells sharing a path, e.g. "
+                                  f"{' x '.join(dup_cells[0])!r}")
+    for kind, expected in (("column", spec.columns), ("row", spec.rows)):
+        changed = [r for r in table.meta.relabels if r.kind == kind]
+        if expected and len(changed) >= 2 and 2 * len(changed) > len(expected):
+            raise StatliftError(
+                "structure-mismatch", source=where, table=spec.table_id, page=table.meta.page,
+                expected=f"the spec's {len(expected)} {kind} labels, at most half relabelled",
+                found=f"{len(changed)} of {len(expected)} {kind} labels changed, e.g. "
+                      f"{changed[0].expected!r} read as {changed[0].found!r}")
+
+
+def _extract_grid_table(doc: Document, report: ReportSpec, spec: TableSpec) -> Table:
+    where = source_name(doc, report)
     layout = report.layout_for(spec)
     region = locate_table(doc, spec.caption, spec.title, layout.end_gap_lines)
     if region is None:

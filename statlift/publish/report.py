@@ -5,19 +5,28 @@ cells, tables.json), the Parquet files, the audit and the data package are made 
 objects, the change log compares them with the previously published version, and the folder is
 published atomically. Nothing reads back what this run has just written.
 
-The published folder changes only when the whole run succeeded (and, with strict, validated);
-otherwise it stays byte-identical and this run's output is kept under `_rejected/` to inspect.
+A table that failed (its outcome holds a named error) is listed under `failed` in tables.json.
+When the report has no published version yet, its other tables are published ("partial"); when
+it has one, that version stays byte-identical and this run's output is kept under `_rejected/`
+to inspect ("failed"), so a bad copy never replaces good tables. A report none of whose tables
+could be read publishes nothing ("failed"). With strict, unacknowledged audit findings reject
+the run too. docs/contract.md says the same.
+
+Writers never see a table with two columns or rows of one path (they would crash or silently
+overwrite): `guard_outcome` turns such a table into a named `duplicate-paths` failure first.
 """
 from __future__ import annotations
 
 import json
 import logging
 import shutil
+from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from statlift.errors import StatliftError
 from statlift.model import ReportResult, TableOutcome, TablesDocument, text_frame
 from statlift.outputs import report_files as assemble
 from statlift.outputs.finish import finish_report
@@ -51,10 +60,45 @@ def _same_cells(old: pd.DataFrame, new_text: pd.DataFrame) -> bool:
     return new_text.equals(old)
 
 
+def _duplicate(labels: Iterable[Hashable]) -> Hashable | None:
+    """The first label that occurs twice, else None."""
+    seen: set[Hashable] = set()
+    for x in labels:
+        if x in seen:
+            return x
+        seen.add(x)
+    return None
+
+
+def guard_outcome(report_id: str, outcome: TableOutcome) -> TableOutcome:
+    """The outcome, or a `duplicate-paths` failure when its table has two columns, two rows or
+    two cells with one path (the extractor raises this already; the writers must never see it,
+    whoever made the outcome)."""
+    t = outcome.table
+    if t is None:
+        return outcome
+    dup = (_duplicate(t.meta.columns) or _duplicate(t.meta.rows)
+           or _duplicate((c.row_path, c.column_path) for c in t.cells))
+    if dup is None:
+        return outcome
+    what = " x ".join(dup) if isinstance(dup, tuple) else dup
+    err = StatliftError("duplicate-paths", source=report_id, table=outcome.table_id,
+                        page=t.meta.page, found=f"two or more with the path {what!r}",
+                        hint="not published: the reader merged or dropped header or row levels")
+    return TableOutcome(outcome.table_id, error={
+        "code": err.code, "message": str(err), "table": err.table, "expected": err.expected,
+        "found": err.found}, seconds=outcome.seconds)
+
+
 def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path: str,
                      outcomes: list[TableOutcome], strict: bool = False) -> ReportResult:
+    outcomes = [guard_outcome(report_id, o) for o in outcomes]
     tables = [o.table for o in outcomes if o.table is not None]
     failures = {o.table_id: o.error for o in outcomes if o.error}
+    if failures and not tables:  # nothing readable: nothing to publish or audit
+        return ReportResult(report_id, "failed", f"all {len(failures)} table(s) failed: " +
+                            "; ".join(e["message"] for e in failures.values()) +
+                            "; nothing was published", 0, failures)
     published = processed_dir / report_id
     has_previous = (published / "tables.json").exists()
     old_cells = assemble.read_cells(published) if has_previous else None

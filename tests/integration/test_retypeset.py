@@ -155,3 +155,34 @@ def test_changed_shape_is_a_clear_error(variant_pdfs):
     assert err.value.code == "shape-mismatch"
     assert "table-03" in msg and pdf.name in msg
     assert "expected 4 rows, found 5 rows" in msg and "Transferred to another district" in msg
+
+
+@pytest.mark.slow
+def test_run_on_a_copy_with_an_unreadable_table_publishes_the_others(variant_pdfs, tmp_path):
+    """`statlift run --source` on a copy whose Table 3 no longer fits its spec: the other nine
+    tables are extracted, audited and published, Table 3 is named with what differs, the exit
+    code is 4 (partial) and no traceback is printed."""
+    import json
+
+    from cli_runner import run_cli
+
+    pdf = variant_pdfs["bjs-shape-changed-table-03"]
+    out = tmp_path / "processed"
+    res = run_cli(["run", "--report", "bjs-ncj250746", "--source", f"bjs-ncj250746={pdf}",
+                   "--out", str(out)], tmp_path)
+    assert res.returncode == 4, res.stderr[-3000:]
+    assert "Traceback" not in res.stderr and "Traceback" not in res.stdout
+    assert "bjs-ncj250746: partial: 9 tables published" in res.stdout
+    assert "table table-03" in res.stdout and "[shape-mismatch]" in res.stdout
+    doc = json.loads((out / "bjs-ncj250746" / "tables.json").read_text())
+    assert list(doc["failed"]) == ["table-03"] and len(doc["tables"]) == 9
+    assert (out / "bjs-ncj250746" / "audit.json").exists()
+    # run again on the same copy: a published report is never replaced by a partial run
+    before = (out / "bjs-ncj250746" / "cells.csv").read_bytes()
+    again = run_cli(["run", "--report", "bjs-ncj250746", "--source", f"bjs-ncj250746={pdf}",
+                     "--out", str(out)], tmp_path)
+    assert again.returncode == 2, again.stderr[-3000:]
+    assert "Traceback" not in again.stderr
+    assert "bjs-ncj250746: failed:" in again.stdout
+    assert "the published dataset is unchanged" in again.stdout
+    assert (out / "bjs-ncj250746" / "cells.csv").read_bytes() == before
