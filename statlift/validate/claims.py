@@ -1,10 +1,15 @@
 """Numbers the report states in its text, checked against its own tables.
 
     narrative (body-size text of each page, column by column, tables left out)
-    -> sentences -> claims found by pattern:
-         change  "increased 54%, from 2,972 to 4,579"    the stated change, recomputed
-         share   "... 21,887 defendants ... 81.1% ..."   a share of a total the tables print
-         count   "a total of 37,105 suspects"            a number the tables print
+    -> paragraphs -> sentences -> claims found by pattern:
+         change     "increased 54%, from 2,972 to 4,579"  the stated change, recomputed
+                    "a 422% increase ... from 98 to 512"
+                    "grew less than 1% ... from 2,901 to 2,905"  a bound, checked as one
+         direction  "has decreased ..., from 83.3% to 30.7%"  both printed, the way stated
+         share      "... 21,887 defendants ... 81.1% ..."  a share of a total the tables print
+         count      "a total of 37,105 suspects"          a number the tables print
+                    "sentences of 23 years on average"   a number with its unit word
+       (a bound such as "in excess of 300 months" states no value and is not a claim)
     -> resolve each number to table cells (by value; a share by its total's table and row
        label words) -> verdict: supported / contradicted / not resolvable
 
@@ -17,6 +22,7 @@ the publication disagrees with itself, and nothing is changed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
@@ -27,17 +33,35 @@ from statlift.extractors.pdfdoc import Document, PageText
 from statlift.extractors.textlines import page_lines
 
 NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-UP = ("increased", "increase", "grew", "rose", "up", "growth", "more than doubled")
-DOWN = ("decreased", "decrease", "declined", "decline", "fell", "dropped", "down")
+UP = ("increased", "increase", "increases", "grew", "rose", "rise", "up", "growth",
+      "more than doubled")
+DOWN = ("decreased", "decrease", "decreases", "declined", "decline", "fell", "dropped", "drop",
+        "down", "reduction")
+VERB = rf"\b(?P<verb>{'|'.join(UP + DOWN)})\b"
+QUALIFIER = (r"(?:(?P<bound>less\s+than|more\s+than|fewer\s+than)\s+"
+             r"|about\s+|nearly\s+|almost\s+)?")
+REST = r"(?:[^.;]|\.(?=\d))"  # up to the end of the clause; a decimal point is no end
 CHANGE = re.compile(
-    rf"\b(?P<verb>{'|'.join(UP + DOWN)})\b(?:\s+by)?\s+(?:about\s+|nearly\s+|almost\s+)?"
-    rf"(?P<pct>{NUMBER})%(?P<rest>[^.;]{{0,160}})", re.I)
-FROM_TO = re.compile(rf"\bfrom\s+(?P<a>{NUMBER})(?P<a_pct>%)?(?:\s+\w+){{0,3}}?\s+to\s+"
+    rf"{VERB}(?:\s+by)?\s+{QUALIFIER}(?P<pct>{NUMBER})%(?=(?P<rest>{REST}{{0,160}}))", re.I)
+# the noun form: "a 422% increase in the number of ... from 98 ... to 512"
+NOUN_CHANGE = re.compile(rf"{QUALIFIER}(?P<pct>{NUMBER})%\s+{VERB}(?=(?P<rest>{REST}{{0,160}}))",
+                         re.I)
+# a direction without a stated change: "has decreased since FY 2005, from 83.3% to 30.7%"
+DIRECTION = re.compile(rf"{VERB}(?=(?P<rest>[^.;%]{{0,60}}?\bfrom\s{REST}{{0,80}}))",
+                       re.I)
+FROM_TO = re.compile(rf"\bfrom\s+(?P<a>{NUMBER})(?P<a_pct>%)?(?:\s+[\w.]+){{0,5}}?\s+to\s+"
                      rf"(?P<b>{NUMBER})(?P<b_pct>%)?", re.I)
 COUNT_SHARE = re.compile(rf"(?P<n>{NUMBER})\s*\((?P<pct>{NUMBER})%\)")
 SHARE = re.compile(rf"(?<![\d,.])(?P<pct>{NUMBER})%")
 TOTAL = re.compile(r"\b(?:of\s+the|a\s+total\s+of|all)\s+(?P<n>\d{1,3}(?:,\d{3})+)\b", re.I)
 COUNT = re.compile(r"(?<![\d.])(?P<n>\d{1,3}(?:,\d{3})+)(?![\d%])")
+UNIT_WORDS = {"years": "years", "year": "years", "months": "months", "month": "months",
+              "days": "days", "day": "days"}
+WITH_UNIT = re.compile(rf"(?<![\d.,-])(?P<n>{NUMBER})\s+(?P<unit>{'|'.join(UNIT_WORDS)})\b",
+                       re.I)
+# a bound states no value: "in excess of 300 months", "more than 2,000 suspects"
+BOUND = re.compile(r"(?:in\s+excess\s+of|more\s+than|less\s+than|fewer\s+than|at\s+least|"
+                   r"at\s+most|over|under|exceeding|up\s+to)\s+$", re.I)
 STOP = {"the", "of", "and", "or", "in", "to", "for", "a", "an", "by", "with", "from", "on",
         "all", "other", "total", "number", "percent", "were", "was", "had", "that", "as"}
 VERDICTS = ("supported", "contradicted", "not resolvable")
@@ -51,57 +75,118 @@ class CellRef:
     raw_text: str
 
 
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points (top-left origin)
+
+
 @dataclass
 class Claim:
     page: int
     sentence: str
-    kind: str  # change | share | count
+    kind: str  # change | direction | share | count
     stated: str
     verdict: str
     computed: str = ""
     reason: str = ""
     cells: list[CellRef] = field(default_factory=list)
+    number: str = ""  # the number the sentence states and the check compares ("54", "60")
+    box: Box | None = None  # where the sentence is printed on its page
+    id: str = ""  # C001, ... in reading order (set by check_claims)
 
     def to_json(self) -> dict:
-        return {"page": self.page, "kind": self.kind, "stated": self.stated,
+        return {"id": self.id, "page": self.page, "kind": self.kind, "stated": self.stated,
                 "verdict": self.verdict, "computed": self.computed, "reason": self.reason,
                 "sentence": self.sentence,
-                "cells": [c.__dict__ for c in self.cells]}
+                "box": None if self.box is None else [round(v, 1) for v in self.box],
+                "cells": [dict(c.__dict__) for c in self.cells]}
 
 
 # -------------------------------------------------------------------------- the narrative
 
-def narrative(page: PageText, table_boxes: list[tuple[float, float, float, float]]
-              ) -> list[str]:
-    """The page's running text, one string per text column, tables and small print left out;
-    words broken at a line end joined again."""
+@dataclass(frozen=True)
+class Passage:
+    """A paragraph of running text on one page and where each piece of it is printed:
+    `spans` are (start, end, box) of the text's pieces (a run of a printed line each)."""
+
+    page: int
+    text: str
+    spans: tuple[tuple[int, int, Box], ...] = ()
+
+    def box(self, start: int, end: int) -> Box | None:
+        """The box around the text between `start` and `end` (the lines it is printed on)."""
+        boxes = [b for s, e, b in self.spans if s < end and e > start]
+        if not boxes:
+            return None
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+    def sentences(self) -> Iterator[tuple[str, Box | None]]:
+        """The passage's sentences that hold a digit, each with its box."""
+        for start, end in sentence_spans(self.text):
+            sentence = self.text[start:end]
+            if re.search(r"\d", sentence):
+                yield sentence, self.box(start, end)
+
+
+def narrative(page: PageText, table_boxes: list[Box]) -> list[Passage]:
+    """The page's running text, paragraph by paragraph within each text column; tables, headings
+    and small print left out; words broken at a line end joined again. A gap between two lines
+    wider than half a line of body text ends a paragraph (so a running head never joins the
+    first sentence)."""
     lines = page_lines(page.words)
-    out = []
-    for x0, x1 in text_columns(page, lines) or [(0.0, page.width)]:
-        parts: list[str] = []
+    out: list[Passage] = []
+    columns = sorted(text_columns(page, lines) or [(0.0, page.width)])
+    for i, (x0, x1) in enumerate(columns):
+        # a line may run a little past the column's usual right edge: up to the next column
+        right = columns[i + 1][0] - 2 if i + 1 < len(columns) else max(x1 + 3, page.width)
+        text, spans, last_bottom = "", [], None
+
+        def flush() -> None:
+            nonlocal text, spans
+            if text:
+                out.append(Passage(page.number, text.replace("\u2019", "'"), tuple(spans)))
+            text, spans = "", []
+
         for line in lines:
-            for run in line.runs:
-                if run.x0 < x0 - 3 or run.x1 > x1 + 3 or abs(run.size - page.body_size) > 0.6:
-                    continue
-                cx, cy = (run.x0 + run.x1) / 2, (run.top + run.bottom) / 2
-                if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in table_boxes):
-                    continue
-                parts.append(run.text)
-        text = ""
-        for part in parts:
-            if text.endswith("-") and part[:1].islower():
-                text = text[:-1] + part
-            else:
-                text = f"{text} {part}" if text else part
-        out.append(text.replace("\u2019", "'"))
+            runs = [r for r in line.runs
+                    if r.x0 >= x0 - 3 and r.x1 <= right and abs(r.size - page.body_size) <= 0.6
+                    and not any(b[0] <= (r.x0 + r.x1) / 2 <= b[2]
+                                and b[1] <= (r.top + r.bottom) / 2 <= b[3] for b in table_boxes)]
+            if not runs:
+                continue
+            if last_bottom is not None and \
+                    min(r.top for r in runs) - last_bottom > 0.5 * page.body_size:
+                flush()
+            last_bottom = max(r.bottom for r in runs)
+            for run in runs:
+                if text.endswith("-") and run.text[:1].islower():
+                    text = text[:-1]
+                elif text:
+                    text += " "
+                spans.append((len(text), len(text) + len(run.text),
+                              (run.x0, run.top, run.x1, run.bottom)))
+                text += run.text
+        flush()
     return out
 
 
+SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z(])(?<!U\.S\.\s)")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: split on a full stop, question mark or exclamation mark
+    followed by a space and a capital, keeping decimals and abbreviations such as "U.S."
+    together."""
+    out, start = [], 0
+    for m in SENTENCE_END.finditer(text):
+        out.append((start, m.start()))
+        start = m.end()
+    out.append((start, len(text)))
+    return [(a, b) for a, b in out if text[a:b].strip()]
+
+
 def sentences(text: str) -> list[str]:
-    """Split on a full stop, question mark or semicolon followed by a space and a capital,
-    keeping decimals and abbreviations such as "U.S." together."""
-    parts = re.split(r"(?<=[.?!])\s+(?=[A-Z(])(?<!U\.S\.\s)", text)
-    return [p.strip() for p in parts if re.search(r"\d", p)]
+    """The sentences of `text` that hold a digit (see sentence_spans)."""
+    return [text[a:b].strip() for a, b in sentence_spans(text) if re.search(r"\d", text[a:b])]
 
 
 # ---------------------------------------------------------------------------- the numbers
@@ -129,9 +214,15 @@ class CellIndex:
         self.cells = cells[cells["value"].astype(str) != ""].copy()
         self.cells["number"] = [Decimal(str(v)) for v in self.cells["value"]]
 
-    def find(self, stated: str, percent: bool | None = None) -> list[CellRef]:
+    def find(self, stated: str, percent: bool | None = None,
+             rounded: bool = False) -> list[CellRef]:
+        """Cells printing `stated`; with `rounded`, also cells printed with more digits that
+        round to it ("66 months" for a printed 66.1)."""
         n = _number(stated)
-        hits = self.cells[self.cells["number"] == n]
+        if rounded:
+            hits = self.cells[[x == n or _rounds_to(x, stated) for x in self.cells["number"]]]
+        else:
+            hits = self.cells[self.cells["number"] == n]
         if percent is not None:
             hits = hits[(hits["unit"] == "percent") == percent]
         return [CellRef(r.table_id, r.row_path, r.column_path, r.raw_text)
@@ -139,6 +230,12 @@ class CellIndex:
 
     def table(self, table_id: str) -> pd.DataFrame:
         return self.cells[self.cells["table_id"] == table_id]
+
+    def unit(self, ref: CellRef) -> str:
+        c = self.cells
+        hit = c[(c["table_id"] == ref.table_id) & (c["row_path"] == ref.row_path)
+                & (c["column_path"] == ref.column_path)]
+        return str(hit["unit"].iloc[0]) if len(hit) else ""
 
 
 def _words(text: str) -> set[str]:
@@ -161,41 +258,123 @@ def _is_year(text: str) -> bool:
     return bool(re.fullmatch(r"(19|20)\d\d", text))
 
 
+def _pair(index: CellIndex, a: str, b: str, percent: bool) -> tuple[CellRef, CellRef] | None:
+    """The two cells a "from A to B" names: the printed A and B of one row; else, of one row,
+    cells printed with more digits that round to them (the text rounds "320.7 mos." to 321);
+    else A and B of one table; else the first of each. None if either is printed nowhere."""
+    first, second = index.find(a, percent), index.find(b, percent)
+    near_a, near_b = index.find(a, percent, rounded=True), index.find(b, percent, rounded=True)
+
+    def row(x: CellRef, y: CellRef) -> bool:
+        return (x.table_id, x.row_path) == (y.table_id, y.row_path)
+
+    def table(x: CellRef, y: CellRef) -> bool:
+        return x.table_id == y.table_id
+
+    for xs, ys, same in ((first, second, row), (near_a, near_b, row), (first, second, table)):
+        pairs = [(x, y) for x in xs for y in ys if same(x, y) and x != y]
+        if pairs:
+            return pairs[0]
+    return (first[0], second[0]) if first and second else None
+
+
+def _from_to(rest: str) -> re.Match | None:
+    """The first "from A to B" of `rest` that is not a range of years."""
+    return next((f for f in FROM_TO.finditer(rest)
+                 if not (_is_year(f.group("a")) and _is_year(f.group("b")))), None)
+
+
 def change_claims(sentence: str, page: int, index: CellIndex) -> list[Claim]:
-    """"increased 54%, from 2,972 to 4,579": the change the two cells give, at the stated
-    precision (a "from 2004 to 2013" year range in between is skipped)."""
+    """"increased 54%, from 2,972 to 4,579" (or "a 54% increase ... from 2,972 to 4,579"): the
+    change the two cells give, at the stated precision; "grew less than 1%" is checked as the
+    bound it states. A "from 2004 to 2013" year range in between is skipped. A direction
+    without a stated change ("decreased ..., from 83.3% to 30.7%") is a claim that both numbers
+    are printed and go the stated way."""
     out = []
-    for m in CHANGE.finditer(sentence):
-        pct = m.group("pct")
-        ends = next((f for f in FROM_TO.finditer(m.group("rest"))
-                     if not (_is_year(f.group("a")) and _is_year(f.group("b")))), None)
-        if ends is None:
+    spans: list[tuple[int, int]] = []
+    used: set[int] = set()  # where each "from A to B" a claim has read starts
+    found = sorted(list(CHANGE.finditer(sentence)) + list(NOUN_CHANGE.finditer(sentence)),
+                   key=lambda m: m.start())
+    for m in found:
+        if any(m.start() < e and m.end() > s for s, e in spans):
+            continue  # "a 54% increase" read once, as the noun or the verb form
+        ends = _from_to(m.group("rest"))
+        if ends is None or m.start("rest") + ends.start() in used:
             continue
-        a, b = ends.group("a"), ends.group("b")
-        stated = f"{m.group('verb')} {pct}% from {a} to {b}"
-        claim = Claim(page, sentence, "change", stated, "not resolvable")
-        if ends.group("a_pct") or ends.group("b_pct"):
-            claim.reason = "a change between two percentages (points or percent: ambiguous)"
-            out.append(claim)
+        spans.append((m.start(), m.end()))
+        used.add(m.start("rest") + ends.start())
+        out.append(_change(sentence, page, index, m, ends))
+    for m in DIRECTION.finditer(sentence):
+        ends = _from_to(m.group("rest"))
+        if ends is None or m.start("rest") + ends.start() in used or \
+                any(s <= m.start() < e for s, e in spans):
             continue
-        first, second = index.find(a, percent=False), index.find(b, percent=False)
-        if not first or not second:
-            missing = [x for x, hits in ((a, first), (b, second)) if not hits]
-            claim.reason = f"{' and '.join(missing)} not printed in any table"
-            out.append(claim)
-            continue
-        pairs = [(x, y) for x in first for y in second if x.table_id == y.table_id
-                 and x.row_path == y.row_path] or [(first[0], second[0])]
-        claim.cells = list(pairs[0])
-        change = (_number(b) - _number(a)) / _number(a) * 100
-        claim.computed = f"{change:.2f}%"
-        direction_ok = (change >= 0) == (m.group("verb").lower() in UP)
-        claim.verdict = "supported" if direction_ok and _rounds_to(abs(change), pct) \
-            else "contradicted"
-        claim.reason = ("the cells give a change of " + claim.computed +
-                        ("" if claim.verdict == "supported" else f", not {pct}%"))
-        out.append(claim)
+        used.add(m.start("rest") + ends.start())
+        out.append(_direction(sentence, page, index, m.group("verb"), ends))
     return out
+
+
+def _change(sentence: str, page: int, index: CellIndex, m: re.Match, ends: re.Match) -> Claim:
+    pct, bound = m.group("pct"), (m.group("bound") or "").lower()
+    bound = re.sub(r"\s+", " ", bound)
+    a, b = ends.group("a"), ends.group("b")
+    said = f"{bound} {pct}%" if bound else f"{pct}%"
+    claim = Claim(page, sentence, "change", f"{m.group('verb')} {said} from {a} to {b}",
+                  "not resolvable", number=pct)
+    if ends.group("a_pct") or ends.group("b_pct"):
+        claim.reason = "a change between two percentages (points or percent: ambiguous)"
+        return claim
+    pair = _pair(index, a, b, percent=False)
+    if pair is None:
+        missing = [x for x in (a, b) if not index.find(x, False, rounded=True)]
+        claim.reason = f"{' and '.join(missing)} not printed in any table"
+        return claim
+    claim.cells = list(pair)
+    up = m.group("verb").lower() in UP
+
+    def holds(change: Decimal) -> bool:
+        if (change >= 0) != up:
+            return False
+        if bound.startswith(("less", "fewer")):
+            return abs(change) < _number(pct)
+        if bound.startswith("more"):
+            return abs(change) > _number(pct)
+        return _rounds_to(abs(change), pct)
+
+    cells_change = (_cell_number(index, pair[1]) - _cell_number(index, pair[0])) \
+        / _cell_number(index, pair[0]) * 100
+    text_change = (_number(b) - _number(a)) / _number(a) * 100
+    claim.computed = f"{cells_change:.2f}%"
+    if holds(cells_change):
+        claim.verdict, claim.reason = "supported", f"the cells give a change of {claim.computed}"
+    elif holds(text_change):  # the text divided its own rounded numbers
+        claim.verdict = "supported"
+        claim.reason = (f"the cells give {claim.computed}; the numbers as the sentence rounds "
+                        f"them give {text_change:.2f}%")
+    else:
+        claim.verdict = "contradicted"
+        claim.reason = f"the cells give a change of {claim.computed}, not {said}"
+    return claim
+
+
+def _direction(sentence: str, page: int, index: CellIndex, verb: str, ends: re.Match) -> Claim:
+    a, b = ends.group("a"), ends.group("b")
+    pct = bool(ends.group("a_pct") or ends.group("b_pct"))
+    unit = "%" if pct else ""
+    claim = Claim(page, sentence, "direction", f"{verb} from {a}{unit} to {b}{unit}",
+                  "not resolvable", number=b)
+    pair = _pair(index, a, b, percent=pct)
+    if pair is None:
+        missing = [x + unit for x in (a, b) if not index.find(x, pct, rounded=True)]
+        claim.reason = f"{' and '.join(missing)} not printed in any table"
+        return claim
+    claim.cells = list(pair)
+    up = _number(b) >= _number(a)
+    claim.computed = f"{_number(b) - _number(a):+}{unit}"
+    claim.verdict = "supported" if up == (verb.lower() in UP) else "contradicted"
+    claim.reason = (f"the tables print {claim.cells[0].raw_text} and {claim.cells[1].raw_text}"
+                    + ("" if claim.verdict == "supported" else f": not a {verb.lower()}"))
+    return claim
 
 
 def _cell_number(index: CellIndex, ref: CellRef) -> Decimal:
@@ -279,39 +458,72 @@ def _labelled_share(sentence: str, page: int, index: CellIndex, m: re.Match, tot
     return claim
 
 
+def _is_bound(sentence: str, start: int) -> bool:
+    return bool(BOUND.search(sentence[max(0, start - 20):start]))
+
+
 def count_claims(sentence: str, page: int, index: CellIndex, taken: set[str]) -> list[Claim]:
-    """A count with a thousands separator that no other claim of the sentence used."""
+    """A count with a thousands separator ("37,105"), or a number with its unit word ("23
+    years"), that no other claim of the sentence used; a bound ("in excess of 300 months")
+    states no value and is left out."""
     out = []
-    for m in COUNT.finditer(sentence):
-        n = m.group("n")
-        if n in taken:
+    found = [(m.start(), m.group("n"), None) for m in COUNT.finditer(sentence)]
+    found += [(m.start(), m.group("n"), UNIT_WORDS[m.group("unit").lower()])
+              for m in WITH_UNIT.finditer(sentence)]
+    seen: set[str] = set()
+    for start, n, unit in sorted(found, key=lambda f: f[0]):
+        if n in taken or n in seen or _is_bound(sentence, start) or \
+                (unit is None and _is_year(n)):
             continue
+        seen.add(n)
         hits = index.find(n, percent=False)
-        claim = Claim(page, sentence, "count", n, "supported" if hits else "not resolvable",
-                      cells=hits[:1],
+        if unit is not None:
+            hits = [h for h in hits if index.unit(h) == unit]
+        stated = n if unit is None else f"{n} {unit}"
+        claim = Claim(page, sentence, "count", stated, "supported" if hits else "not resolvable",
+                      cells=hits[:1], number=n,
                       reason=(f"{hits[0].table_id} prints {hits[0].raw_text}" if hits else
-                              f"{n} is not printed in any table"))
+                              f"{stated} is not printed in any table"))
         out.append(claim)
     return out
 
 
-def check_claims(doc: Document, cells: pd.DataFrame, table_boxes: dict[int, list[tuple]]
+def sentence_claims(sentence: str, page: int, index: CellIndex) -> list[Claim]:
+    """Every claim of one sentence: changes, shares, then counts no other claim used."""
+    found = change_claims(sentence, page, index)
+    found += share_claims(sentence, page, index)
+    taken = {c.stated.split(" to ")[-1] for c in found} | {
+        x for c in found for x in re.findall(NUMBER, c.stated)}
+    return found + count_claims(sentence, page, index, taken)
+
+
+def passage_claims(passages: list[Passage], cells: pd.DataFrame) -> list[Claim]:
+    """Every claim of the passages (in reading order), checked against `cells`; numbered
+    C001, ...; each with the box of its sentence."""
+    index = CellIndex(cells)
+    claims: list[Claim] = []
+    for passage in passages:
+        for sentence, box in passage.sentences():
+            for claim in sentence_claims(sentence.strip(), passage.page, index):
+                claim.box = box
+                claims.append(claim)
+    for n, claim in enumerate(claims, 1):
+        claim.id = f"C{n:03d}"
+    return claims
+
+
+def report_narrative(doc: Document, table_boxes: dict[int, list[Box]]) -> list[Passage]:
+    """The running text of every page of `doc`. `table_boxes`: page number -> the boxes of the
+    tables printed on it (left out of the text)."""
+    return [p for number in range(1, doc.page_count + 1)
+            for p in narrative(doc.page(number), table_boxes.get(number, []))]
+
+
+def check_claims(doc: Document, cells: pd.DataFrame, table_boxes: dict[int, list[Box]]
                  ) -> list[Claim]:
     """Every claim of the report's narrative, checked against its published cells.
     `table_boxes`: page number -> the boxes of the tables on it (left out of the text)."""
-    index = CellIndex(cells)
-    claims: list[Claim] = []
-    for number in range(1, doc.page_count + 1):
-        page = doc.page(number)
-        for column in narrative(page, table_boxes.get(number, [])):
-            for sentence in sentences(column):
-                found = change_claims(sentence, number, index)
-                found += share_claims(sentence, number, index)
-                taken = {c.stated.split(" to ")[-1] for c in found} | {
-                    x for c in found for x in re.findall(NUMBER, c.stated)}
-                found += count_claims(sentence, number, index, taken)
-                claims += found
-    return claims
+    return passage_claims(report_narrative(doc, table_boxes), cells)
 
 
 def claims_summary(claims: list[Claim]) -> dict[str, int]:
