@@ -182,9 +182,10 @@ def fetch_source(report_id: str, url: str, raw_dir: Path, *, client: httpx.Clien
 
 def _log_retry(retries: int):
     def log_retry(state: RetryCallState) -> None:
-        error = state.outcome.exception().error
-        log.warning("%s; retry %d of %d in %.2fs", error.found, state.attempt_number, retries,
-                    state.next_action.sleep)
+        exc = state.outcome.exception() if state.outcome else None
+        found = exc.error.found if isinstance(exc, _Retryable) else str(exc)
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning("%s; retry %d of %d in %.2fs", found, state.attempt_number, retries, wait)
     return log_retry
 
 

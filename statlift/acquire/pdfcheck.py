@@ -70,7 +70,8 @@ def check_pdf_structure(path: Path, source: str | None = None) -> int:
                 raise StatliftError("corrupt-pdf", source=source, found="a PDF with no pages")
             if not any(_page_has_text(doc, i) for i in range(pages)):
                 raise StatliftError("no-text-layer", source=source,
-                                    found=f"{pages} page(s) with no text characters (images only)")
+                                    found=f"{pages} page(s) with no text characters (only images "
+                                          "or drawings: no text layer)")
         finally:
             doc.close()
     return pages

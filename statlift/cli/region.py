@@ -2,11 +2,17 @@
 every table of a PDF.
 
     statlift extract-region PDF --page N --bbox x0,top,x1,bottom [--json] [--engine NAME]
-    statlift discover PDF [--json]
+                            [--diagnostics]
+    statlift discover PDF [--json] [--spec OUT.yaml]
 
 Coordinates are PDF points with the origin at the top-left of the page (pdfplumber's), pages
 count from 1. `python -m statlift.cli.region PDF --page N --bbox ... --json` runs extract-region
 alone (the ICDAR scorer starts one process per region).
+
+Both commands first check the file as `statlift run` checks a source (acquire/pdfcheck.py): a
+missing path, a folder, an empty file, a non-PDF, a damaged or password-protected PDF and a PDF
+without a text layer (scanned pages) each end with one message naming the file, what was expected
+and what was found, and exit 2.
 """
 from __future__ import annotations
 
@@ -18,11 +24,52 @@ from pathlib import Path
 
 import yaml
 
+from statlift.acquire.pdfcheck import validate_pdf_file
 from statlift.errors import EXIT_INPUT, EXIT_OK, StatliftError
 from statlift.extractors.cellgrid import format_grid
 from statlift.extractors.discover import discover_tables
 from statlift.extractors.region import RegionSettings, extract_region
 from statlift.extractors.specgen import starter_spec
+
+EXTRACT_REGION_HELP = "the cell structure of the table in a given region of one page"
+EXTRACT_REGION_DESCRIPTION = """\
+Read the cell structure (rows, columns, spanning cells, text) of the table
+inside one box of one page of a PDF and print it as a grid, or as JSON with
+--json. The box is in PDF points with the origin at the page's top-left
+corner (pdfplumber's coordinates; `statlift discover PDF` prints the box of
+every table it finds); pages count from 1. No catalog entry or table spec is
+needed: this is the reader on its own, as the ICDAR 2013 benchmark scores it."""
+EXTRACT_REGION_EPILOG = """\
+examples:
+  statlift extract-region report.pdf --page 3 --bbox 50,120,560,400
+  statlift extract-region report.pdf --page 3 --bbox 50,120,560,400 --json --diagnostics
+
+--diagnostics was called --report before; --report still works here, but
+everywhere else --report ID names a report of the catalog.
+
+exit codes: 0 read; 2 unusable input (a missing, empty or non-PDF file, no
+text layer, a page out of range, a bad box); see docs/exit-codes.md."""
+
+# Hints for the file checks that fit these commands (the defaults talk about --source ID=PATH).
+_HINTS = {
+    "file-not-found": "check the path",
+    "empty-file": "the file is empty; download the PDF again",
+    "no-text-layer": "the PDF holds only scanned images, which statlift cannot read; run OCR "
+                     "(ocrmypdf) and pass the result",
+    "encrypted-pdf": "decrypt it (qpdf --decrypt) and pass the result",
+}
+
+
+def check_input_pdf(path: str) -> None:
+    """The checks `statlift run` applies to a source (acquire/pdfcheck.py), on a local file of
+    any size, with hints for a file given on the command line."""
+    try:
+        validate_pdf_file(Path(path), max_bytes=sys.maxsize)
+    except StatliftError as exc:
+        if exc.code not in _HINTS:
+            raise
+        raise StatliftError(exc.code, source=exc.source, expected=exc.expected, found=exc.found,
+                            hint=_HINTS[exc.code], exit_code=exc.exit_code) from None
 
 
 def _bbox(text: str) -> tuple[float, float, float, float]:
@@ -44,28 +91,31 @@ def _region_arguments(p: argparse.ArgumentParser) -> None:
                    help='print {"cells": [{row, col, row_span, col_span, text}]}')
     p.add_argument("--engine", default="auto",
                    help="auto (default), or force one engine: ruled, whitespace, fused")
-    p.add_argument("--report", action="store_true",
-                   help="also print the engine, features and quality (to stderr)")
+    p.add_argument("--diagnostics", action="store_true",
+                   help="also print the engine chosen, the features of the region and the "
+                        "quality of each engine's reading, as JSON on stderr")
+    p.add_argument("--report", action="store_true", dest="diagnostics",
+                   help=argparse.SUPPRESS)  # the old spelling of --diagnostics
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
 def add_extract_region_parser(subparsers, parents=()) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("extract-region", parents=list(parents),
-                              help="the cell structure of the table in a given region",
-                              description=__doc__.split("\n\n")[0])
+    p = subparsers.add_parser("extract-region", parents=list(parents), help=EXTRACT_REGION_HELP,
+                              description=EXTRACT_REGION_DESCRIPTION, epilog=EXTRACT_REGION_EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     _region_arguments(p)
     p.set_defaults(func=run_extract_region)
     return p
 
 
 def run_extract_region(args) -> int:
-
     try:
         settings = RegionSettings(engine=args.engine)
     except ValueError as exc:
         print(f"statlift: {exc}", file=sys.stderr)
         return EXIT_INPUT
     try:
+        check_input_pdf(args.pdf)
         table = extract_region(args.pdf, args.page, args.bbox, settings=settings)
     except StatliftError as exc:
         print(f"statlift: {exc}", file=sys.stderr)
@@ -74,7 +124,7 @@ def run_extract_region(args) -> int:
         print(json.dumps(table.to_json(), ensure_ascii=False))
     else:
         print(format_grid(table.to_grid()))
-    if args.report:
+    if args.diagnostics:
         print(json.dumps(table.report(), default=list), file=sys.stderr)
     return EXIT_OK
 
@@ -95,8 +145,8 @@ def add_discover_parser(subparsers, parents=()) -> argparse.ArgumentParser:
 
 
 def run_discover(args) -> int:
-
     try:
+        check_input_pdf(args.pdf)
         found = discover_tables(args.pdf)
     except StatliftError as exc:
         print(f"statlift: {exc}", file=sys.stderr)
@@ -136,7 +186,9 @@ def register(subparsers, common=None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m statlift.cli.region",
-                                     description=__doc__.split("\n\n")[0])
+                                     description=EXTRACT_REGION_DESCRIPTION,
+                                     epilog=EXTRACT_REGION_EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     _region_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,

@@ -188,11 +188,11 @@ def pair_labels(old: pd.DataFrame, new: pd.DataFrame, axis: str) -> dict[str, st
 def _signatures(cells: pd.DataFrame, axis: str) -> dict[str, tuple]:
     """label -> (readings by other label, readings by other position, position, weak)."""
     label, other, other_pos, pos = AXES[axis]
-    out = {}
+    out: dict[str, tuple] = {}
     for name, group in cells.groupby(label, sort=False):
         readings = group["reading"].tolist()
         distinct = {r for r in readings if r != ""}
-        out[name] = (frozenset(zip(group[other], readings)),
+        out[str(name)] = (frozenset(zip(group[other], readings)),
                      tuple(sorted(zip(group[other_pos], readings))),
                      int(group[pos].iloc[0]), len(distinct) < 2)
     return out

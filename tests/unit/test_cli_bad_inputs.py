@@ -1,0 +1,175 @@
+"""Bad inputs to `statlift discover`, `statlift extract-region` and the catalog: one message that
+names the file, what was expected and what was found, exit 2, never a traceback.
+
+The PDFs are made here with reportlab: a small text table, a page holding only an image and a page
+holding only vector paths (both "scanned": no text layer).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from statlift.acquire.rawstore import check_pdf
+from statlift.cli import main as cli
+from statlift.errors import StatliftError
+
+REPO = Path(__file__).resolve().parents[2]
+BOX = "10,10,290,190"
+
+
+# ---- fixture files ---------------------------------------------------------------------------
+
+def _canvas(draw) -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(300, 200))
+    draw(c)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _table(c) -> None:
+    c.setFont("Helvetica", 9)
+    for i, row in enumerate([("Offense", "2004", "2013"), ("Total", "1,234", "2,345"),
+                             ("Fraud", "234", "345"), ("Theft", "1,000", "2,000")]):
+        for x, text in zip((20, 150, 220), row):
+            c.drawString(x, 160 - 14 * i, text)
+
+
+def _image(c) -> None:
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    c.drawImage(ImageReader(Image.new("RGB", (60, 40), (90, 90, 90))), 10, 10, 240, 160)
+
+
+def _paths(c) -> None:
+    c.rect(20, 20, 200, 120)
+    for y in (50, 80, 110):
+        c.line(20, y, 220, y)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    pytest.importorskip("reportlab")
+    root = tmp_path_factory.mktemp("inputs")
+    data = {"table.pdf": _canvas(_table), "image-only.pdf": _canvas(_image),
+            "paths-only.pdf": _canvas(_paths), "empty.pdf": b"", "notes.txt": b"just text\n",
+            "page.pdf": b"<!DOCTYPE html><html><title>Report landing page</title></html>",
+            "half.pdf": _canvas(_table)[:300]}
+    for name, content in data.items():
+        (root / name).write_bytes(content)
+    (root / "a-folder.pdf").mkdir()
+    return {name: root / name for name in [*data, "a-folder.pdf", "missing.pdf"]}
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    """`statlift ARGS` in this process: (exit code, stdout, stderr). main() sets Prefect
+    defaults in os.environ; monkeypatch puts them back."""
+    for key, value in cli.PREFECT_DEFAULTS.items():
+        monkeypatch.setenv(key, os.environ.get(key, value))
+
+    def call(*args: str) -> tuple[int, str, str]:
+        code = cli.main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return call
+
+
+COMMANDS = {"discover": lambda pdf: ["discover", pdf],
+            "discover --spec": lambda pdf: ["discover", pdf, "--spec", f"{pdf}.yaml"],
+            "extract-region": lambda pdf: ["extract-region", pdf, "--page", "1", "--bbox", BOX]}
+BAD = [("missing.pdf", "file-not-found", "no such file"),
+       ("a-folder.pdf", "file-not-found", "a folder"),
+       ("empty.pdf", "empty-file", "an empty file (0 bytes)"),
+       ("notes.txt", "not-a-pdf", "a file starting with b'just text"),
+       ("page.pdf", "html-instead-of-pdf", "an HTML page"),
+       ("half.pdf", "truncated-pdf", "without the closing %%EOF"),
+       ("image-only.pdf", "no-text-layer", "no text layer"),
+       ("paths-only.pdf", "no-text-layer", "no text layer")]
+
+
+# ---- discover and extract-region -------------------------------------------------------------
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+@pytest.mark.parametrize("name, code, found", BAD)
+def test_bad_pdf_is_one_named_error_exit_2(run, files, command, name, code, found):
+    rc, out, err = run(*COMMANDS[command](files[name]))
+    assert rc == 2, err
+    assert out == "" and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"statlift: {files[name]}: expected ")
+    assert found in lines[0] and lines[0].endswith(f"[{code}]")
+    assert "--source" not in lines[0]  # the hint fits a file given on the command line
+    assert not Path(f"{files[name]}.yaml").exists()
+
+
+def test_discover_on_a_scanned_pdf_says_no_text_layer_like_run(run, files):
+    """It exited 0 with no output. The message is the one `statlift run` gives for the same file
+    (one check, acquire/pdfcheck.py), with a hint for the command line."""
+    rc, out, err = run("discover", files["image-only.pdf"])
+    assert (rc, out) == (2, "")
+    with pytest.raises(StatliftError) as by_run:
+        check_pdf(files["image-only.pdf"], "some-report")
+    assert by_run.value.code == "no-text-layer"
+    assert f"found {by_run.value.found};" in err and "OCR" in err
+
+
+def test_discover_and_extract_region_still_read_a_good_pdf(run, files):
+    rc, out, err = run("discover", files["table.pdf"], "--json")
+    assert rc == 0 and "Traceback" not in err
+    assert isinstance(json.loads(out), list)
+    rc, out, err = run("extract-region", files["table.pdf"], "--page", "1", "--bbox", BOX,
+                       "--json")
+    assert rc == 0, err
+    texts = {c["text"] for c in json.loads(out)["cells"]}
+    assert {"Fraud", "1,234"} <= texts
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--page", "2", "--bbox", BOX], "a page number from 1 to 1"),
+    (["--page", "1", "--bbox", "100,100,10,10"], "x0 < x1 and top < bottom"),
+])
+def test_extract_region_bad_page_or_box(run, files, args, words):
+    rc, out, err = run("extract-region", files["table.pdf"], *args)
+    assert (rc, out) == (2, "") and words in err and str(files["table.pdf"]) in err
+    assert "Traceback" not in err
+
+
+def test_extract_region_help_is_a_help_text(run, capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["extract-region", "--help"])
+    text = capsys.readouterr().out
+    assert done.value.code == 0
+    assert "`statlift extract-region` and `statlift discover`" not in text  # the module docstring
+    assert "Read the cell structure" in text and "examples:" in text
+    assert "--diagnostics" in text and "exit codes:" in text
+    assert "--report ID names a report of the catalog" in text  # the rename is documented
+    assert "--report " not in text.split("examples:")[0]  # the old flag is not offered
+
+
+@pytest.mark.parametrize("flag", ["--diagnostics", "--report"])
+def test_diagnostics_flag_and_its_old_spelling(run, files, flag):
+    rc, out, err = run("extract-region", files["table.pdf"], "--page", "1", "--bbox", BOX, flag)
+    assert rc == 0 and out.strip()
+    report = json.loads(err.strip().splitlines()[-1])
+    assert "engine" in report and "quality" in report
+
+
+def test_region_module_entry_point_in_its_own_process(files):
+    """`python -m statlift.cli.region` (one process per region, the ICDAR scorer's path)."""
+    res = subprocess.run([sys.executable, "-m", "statlift.cli.region", str(files["notes.txt"]),
+                          "--page", "1", "--bbox", BOX], cwd=REPO, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "[not-a-pdf]" in res.stderr and str(files["notes.txt"]) in res.stderr
