@@ -65,6 +65,11 @@ KINDS: dict[str, ErrorKind] = _kinds(
     ErrorKind("unknown-version", EXIT_INPUT, "a published version of the report",
               "list the versions with list_versions() and pick one of them"),
     ErrorKind("not-published", EXIT_INPUT, "a published dataset", "run `statlift run` first"),
+    # the catalog and the table specs (raised by schemas/specs.py)
+    ErrorKind("bad-catalog", EXIT_INPUT, "a catalog entry with the catalog's fields",
+              "fix the entry in the catalog (`statlift add PDF --id ID` writes a complete one)"),
+    ErrorKind("bad-spec", EXIT_INPUT, "a table spec in the spec format",
+              "fix the table spec; `statlift discover PDF --spec OUT.yaml` writes a valid one"),
     # the network (exit 2: the input is unusable for now)
     ErrorKind("timeout", EXIT_INPUT, "an answer within the time limit",
               "the server is slow or unreachable; retry later or raise the timeout"),

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from statlift.acquire.fetch import register_local_source, validate_pdf_file
+from statlift.acquire.fetch import register_local_source
+from statlift.acquire.pdfcheck import validate_pdf_file
 from statlift.errors import EXIT_INPUT, StatliftError
 from statlift.extractors.pdfium_lock import pdfium_document
 from statlift.extractors.specgen import starter_spec
@@ -27,7 +28,7 @@ from statlift.schemas.onboard import (
     review_notes,
     write_report,
 )
-from statlift.schemas.specs import Catalog, load_report_spec
+from statlift.schemas.specs import load_report_spec, read_catalog
 from statlift.settings import get_settings
 
 
@@ -48,8 +49,7 @@ def cmd_add(args, run: Callable[[argparse.Namespace], int]) -> int:
     settings = get_settings()
     pdf = Path(args.pdf)
     try:
-        catalog_text = settings.catalog.read_text(encoding="utf-8")
-        known = [r.report_id for r in Catalog.model_validate(yaml.safe_load(catalog_text)).reports]
+        known = [r.report_id for r in read_catalog(settings.catalog).reports]
         check_report_id(args.id, known)
         if not pdf.is_file():
             raise StatliftError("file-not-found", source=str(pdf), expected="the report's PDF",
@@ -69,7 +69,7 @@ def cmd_add(args, run: Callable[[argparse.Namespace], int]) -> int:
                               args.publisher, args.license)
         done = write_report(settings.catalog, entry, spec, pdf.name)
         try:
-            Catalog.model_validate(yaml.safe_load(settings.catalog.read_text(encoding="utf-8")))
+            read_catalog(settings.catalog)
             load_report_spec(done.spec_path)
         except (ValueError, yaml.YAMLError) as exc:
             done.undo()

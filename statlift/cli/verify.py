@@ -20,12 +20,15 @@ from statlift.validate.verify import LabelMap, load_published, read_transcriptio
 
 
 def cmd_verify(args) -> int:
-    catalog = load_catalog()
     try:
+        catalog = load_catalog()
         entry = catalog.get(args.report_id)
     except KeyError as exc:
         print(f"statlift verify: {exc.args[0]}", file=sys.stderr)
         return EXIT_INPUT
+    except StatliftError as exc:
+        print(f"statlift verify: {exc}", file=sys.stderr)
+        return exc.exit_code
     try:
         published = load_published(Path(args.processed), args.report_id,
                                    spec_for(args.report_id, catalog), entry.title)

@@ -1,10 +1,18 @@
 """Typed, frozen models of the catalog and the per-report table specs (YAML).
 
 Extra fields are forbidden, so a typo in a spec fails when it loads, not in the middle of a run.
+A catalog or spec that does not load is a `SpecError` (a StatliftError, exit 2, and a ValueError)
+naming the file, the entry (report id) or table, each field and what was wrong with it:
+
+    catalog.yaml, report my-report: expected a catalog entry with the catalog's fields, found
+    field 'embedded': required, missing; field 'embeded': not a catalog field (did you mean
+    'embedded'?); ... [bad-catalog]
+
 No I/O beyond reading the YAML files; no Prefect.
 """
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import hashlib
 import json
@@ -15,6 +23,7 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from statlift.errors import StatliftError
 from statlift.settings import SCHEMAS_DIR, get_settings
 from statlift.validate import checks as registry
 
@@ -24,6 +33,11 @@ UNITS = ("count", "percent", "months", "years", "days", "rate", "dollars", "rati
 # a name not listed here fails when the spec loads, naming the file, the table and these names.
 EngineName = Literal["pdfplumber", "camelot"]
 ENGINE_NAMES: tuple[str, ...] = get_args(EngineName)
+
+
+class SpecError(StatliftError, ValueError):
+    """A catalog (`bad-catalog`) or table spec (`bad-spec`) that does not load: exit 2. Also a
+    ValueError, as the loaders raised before."""
 
 
 class _Frozen(BaseModel):
@@ -63,6 +77,14 @@ class ReportEntry(_Frozen):
 class Catalog(_Frozen):
     catalog_version: int
     reports: list[ReportEntry]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Catalog:
+        ids = [r.report_id for r in self.reports]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"report_id {', '.join(dupes)} is listed twice")
+        return self
 
     def get(self, report_id: str) -> ReportEntry:
         for r in self.reports:
@@ -214,23 +236,109 @@ def catalog_path() -> Path:
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:
+    """The catalog at `path` (default: the one in use), read once per path; a SpecError
+    (`bad-catalog`) names the file, the entry, the field and what is wrong."""
     return _load_catalog(str(Path(path or catalog_path()).resolve()))
 
 
 @cache
 def _load_catalog(path: str) -> Catalog:
-    with open(path, encoding="utf-8") as fh:
-        return Catalog.model_validate(yaml.safe_load(fh))
+    return read_catalog(path)
+
+
+def read_catalog(path: str | Path) -> Catalog:
+    """Read and validate a catalog file (uncached: `statlift add` reads it before and after
+    writing to it)."""
+    data = _read_yaml(path, "bad-catalog", "a catalog (YAML with catalog_version and reports)")
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as exc:
+        raise catalog_error(exc, data, path) from None
+
+
+def catalog_error(exc: ValidationError, data: Any, path: str | Path) -> SpecError:
+    """A pydantic error of a catalog as one SpecError: every wrong field, by report id."""
+    reports = data.get("reports") if isinstance(data, dict) else None
+    by_entry: dict[str, list[str]] = {}
+    for err in exc.errors():
+        loc = list(err["loc"])
+        entry = ""
+        if len(loc) >= 2 and loc[0] == "reports" and isinstance(loc[1], int):
+            item = reports[loc[1]] if isinstance(reports, list) and loc[1] < len(reports) \
+                else None
+            rid = item.get("report_id") if isinstance(item, dict) else None
+            entry = f"report {rid}" if rid else f"entry #{loc[1] + 1} of reports"
+            loc = loc[2:]
+        by_entry.setdefault(entry, []).append(_field_problem(err, loc, ReportEntry if entry
+                                                             else Catalog))
+    if len(by_entry) == 1:
+        (entry, problems), = by_entry.items()
+        source = f"{path}, {entry}" if entry else str(path)
+        found = "; ".join(problems)
+    else:
+        source = str(path)
+        found = "; ".join(f"{entry or 'the catalog'}: {', '.join(problems)}"
+                          for entry, problems in by_entry.items())
+    required = [n for n, f in ReportEntry.model_fields.items() if f.is_required()]
+    return SpecError("bad-catalog", source=source, found=found,
+                     hint=f"fix the entry; each entry needs {', '.join(required)} (`statlift add "
+                          "PDF --id ID` writes a complete entry)")
+
+
+def _field_problem(err: Any, loc: list, model: type[BaseModel]) -> str:
+    """`field 'x': what is wrong (got ...)` for one pydantic error."""
+    field = ".".join(str(p) for p in loc)
+    kind = err["type"]
+    if kind == "missing":
+        return f"field {field!r}: required, missing"
+    if kind == "extra_forbidden":
+        names = list(model.model_fields)
+        close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+        return f"field {field!r}: not a catalog field" + (
+            f" (did you mean {close[0]!r}?)" if close else f" (the fields: {', '.join(names)})")
+    what = f"field {field!r}: " if field else ""
+    got = f" (got {err['input']!r})" if "input" in err and kind != "value_error" else ""
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{what}{msg}{got}"
+
+
+def _read_yaml(path: str | Path, code: str, expected: str) -> Any:
+    """A YAML file's data; a missing file, unreadable YAML or no mapping at the top is a
+    SpecError with `code`."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise SpecError(code, source=str(path), expected=expected, found="no such file",
+                        hint="check the path (the catalog: STATLIFT_CATALOG)") from None
+    except IsADirectoryError:
+        raise SpecError(code, source=str(path), expected=expected, found="a folder") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(code, source=str(path), expected=expected,
+                        found=f"invalid YAML{where}: {problem}") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise SpecError(code, source=str(path), expected=expected,
+                        found=f"a file that cannot be read as UTF-8 text ({exc})") from None
+    if not isinstance(data, dict):
+        raise SpecError(code, source=str(path), expected=expected,
+                        found="an empty file" if data is None else
+                        f"a YAML {type(data).__name__} at the top, not a mapping")
+    return data
 
 
 def load_report_spec(path: str | Path) -> ReportSpec:
-    """Load and validate a table spec; registered checks validate their arguments here too."""
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    """Load and validate a table spec; registered checks validate their arguments here too. A
+    SpecError (`bad-spec`) names the file, the table, the field and what is wrong."""
+    data = _read_yaml(path, "bad-spec", "a table spec (YAML with report_id, spec_version, "
+                                        "tables)")
     try:
         spec = ReportSpec.model_validate(data)
     except ValidationError as exc:  # pydantic's message names the field; add file and table
-        raise ValueError(f"{path}: invalid table spec:\n{_describe(exc, data)}") from exc
+        raise SpecError("bad-spec", source=str(path),
+                        found="invalid table spec: " + _describe(exc, data)) from None
     _validate_checks(spec, path)
     return spec
 
@@ -255,8 +363,8 @@ def _describe(exc: ValidationError, data: Any) -> str:
         else:
             msg += f" (got {err['input']!r})" if "input" in err and err["type"] != "missing" \
                 else ""
-        lines.append(f"  {where}: {msg}")
-    return "\n".join(lines)
+        lines.append(f"{where}: {msg}")
+    return "; ".join(lines)
 
 
 def _validate_checks(spec: ReportSpec, path: str | Path) -> None:
@@ -265,8 +373,11 @@ def _validate_checks(spec: ReportSpec, path: str | Path) -> None:
             try:
                 registry.validate_check_spec(chk, table, spec)
             except (KeyError, TypeError, ValueError) as exc:
-                raise ValueError(f"{path}: table {table.table_id}: check {chk.check!r}: {exc}") \
-                    from exc
+                problem = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+                raise SpecError("bad-spec", source=str(path),
+                                expected="checks with a registered name and valid arguments",
+                                found=f"table {table.table_id}: check {chk.check!r}: {problem}"
+                                ) from None
 
 
 def spec_for(report_id: str, catalog: Catalog | None = None) -> ReportSpec:
@@ -277,6 +388,13 @@ def spec_for(report_id: str, catalog: Catalog | None = None) -> ReportSpec:
     path = SCHEMAS_DIR / entry.spec
     if not path.exists():
         path = catalog_path().parent / entry.spec
+    if not path.is_file():
+        raise SpecError("bad-catalog", source=f"{catalog_path()}, report {report_id}",
+                        expected="a table spec file at the entry's `spec` path",
+                        found=f"field 'spec': no file {entry.spec} under {SCHEMAS_DIR} or "
+                              f"{catalog_path().parent}",
+                        hint="fix the spec path, or write the spec with `statlift discover PDF "
+                             "--spec OUT.yaml`")
     spec = _load_spec_cached(str(path), path.stat().st_mtime_ns)
     return spec if spec.report_id == report_id else spec.model_copy(update={"report_id": report_id})
 

@@ -173,3 +173,144 @@ def test_region_module_entry_point_in_its_own_process(files):
                          text=True, timeout=120)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "[not-a-pdf]" in res.stderr and str(files["notes.txt"]) in res.stderr
+
+
+# ---- a bad catalog entry or table spec -------------------------------------------------------
+
+SHIPPED = REPO / "statlift" / "schemas"
+
+
+def _catalog(tmp_path: Path, edit=None, text: str | None = None) -> Path:
+    """A copy of the shipped catalog (one entry), edited; its spec paths point at the shipped
+    specs."""
+    import yaml
+
+    path = tmp_path / "catalog.yaml"
+    if text is None:
+        data = yaml.safe_load((SHIPPED / "catalog.yaml").read_text(encoding="utf-8"))
+        data["reports"] = data["reports"][:1]
+        entry = data["reports"][0]
+        entry["spec"] = str(SHIPPED / entry["spec"])
+        entry["embedded"] = str(REPO / entry["embedded"])
+        if edit:
+            edit(data)
+        text = yaml.safe_dump(data, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _bad_catalog(path: Path) -> StatliftError:
+    from statlift.schemas.specs import load_catalog
+
+    with pytest.raises(StatliftError) as info:
+        load_catalog(path)
+    err = info.value
+    assert err.code == "bad-catalog" and err.exit_code == 2 and isinstance(err, ValueError)
+    assert str(err).startswith(str(path)) and "pydantic" not in str(err)
+    return err
+
+
+def _entry(key, value=None, drop=False):
+    def edit(data):
+        if drop:
+            del data["reports"][0][key]
+        else:
+            data["reports"][0][key] = value
+    return edit
+
+
+def test_catalog_entry_with_a_misspelt_field(tmp_path):
+    """The case of issue 14: `embedded` typed `embeded`."""
+    def edit(data):
+        data["reports"][0]["embeded"] = data["reports"][0].pop("embedded")
+    err = _bad_catalog(_catalog(tmp_path, edit))
+    msg = str(err)
+    assert msg.startswith(f"{tmp_path / 'catalog.yaml'}, report bjs-ncj250746: expected ")
+    assert "field 'embedded': required, missing" in msg
+    assert "field 'embeded': not a catalog field (did you mean 'embedded'?)" in msg
+    assert "each entry needs report_id, publisher, title, embedded, license, spec" in msg
+
+
+@pytest.mark.parametrize("edit, where, words", [
+    (_entry("urls_verified", "perhaps"), "report bjs-ncj250746",
+     "field 'urls_verified': Input should be a valid boolean"),
+    (_entry("license", drop=True), "report bjs-ncj250746", "field 'license': required, missing"),
+    (_entry("report_id", drop=True), "entry #1 of reports", "field 'report_id': required"),
+    (_entry("authors", "Adams"), "report bjs-ncj250746", "field 'authors': Input should be a "
+                                                         "valid list (got 'Adams')"),
+    (lambda d: d.pop("catalog_version"), None, "field 'catalog_version': required, missing"),
+    (lambda d: d["reports"].append(dict(d["reports"][0])), None,
+     "report_id bjs-ncj250746 is listed twice"),
+])
+def test_catalog_entry_errors_name_the_entry_and_the_field(tmp_path, edit, where, words):
+    path = _catalog(tmp_path, edit)
+    msg = str(_bad_catalog(path))
+    assert msg.startswith(f"{path}, {where}: " if where else f"{path}: "), msg
+    assert words in msg and msg.endswith("[bad-catalog]")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("catalog_version: 1\nreports:\n  - report_id: x\n    title: [unclosed\n",
+     "invalid YAML at line 5"),
+    ("", "an empty file"),
+    ("- report_id: x\n", "a YAML list at the top, not a mapping"),
+])
+def test_catalog_file_that_is_not_a_catalog(tmp_path, text, words):
+    assert words in str(_bad_catalog(_catalog(tmp_path, text=text)))
+
+
+def test_missing_catalog_file(tmp_path):
+    assert "no such file" in str(_bad_catalog(tmp_path / "nowhere.yaml"))
+
+
+def test_bad_table_spec_names_file_table_and_field(tmp_path):
+    import yaml
+
+    from statlift.schemas.specs import load_report_spec
+
+    spec = yaml.safe_load((SHIPPED / "tables" / "bjs-ncj250746.yaml").read_text(encoding="utf-8"))
+    table = spec["tables"][1]
+    table["units"] = [{"rows": "*", "unit": "percnt"}]
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    with pytest.raises(StatliftError) as info:
+        load_report_spec(path)
+    msg = str(info.value)
+    assert info.value.code == "bad-spec" and info.value.exit_code == 2
+    assert msg.startswith(f"{path}: expected a table spec")
+    assert f"table {table['table_id']}: units.0.unit: " in msg and "unknown unit 'percnt'" in msg
+    assert "\n" not in msg
+
+
+def _cli(args: list[str], catalog: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "STATLIFT_CATALOG": str(catalog)}
+    return subprocess.run([sys.executable, "-m", "statlift.cli.main", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_with_a_bad_catalog_entry_exits_2_without_traceback(tmp_path):
+    catalog = _catalog(tmp_path, _entry("title", drop=True))
+    res = _cli(["audit", "--report", "bjs-ncj250746"], catalog)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip() == (
+        f"statlift: {catalog}, report bjs-ncj250746: expected a catalog entry with the catalog's "
+        "fields, found field 'title': required, missing; fix the entry; each entry needs "
+        "report_id, publisher, title, embedded, license, spec (`statlift add PDF --id ID` writes"
+        " a complete entry) [bad-catalog]")
+
+
+def test_run_with_a_bad_table_spec_exits_2_before_the_orchestrator(tmp_path):
+    import yaml
+
+    spec = yaml.safe_load((SHIPPED / "tables" / "bjs-ncj250746.yaml").read_text(encoding="utf-8"))
+    spec["tables"][0]["captoin"] = spec["tables"][0]["caption"]
+    spec_path = tmp_path / "bad-spec.yaml"
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    catalog = _catalog(tmp_path, _entry("spec", str(spec_path)))
+    res = _cli(["run", "--report", "bjs-ncj250746", "--out", str(tmp_path / "out")], catalog)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert f"statlift: {spec_path}: expected a table spec" in res.stderr
+    assert f"table {spec['tables'][0]['table_id']}: captoin: Extra inputs are not permitted" \
+        in res.stderr and "[bad-spec]" in res.stderr
+    assert "prefect" not in res.stderr.lower()  # refused before the orchestrator started
+    assert not (tmp_path / "out" / "bjs-ncj250746").exists()
