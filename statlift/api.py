@@ -1,8 +1,10 @@
 """Read published statlift datasets from Python: typed frames with their provenance.
 
-`processed_dir` defaults to the STATLIFT_PROCESSED environment variable, else ./processed.
-A report whose processed folder is missing, or was extracted from another PDF than the one
-raw/manifest.json names as current, raises an error that says to run `statlift run` first.
+`processed_dir` defaults to the Settings' processed folder (STATLIFT_PROCESSED, else processed/
+in STATLIFT_HOME, whose default is the clone): never the current directory. The Settings are read
+once per call, here at the API's edge, and their paths passed down. A report whose processed
+folder is missing, or was extracted from another PDF than the one raw/manifest.json names as
+current, raises an error that names the folder looked in and says to run `statlift run` first.
 
     >>> import tempfile, statlift
     >>> from statlift.outputs.demo import write_demo_tree
@@ -12,10 +14,11 @@ raw/manifest.json names as current, raises an error that says to run `statlift r
     1031
     >>> df.attrs["units"]["2013 | Percent"], df.attrs["page"]
     ('percent', 3)
-    >>> statlift.load("bjs-ncj250746", "table-99", processed)
-    Traceback (most recent call last):
-    ...
-    statlift.api.UnknownTableError: unknown table 'table-99' in bjs-ncj250746; valid: table-01, table-02
+    >>> try:
+    ...     statlift.load("bjs-ncj250746", "table-99", processed)
+    ... except statlift.UnknownTableError as exc:
+    ...     print(exc)
+    unknown table 'table-99' in bjs-ncj250746; valid: table-01, table-02
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ from statlift.outputs.processed import (
     typed_cells,
     typed_wide,
 )
-from statlift.settings import get_settings
+from statlift.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +74,20 @@ class StaleDataError(ProcessedDataError):
     """The published tables come from another PDF than raw/manifest.json's current one."""
 
 
-def processed_path(processed_dir: str | Path | None = None) -> Path:
-    return Path(processed_dir or get_settings().processed_dir)
+def processed_path(processed_dir: str | Path | None = None,
+                   settings: Settings | None = None) -> Path:
+    if processed_dir:
+        return Path(processed_dir)
+    return (settings or get_settings()).processed_dir
+
+
+def _where(processed: Path, settings: Settings, given: bool) -> str:
+    """How `processed` was chosen, for an error message."""
+    if given:
+        return f"{processed} (the processed_dir given)"
+    if settings.processed:
+        return f"{processed} (STATLIFT_PROCESSED)"
+    return f"{processed} (processed/ in STATLIFT_HOME={settings.home})"
 
 
 def _catalog() -> dict[str, dict]:
@@ -83,9 +98,8 @@ def _catalog() -> dict[str, dict]:
         return {}
 
 
-def _current_sha(processed: Path, report_id: str) -> str | None:
+def _current_sha(raw: Path, report_id: str) -> str | None:
     """raw/manifest.json's current sha256 of the report, None when there is no manifest."""
-    raw = get_settings().raw_dir
     path = raw / "manifest.json"
     if not path.exists():
         return None
@@ -96,19 +110,32 @@ def _run_hint(report_id: str) -> str:
     return f"run `statlift run --report {report_id}` first"
 
 
-def _report(report_id: str, processed: Path) -> tuple[Path, dict]:
+class _Where:
+    """The folders one API call reads: processed/ and raw/, from the Settings read once."""
+
+    def __init__(self, processed_dir: str | Path | None) -> None:
+        self.settings = get_settings()
+        self.processed = processed_path(processed_dir, self.settings)
+        self.raw = self.settings.raw_dir
+        self.described = _where(self.processed, self.settings, bool(processed_dir))
+
+
+def _report(report_id: str, where: _Where) -> tuple[Path, dict]:
     """The report's folder and tables.json, checked to exist and to be current."""
+    processed = where.processed
     report_dir = processed / report_id
     catalog = _catalog()
     if report_id not in catalog and not report_dir.is_dir():
         valid = sorted(set(catalog) | {d.name for d in report_dirs(processed)})
         raise UnknownReportError(f"unknown report {report_id!r}; valid: {', '.join(valid)}")
     if not (report_dir / TABLES_JSON).exists():
-        raise NotProcessedError(f"{report_dir / TABLES_JSON} not found: no published tables "
-                                f"for {report_id}; {_run_hint(report_id)} (or set "
-                                f"{ENV_PROCESSED} to the processed/ folder)")
+        looked = (f"nothing published in {where.described}" if not processed.is_dir() or
+                  not report_dirs(processed) else f"{report_dir / TABLES_JSON} not found")
+        raise NotProcessedError(f"{looked}: no published tables for {report_id}; "
+                                f"{_run_hint(report_id)} (or set {ENV_PROCESSED} to the "
+                                "processed/ folder)")
     doc = read_tables_json(report_dir)
-    current = _current_sha(processed, report_id)
+    current = _current_sha(where.raw, report_id)
     if current and doc.get("source_sha256") != current:
         raise StaleDataError(
             f"{report_dir} is stale: extracted from the PDF with sha256 "
@@ -136,8 +163,7 @@ def load(report_id: str, table_id: str, processed_dir: str | Path | None = None
     notes, footnotes, source, page, caption, stub_header, report_id, table_id,
     source_sha256, citation, db_table.
     """
-    processed = processed_path(processed_dir)
-    report_dir, doc = _report(report_id, processed)
+    report_dir, doc = _report(report_id, _Where(processed_dir))
     meta = _table_meta(report_dir, doc, table_id)
     frame = typed_wide(report_dir, table_id, meta.kinds).set_index(ROW_PATH)
     entry = _catalog().get(report_id, {})
@@ -157,22 +183,22 @@ def cells(report_id: str | None = None, processed_dir: str | Path | None = None
           ) -> pd.DataFrame:
     """The tidy cells (docs/contract.md) of one report or of every published report, with
     `value` as float and page / indexes / decimals as Int64."""
-    processed = processed_path(processed_dir)
-    ids = [report_id] if report_id else [d.name for d in report_dirs(processed)]
+    where = _Where(processed_dir)
+    ids = [report_id] if report_id else [d.name for d in report_dirs(where.processed)]
     if not ids:
-        raise NotProcessedError(f"no published reports under {processed}; run `statlift run` "
+        raise NotProcessedError(f"nothing published in {where.described}; run `statlift run` "
                                 f"first (or set {ENV_PROCESSED})")
-    frames = [typed_cells(read_cells_text(_report(rid, processed)[0])) for rid in ids]
+    frames = [typed_cells(read_cells_text(_report(rid, where)[0])) for rid in ids]
     return pd.concat(frames, ignore_index=True)
 
 
 def tables(processed_dir: str | Path | None = None) -> pd.DataFrame:
     """One row per published table: report_id, table_id, title, page, units, notes, ...,
     db_table (its name in statlift.duckdb)."""
-    processed = processed_path(processed_dir)
+    where = _Where(processed_dir)
     rows = []
-    for d in report_dirs(processed):
-        _, doc = _report(d.name, processed)
+    for d in report_dirs(where.processed):
+        _, doc = _report(d.name, where)
         rows += [dict(r, db_table=db_table_name(r["report_id"], r["table_id"]))
                  for r in table_rows(doc)]
     return pd.DataFrame(rows)
@@ -181,7 +207,7 @@ def tables(processed_dir: str | Path | None = None) -> pd.DataFrame:
 def reports(processed_dir: str | Path | None = None) -> pd.DataFrame:
     """The catalog's reports (and any other published one), with `processed` (bool) and
     `tables` (number of published tables)."""
-    processed = processed_path(processed_dir)
+    processed = processed_path(processed_dir, get_settings())
     entries = _catalog()
     published = {d.name: read_tables_json(d) for d in report_dirs(processed)}
     rows = []

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
+from statlift.errors import EXIT_INPUT
 from statlift.settings import Settings
 
 
@@ -20,10 +22,12 @@ def common_parser(settings: Settings) -> argparse.ArgumentParser:
 
 
 def parse_sources(items: list[str] | None) -> dict[str, str]:
+    """`--source ID=PATH` options as {ID: PATH}; a malformed one is a usage error (exit 2)."""
     out = {}
     for item in items or []:
         if "=" not in item:
-            raise SystemExit(f"statlift: --source wants ID=PATH, got {item!r}")
+            print(f"statlift: --source wants ID=PATH, got {item!r}", file=sys.stderr)
+            raise SystemExit(EXIT_INPUT)
         rid, path = item.split("=", 1)
         out[rid] = path
     return out

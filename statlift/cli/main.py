@@ -13,56 +13,151 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from statlift.cli import add as cli_add
-from statlift.cli import audit as cli_audit
-from statlift.cli import fetch as cli_fetch
-from statlift.cli import region as cli_region
-from statlift.cli import serve as cli_serve
-from statlift.cli import verify as cli_verify
+from statlift.acquire.hashing import sha256_file
+from statlift.acquire.rawstore import check_pdf, source_path
 from statlift.cli.common import common_parser, parse_sources
 from statlift.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, StatliftError
-from statlift.publish.uptodate import UP_TO_DATE, stale_reports
-from statlift.schemas.specs import load_catalog
+from statlift.flows.server import TemporaryServer, configured_api_url, first_run
+from statlift.publish.uptodate import UP_TO_DATE, build_key, up_to_date
+from statlift.schemas.specs import Catalog, load_catalog, spec_for, spec_sha256
 from statlift.settings import Settings, get_settings
+
+# Each subcommand's module is imported only when that subcommand runs (or for --help): they
+# import the stages they drive (pandas, pandera, the engines), and `statlift run` with nothing to
+# do or with bad input answers before any of them loads (issue 15). Order: as --help lists them.
+SUBCOMMANDS = {"audit": "statlift.cli.audit", "fetch": "statlift.cli.fetch",
+               "serve": "statlift.cli.serve", "extract-region": "statlift.cli.region",
+               "discover": "statlift.cli.region", "verify": "statlift.cli.verify",
+               "add": "statlift.cli.add"}
+
+
+def say(message: str) -> None:
+    """A progress line on stderr (what the run is doing while nothing else prints)."""
+    print(f"statlift: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Planned:
+    """One report of `statlift run` after the checks the command line makes before Prefect
+    starts: its PDF and sha256, or why it cannot run, and whether it is already published."""
+
+    report_id: str
+    pdf: Path | None = None
+    sha: str | None = None
+    error: StatliftError | None = None
+    unchanged: bool = False
+
+
+def plan_run(ids: list[str], sources: dict[str, str], catalog: Catalog, settings: Settings,
+             out: Path) -> list[Planned]:
+    """Each report's PDF checked (exists, a PDF with a text layer) and compared with the
+    published build key: a hash per PDF, no Prefect, no PDF engine."""
+    planned = []
+    for rid in ids:
+        item = Planned(rid)
+        try:
+            item.pdf = source_path(catalog.get(rid), sources, settings.raw_dir, settings.home)
+            check_pdf(item.pdf, rid)
+        except StatliftError as exc:
+            item.error = exc
+            planned.append(item)
+            continue
+        item.sha = sha256_file(item.pdf)
+        item.unchanged = up_to_date(out / rid, build_key(item.sha, spec_sha256(
+            spec_for(rid, catalog))))
+        planned.append(item)
+    return planned
 
 
 def cmd_run(args) -> int:
     settings: Settings = args.settings
     catalog = load_catalog(settings.catalog)
-    for rid in (args.reports or []) + list(parse_sources(args.sources)):
+    sources = parse_sources(args.sources)
+    for rid in (args.reports or []) + list(sources):
         try:
             catalog.get(rid)
         except KeyError as exc:
             print(f"statlift: {exc.args[0]}", file=sys.stderr)
             return EXIT_INPUT
-    ids = args.reports or [r.report_id for r in catalog.reports]
-    to_run = ids
-    if not args.fetch and not args.sources:
-        to_run = stale_reports(ids, args.out, catalog, settings.raw_dir, settings.home)
-        if not to_run and (Path(args.out) / "statlift.duckdb").exists():
-            # no flow run: Prefect's start-up is ~10 s
-            for rid in ids:
-                print(f"{rid}: unchanged: {UP_TO_DATE}")
-            return EXIT_OK
-    from statlift.flows.run import api_for_workers, runner_name
+    # --source ID=PATH names the report it is for: without --report, only those reports run
+    ids = args.reports or list(sources) or [r.report_id for r in catalog.reports]
+    out = Path(args.out)
+    if args.fetch:  # the raw files change during the run: the update flow checks them
+        return _orchestrate(args, ids, ids, settings, {})
+    planned = plan_run(ids, sources, catalog, settings, out)
+    bad_sources = [p for p in planned if p.error and p.report_id in sources]
+    if bad_sources:  # the user's own input: nothing runs
+        for p in bad_sources:
+            print(f"statlift: {p.error}", file=sys.stderr)
+        return EXIT_INPUT
+    failed = {p.report_id: p for p in planned if p.error}
+    to_run = [p.report_id for p in planned if not p.error and not p.unchanged]
+    if not to_run and (failed or (out / "statlift.duckdb").exists()):
+        # no flow run: nothing Prefect would do (its start-up is several seconds)
+        for p in planned:
+            print(_planned_line(p))
+        return EXIT_OK if not failed else (EXIT_INPUT if len(failed) == len(planned)
+                                           else EXIT_PARTIAL)
+    # nothing stale but no DuckDB yet: the flow finds them unchanged and builds it
+    return _orchestrate(args, ids, to_run or [p.report_id for p in planned if not p.error],
+                        settings, failed, planned)
 
-    runner = runner_name(args.runner, args.workers, reports=len(to_run))
+
+def _planned_line(p: Planned) -> str:
+    if p.error is not None:
+        return f"{p.report_id}: failed: {p.error}"
+    return f"{p.report_id}: unchanged: {UP_TO_DATE}"
+
+
+def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
+                 failed: dict[str, Planned], planned: list[Planned] | None = None) -> int:
+    """Start Prefect's temporary API server (unless one is configured), import the flows and
+    read the PDFs while it boots, run the flow, print one line per report."""
+    server = None
+    if configured_api_url() is None:
+        db = first_run()
+        server = TemporaryServer().start()
+        os.environ["PREFECT_API_URL"] = server.api_url  # for Prefect and the worker processes
+        say(f"starting Prefect's temporary API server on {server.api_url} while the PDFs are "
+            "read (a Prefect server left running, with PREFECT_API_URL set, saves this step)")
+        if db is not None:
+            say(f"first run on this machine: Prefect creates its database {db} and sets up its "
+                "tables (once, ~15 s)")
     try:
-        with api_for_workers(runner):
-            results = _run_flows(args, runner)
+        from statlift.flows import run as flows_run
+
+        runner = flows_run.runner_name(args.runner, args.workers, reports=len(to_run))
+        if server is not None:
+            if runner == "threads" and planned:  # the tasks run in this process: read ahead
+                jobs = [(spec_for(p.report_id, load_catalog(settings.catalog)), str(p.pdf),
+                         str(p.sha)) for p in planned if p.report_id in to_run and p.pdf]
+                flows_run.read_ahead(jobs, stop=server.poll)
+            timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
+                                           "120"))
+            server.wait(timeout, progress=lambda s: say(
+                f"waiting for Prefect's temporary API server ({s:.0f} s)"))
+        results = _run_flows(args, runner, to_run, settings)
     except RuntimeError as exc:
         error = orchestrator_error(exc)
         if error is None:
             raise
         raise error from exc
-    for r in results:
-        print(f"{r.report_id}: {r.status}: {r.message}")
-    statuses = {r.status for r in results}
+    by_id = {r.report_id: r for r in results}
+    for rid in ids:
+        if rid in by_id:
+            print(flows_run.result_line(by_id[rid], full=True))
+        elif rid in failed:
+            print(_planned_line(failed[rid]))
+        else:
+            print(f"{rid}: unchanged: {UP_TO_DATE}")
+    statuses = {r.status for r in results} | ({"failed"} if failed else set())
     if statuses <= {"published", "unchanged", "updated"}:
         return EXIT_OK
     if statuses == {"failed"}:
@@ -118,31 +213,52 @@ def orchestrator_error(exc: RuntimeError):
     return None
 
 
-def _run_flows(args, runner: str):
+def _run_flows(args, runner: str, report_ids: list[str], settings: Settings) -> list:
     """`run --fetch`: the update flow (fetch, then run); else the run flow. `runner` is a
-    concrete runner name (runner_name)."""
+    concrete runner name (runner_name). The flows get the Settings' paths as parameters."""
+    from statlift.flows.run import make_task_runner, run_catalog, state_results
+
+    paths = {"raw_dir": str(settings.raw_dir), "home": str(settings.home),
+             "catalog": str(settings.catalog)}
     if args.fetch:
         from statlift.flows.schedule import update_catalog
-        return update_catalog(report_ids=args.reports, out_dir=args.out, strict=args.strict,
-                              runner=runner, workers=args.workers, address=args.address)
-    from statlift.flows.run import make_task_runner, run_catalog
-    return run_catalog.with_options(
-        task_runner=make_task_runner(runner, args.workers, args.address))(
-        report_ids=args.reports, sources=parse_sources(args.sources), out_dir=args.out,
-        strict=args.strict)
+        state = update_catalog(report_ids=report_ids, out_dir=args.out, strict=args.strict,
+                               runner=runner, workers=args.workers, address=args.address,
+                               return_state=True, **paths)
+    else:
+        state = run_catalog.with_options(
+            task_runner=make_task_runner(runner, args.workers, args.address))(
+            report_ids=report_ids, sources=parse_sources(args.sources), out_dir=args.out,
+            strict=args.strict, return_state=True, **paths)
+    return state_results(state)
 
 
-def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
+def _wanted(argv: list[str] | None) -> set[str] | None:
+    """The subcommand modules `argv` needs: the one of its subcommand; every module (None) when
+    there is no argv, no subcommand (--help) or an unknown one (argparse lists them all)."""
+    if argv is None:
+        return None
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command == "run":
+        return set()
+    return {SUBCOMMANDS[command]} if command in SUBCOMMANDS else None
+
+
+def build_parser(settings: Settings | None = None,
+                 argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The command line; every subcommand finds the one Settings (read from the environment
-    once, here) as `args.settings` and passes it, or the paths it names, down."""
+    once, here) as `args.settings` and passes it, or the paths it names, down. With `argv`,
+    only the module of its subcommand is imported."""
     settings = settings or get_settings()
+    wanted = _wanted(argv)
     parser = argparse.ArgumentParser(prog="statlift", description=__doc__.split("\n\n")[0])
     parser.set_defaults(settings=settings)
     sub = parser.add_subparsers(dest="command", required=True)
     common = common_parser(settings)
     run = sub.add_parser("run", parents=[common], help="extract and publish the catalog")
     run.add_argument("--source", action="append", dest="sources", metavar="ID=PATH",
-                     help="read report ID from this local PDF instead of raw/")
+                     help="read report ID from this local PDF instead of raw/ (repeatable; "
+                          "without --report, only these reports run)")
     run.add_argument("--runner", default=settings.runner,
                      choices=["auto", "threads", "processes", "dask"],
                      help="task runner: threads, processes (both cores) or dask (a cluster)")
@@ -154,15 +270,20 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true",
                      help="publish only if the audit has no finding beyond the acknowledged")
     run.set_defaults(func=cmd_run)
-    for register in (cli_audit.register, cli_fetch.register, cli_serve.register,
-                     cli_region.register, cli_verify.register):
-        register(sub, common)
-    cli_add.register(sub, common, cmd_run)
+    for name in dict.fromkeys(SUBCOMMANDS.values()):  # each module once, in --help's order
+        if wanted is not None and name not in wanted:
+            continue
+        module = importlib.import_module(name)
+        if name == "statlift.cli.add":
+            module.register(sub, common, cmd_run)
+        else:
+            module.register(sub, common)
     return parser
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
-    args = build_parser(settings).parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(settings, argv).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     prefect_defaults()

@@ -4,25 +4,32 @@ task per table, then the report's audit and atomic publish.
 A report is the unit of work a worker takes: its PDF is opened and its pages parsed once, in the
 worker that extracts and publishes it, and only a small ReportResult goes back (a task per table
 on a process pool shipped every table's frames between processes and published them one after
-the other in the flow: measured slower than one thread). The per-table tasks keep the cache on
-(raw sha256, table spec, statlift version), so a changed spec re-extracts only its table.
+the other in the flow: measured slower than one thread). The per-table tasks keep Prefect's
+cache on the build key (PDF sha256, the table's spec, the code fingerprint: publish/uptodate.py),
+so a changed spec re-extracts only its table.
 
-Tasks are one call each into plain code (extractors/, flows/assemble.py, flows/publish.py).
+Where things are (raw store, home, catalog) comes in as flow parameters from the command line's
+one Settings; nothing here reads statlift's environment.
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 import shutil
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import TaskRunContext
+from prefect.states import Completed, Failed, State
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from statlift.acquire.hashing import sha256_file
+from statlift.acquire.rawstore import check_pdf, source_path
 from statlift.errors import StatliftError
 from statlift.extractors.pdfdoc import Document
 from statlift.extractors.table import extract_table
@@ -31,13 +38,18 @@ from statlift.outputs.finish import build_downstream
 from statlift.publish.report import publish_outcomes
 from statlift.publish.uptodate import UP_TO_DATE, build_key, table_cache_key, up_to_date
 from statlift.schemas.specs import (
-    ReportEntry,
+    Catalog,
     ReportSpec,
     load_catalog,
     spec_for,
     spec_sha256,
     table_fingerprint,
 )
+from statlift.settings import DEFAULT_HOME, SCHEMAS_DIR
+
+# defaults of the flows' parameters, for a caller without Settings (the command line passes its)
+DEFAULT_CATALOG = str(SCHEMAS_DIR / "catalog.yaml")
+DEFAULT_HOME_DIR = str(DEFAULT_HOME)
 
 _DOCS: dict[tuple[str, str, str], Document] = {}
 _DOCS_LOCK = threading.Lock()
@@ -62,6 +74,26 @@ def release_document(report_id: str, path: str, sha: str) -> None:
             doc.close()
 
 
+def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]) -> int:
+    """Parse the pages the tables' captions may be on, into the documents the table tasks of
+    this process will share, until `stop()` says the orchestrator is ready (the command line
+    calls it while Prefect's temporary server boots, for a runner whose tasks run in this
+    process). Returns the number of pages read; whatever is left is read by the tasks."""
+    read = 0
+    for report, path, sha in jobs:
+        doc = shared_document(report.report_id, path, sha)
+        for spec in report.tables:
+            for number in doc.pages_mentioning(spec.caption):
+                if stop():
+                    return read
+                with doc.lock:
+                    if doc.pdf is None:  # released meanwhile
+                        break
+                    doc.page(number)
+                read += 1
+    return read
+
+
 def _table_cache_key(context: TaskRunContext, params: dict) -> str:
     # the build key (publish/uptodate.py) with the table's spec: raw sha256, the table's spec, the
     # code fingerprint of the extraction and output code; nothing else changes a table
@@ -71,9 +103,9 @@ def _table_cache_key(context: TaskRunContext, params: dict) -> str:
 @task(name="extract-table", cache_key_fn=_table_cache_key, persist_result=True,
       task_run_name="{report_id}/{table_id}")
 def extract_table_task(report_id: str, pdf_path: str, sha: str, table_id: str,
-                       fingerprint: str) -> TableOutcome:
+                       fingerprint: str, catalog: str = DEFAULT_CATALOG) -> TableOutcome:
     started = time.perf_counter()
-    report = spec_for(report_id)
+    report = spec_for(report_id, load_catalog(catalog))
     spec = report.table(table_id)
     doc = shared_document(report_id, pdf_path, sha)
     try:
@@ -90,23 +122,16 @@ def _error_dict(exc: StatliftError) -> dict:
             "expected": exc.expected, "found": exc.found}
 
 
-def resolve_source(entry: ReportEntry, sources: dict[str, str]) -> Path:
-    """The PDF to read: `--source ID=PATH`, else the manifest's current raw file."""
-    if entry.report_id in sources:
-        return Path(sources[entry.report_id]).resolve()
-    from statlift.acquire.rawstore import current_raw_path, raw_dir
-    return current_raw_path(raw_dir(), entry)
-
-
 @task(name="report", task_run_name="{report_id}")
 def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
-                strict: bool = False) -> ReportResult:
+                strict: bool = False, catalog: str = DEFAULT_CATALOG) -> ReportResult:
     """Every table of one report (each a cached task), then its audit and atomic publish."""
     logger = get_run_logger()
-    report = spec_for(report_id)
+    report = spec_for(report_id, load_catalog(catalog))
     try:
         outcomes = [extract_table_task(report_id, pdf_path, sha, t.table_id,
-                                       table_fingerprint(report, t)) for t in report.tables]
+                                       table_fingerprint(report, t), catalog)
+                    for t in report.tables]
     finally:
         release_document(report_id, pdf_path, sha)
     for o in outcomes:
@@ -116,7 +141,8 @@ def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
     finally:
         del outcomes
         release_memory()
-    logger.info("%s: %s", report_id, state_line(result))
+    (logger.info if result.status in OK_STATUSES else logger.error)(
+        "%s", result_line(result))
     return result
 
 
@@ -124,9 +150,6 @@ def release_memory() -> None:
     """Hand a finished report's memory back to the system: a worker process that reads report
     after report otherwise keeps every freed page of the C heap (glibc's malloc_trim; elsewhere
     only the garbage collection)."""
-    import ctypes
-    import gc
-
     gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -141,8 +164,9 @@ def build_downstream_task(out_dir: str) -> None:
 
 
 def _info_line(report_id: str, o: TableOutcome) -> str:
-    if o.error:
-        return f"{report_id} {o.table_id} FAILED {o.error['message']}"
+    if o.error:  # the reason in full: once, in the report's result (result_line(full=True))
+        return f"{report_id} {o.table_id} FAILED [{o.error.get('code')}]"
+    assert o.table is not None
     m = o.table.meta
     shape = "x".join(str(v) for v in m.shape)
     return (f"{report_id} {o.table_id} p{m.page} {m.engine} {shape} "
@@ -167,74 +191,66 @@ def runner_name(runner: str = "auto", workers: int | None = None,
 def make_task_runner(runner: str = "auto", workers: int | None = None,
                      address: str | None = None, reports: int | None = None):
     """threads, a process pool (a report per worker process) or a Dask cluster through
-    prefect-dask (an address, or a local cluster when none is given); `auto`: runner_name()."""
-    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
-
+    prefect-dask (an address, or a local cluster when none is given); `auto`: runner_name().
+    Worker processes reach the flow's Prefect API through PREFECT_API_URL, which the command
+    line sets when it starts the temporary server (flows/server.py)."""
     workers = workers or os.cpu_count() or 1
     runner = runner_name(runner, workers, reports)
     if runner == "threads":
         return ThreadPoolTaskRunner(max_workers=workers)
     if runner == "processes":
         return ProcessPoolTaskRunner(max_workers=workers)
-    from prefect_dask import DaskTaskRunner
+    from prefect_dask import DaskTaskRunner  # an optional extra: pip install statlift[dask]
     if address:
         return DaskTaskRunner(address=address)
     return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                           "processes": True, "dashboard_address": None})
 
 
-@contextmanager
-def api_for_workers(runner: str):
-    """One Prefect API for the flow and its worker processes.
+def largest_first(jobs: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
+    """Reports in the order to submit them: the biggest PDF first, so that no worker is left
+    with a big report at the end while the other core idles (ties keep the catalog order)."""
+    return sorted(jobs, key=lambda j: -j[1].stat().st_size)
 
-    Without PREFECT_API_URL, every process that runs a task would start its own temporary API
-    server (seen: each process-pool worker and each local Dask worker started one, ~5 s each, on
-    the same SQLite database). For `processes` and a local `dask` cluster the flow's temporary
-    server is started here and its URL handed to the workers through the environment."""
-    if runner not in ("processes", "dask") or os.environ.get("PREFECT_API_URL"):
-        yield
-        return
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    server = SubprocessASGIServer()  # the one the flow would start; stopped at exit, after
-    server.start()                   # Prefect's log and event workers have flushed to it
-    os.environ["PREFECT_API_URL"] = server.api_url
-    try:
-        with temporary_settings({PREFECT_API_URL: server.api_url}):
-            yield
-    finally:
-        os.environ.pop("PREFECT_API_URL", None)
+OK_STATUSES = ("published", "updated", "unchanged")
 
 
 @flow(name="statlift-run", log_prints=False)
 def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | None = None,
-                out_dir: str = "processed", strict: bool = False) -> list[ReportResult]:
-    """Extract every table of the chosen reports and publish each report atomically."""
+                out_dir: str = "processed", strict: bool = False, raw_dir: str | None = None,
+                home: str = DEFAULT_HOME_DIR, catalog: str = DEFAULT_CATALOG) -> State:
+    """Extract every table of the chosen reports and publish each report atomically.
+
+    The flow run ends Failed (its data: every report's ReportResult, logged once each, no
+    traceback) when a report failed or was published partially; Completed otherwise."""
     logger = get_run_logger()
-    catalog = load_catalog()
+    cat: Catalog = load_catalog(catalog)
     sources = sources or {}
-    ids = report_ids or [r.report_id for r in catalog.reports]
+    raw = Path(raw_dir) if raw_dir else Path(home) / "raw"
+    ids = report_ids or [r.report_id for r in cat.reports]
     results: list[ReportResult] = []
-    submitted = []
-    for report_id in ids:  # submit every report first: all workers busy
-        entry = catalog.get(report_id)
+    jobs: list[tuple[str, Path]] = []
+    for report_id in ids:
+        entry = cat.get(report_id)
         try:
-            pdf = resolve_source(entry, sources)
-            from statlift.acquire.rawstore import check_pdf
+            pdf = source_path(entry, sources, raw, Path(home))
             check_pdf(pdf, report_id)
         except StatliftError as exc:
-            logger.error("%s", exc)
             results.append(ReportResult(report_id, "failed", str(exc)))
+            logger.error("%s", result_line(results[-1]))
             continue
+        jobs.append((report_id, pdf))
+    submitted = []
+    for report_id, pdf in largest_first(jobs):  # submit every report first: all workers busy
         sha = sha256_file(pdf)
-        report: ReportSpec = spec_for(report_id)
+        report: ReportSpec = spec_for(report_id, cat)
         if up_to_date(Path(out_dir) / report_id, build_key(sha, spec_sha256(report))):
-            # same source, same spec, same statlift: the published dataset is what a run would
+            # same source, same spec, same code: the published dataset is what a run would
             # make; no task runs (Prefect's per-task cache lookups cost more than this check)
             results.append(ReportResult(report_id, "unchanged", UP_TO_DATE, len(report.tables)))
             continue
-        submitted.append(report_task.submit(report_id, str(pdf), sha, out_dir, strict))
+        submitted.append(report_task.submit(report_id, str(pdf), sha, out_dir, strict, catalog))
     results += [f.result() for f in submitted]
     results.sort(key=lambda r: ids.index(r.report_id))
     if any(r.status in ("published", "updated", "partial") for r in results) or \
@@ -242,28 +258,58 @@ def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | N
         build_downstream_task(out_dir)
     create_markdown_artifact(markdown=run_summary_markdown(results, out_dir), key="statlift-run",
                              description="statlift run summary")
-    return results
+    return final_state(results)
 
 
-def state_line(r: ReportResult) -> str:
-    """'unchanged', 'updated: N cells changed' or 'failed: why' -- what a scheduler reports."""
-    if r.status == "unchanged":
-        return "unchanged"
-    if r.status == "updated":
-        return r.message.split(";")[0]
-    if r.status in ("failed", "partial"):
-        return f"{r.status}: {r.message}"
-    return f"published: {r.tables} tables"
+def final_state(results: list[ReportResult]) -> State:
+    """Completed when every report is published, updated or unchanged; else Failed, with a
+    one-line message (the reasons were logged once per report)."""
+    bad = [r for r in results if r.status not in OK_STATUSES]
+    if not bad:
+        return Completed(data=results)
+    return Failed(data=results, message=f"{len(bad)} of {len(results)} report(s) not published "
+                                        "as a whole: " + ", ".join(f"{r.report_id} ({r.status})"
+                                                                   for r in bad))
+
+
+def state_results(state: State) -> list[ReportResult]:
+    """The ReportResults a run_catalog / update_catalog flow run ended with, Failed or not; the
+    exception of a flow run that crashed (a bug, or Prefect's API gone) is raised."""
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, BaseException):
+        raise data
+    return list(data)  # type: ignore[arg-type]
+
+
+def short_message(r: ReportResult) -> str:
+    """The message with each failed table's error named by table id and error code only."""
+    msg = r.message
+    for table_id, err in (r.failures or {}).items():
+        if err and err.get("message"):
+            msg = msg.replace(err["message"], f"{table_id} [{err.get('code')}]")
+    return msg
+
+
+def result_line(r: ReportResult, full: bool = False) -> str:
+    """`report: status: message`, the status said once ('updated: 3 cells changed', not
+    'updated: updated: 3 cells changed'). The log gets the short form (failed tables by id and
+    error code); the full reasons are printed once, by the command line's summary (`full`) and in
+    the run's summary artifact."""
+    msg = r.message if full else short_message(r)
+    if msg.startswith(f"{r.status}:"):
+        return f"{r.report_id}: {msg}"
+    return f"{r.report_id}: {r.status}: {msg}"
 
 
 def run_summary_markdown(results: list[ReportResult], out_dir: str) -> str:
-    lines = ["# statlift run", "", "| report | state | audit |", "| --- | --- | --- |"]
+    lines = ["# statlift run", "", "| report | result | audit |", "| --- | --- | --- |"]
     for r in results:
         audit = "" if not r.audit else (f"{r.audit['checks']} checks, {r.audit['findings']} "
                                         f"findings ({r.audit['unacknowledged']} new)")
         html = Path(out_dir).resolve() / r.report_id / "audit.html"
         link = f" [audit]({html.as_uri()})" if html.exists() else ""
-        lines.append(f"| {r.report_id} | {state_line(r)} | {audit}{link} |")
+        result = result_line(r, full=True).split(": ", 1)[1].replace("|", "/")
+        lines.append(f"| {r.report_id} | {result} | {audit}{link} |")
     return "\n".join(lines) + "\n"
 
 

@@ -2,7 +2,8 @@
 up-to-date check here (no Prefect, no PDF engines, no pandas: an unchanged catalog costs a hash
 per PDF, not a flow run) and for Prefect's per-table task cache (flows/run.py):
 
-    BuildKey = (PDF sha256, spec fingerprint, code fingerprint, statlift version)
+    BuildKey = (PDF sha256, spec fingerprint, code fingerprint), with the statlift version
+               recorded beside them (and compared: a release changes the code anyway)
 
 The code fingerprint (statlift/fingerprint.py) covers the code that decides the published files,
 so a fix in the extractor re-extracts on the next run instead of serving the old cells. The key a

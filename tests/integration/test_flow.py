@@ -52,15 +52,18 @@ def test_run_publishes_everything_then_reruns_unchanged(tmp_path):
     for rid in ("bjs-ncj250746", "ussc-cp-production-2021"):
         assert f"{rid}: unchanged: {UP_TO_DATE}" in second.stdout
     assert _tree(out) == before  # nothing rewritten
-    # same source and spec as published: no task ran at all, not even a cache lookup
+    # same source and spec as published: no task ran at all, not even a cache lookup, and
+    # Prefect was not started (the command line answers from build.json)
     assert "prefect.task_runs" not in second.stderr, second.stderr[-2000:]
+    assert "temporary API server" not in second.stderr, second.stderr[-2000:]
     # into another folder, a report per worker process: the 14 tables come from Prefect's
     # cache (sha256, spec, version), and the workers share the flow's one temporary API server
     third = run_cli(["run", "--out", str(tmp_path / "elsewhere"), "--runner", "processes",
                      "--workers", "2"], tmp_path)
     assert third.returncode == 0, third.stderr[-3000:]
     assert third.stderr.count("Finished in state Cached") == 14, third.stderr[-2000:]
-    assert third.stderr.count("Starting temporary server") == 1, third.stderr[-2000:]
+    assert third.stderr.count("starting Prefect's temporary API server") == 1, \
+        third.stderr[-2000:]
     assert "Traceback" not in third.stderr and "ERROR" not in third.stderr, third.stderr[-3000:]
     assert (tmp_path / "elsewhere" / "bjs-ncj250746" / "table-07.csv").read_bytes() == \
         (out / "bjs-ncj250746" / "table-07.csv").read_bytes()
@@ -72,3 +75,22 @@ def test_unknown_report_is_a_clear_error(tmp_path):
     assert "unknown report 'no-such-report'" in res.stderr
     assert "bjs-ncj250746" in res.stderr  # lists the valid ids
     assert "Traceback" not in res.stderr
+
+
+def test_a_failed_report_fails_the_flow_run_and_says_why_once(tmp_path):
+    """Issue 14: a run whose report failed ends its Prefect flow run Failed (not Completed), with
+    no traceback, and each table's reason is printed once (the log names table and code)."""
+    ussc = next((REPO / "raw" / "ussc-cp-production-2021").glob("*.pdf"))
+    out = tmp_path / "processed"
+    res = run_cli(["run", "--source", f"bjs-ncj250746={ussc}", "--out", str(out)], tmp_path)
+    assert res.returncode == 2, res.stdout + res.stderr[-3000:]
+    assert "Traceback" not in res.stderr + res.stdout, res.stderr[-3000:]
+    assert "Finished in state Failed('1 of 1 report(s) not published as a whole: " \
+           "bjs-ncj250746 (failed)')" in res.stderr, res.stderr[-3000:]
+    line = res.stdout.strip()
+    assert line.startswith("bjs-ncj250746: failed: all 10 table(s) failed: "), line
+    for n in range(1, 11):  # each table's reason once in all that was printed
+        reason = f"table table-{n:02d}: expected a caption 'TABLE {n}' titled"
+        assert (res.stdout + res.stderr).count(reason) == 1, reason
+    assert "bjs-ncj250746 table-01 FAILED [caption-not-found]" in res.stderr
+    assert not (out / "bjs-ncj250746").exists()

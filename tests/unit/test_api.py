@@ -2,6 +2,8 @@
 errors for unknown ids and for missing or stale data; the docstring examples run."""
 import doctest
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -138,3 +140,34 @@ def test_docstring_examples():
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, module.__name__
         assert result.attempted > 0, module.__name__
+
+
+def test_nothing_published_names_the_folder_it_looked_in(tmp_path, monkeypatch):
+    """Issue 14: from any folder, with nothing published, the error says where it looked and
+    how that folder was chosen; it never depends on the current directory."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.delenv("STATLIFT_PROCESSED", raising=False)
+    monkeypatch.setenv("STATLIFT_HOME", str(home))
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "processed" / BJS).mkdir(parents=True)  # a processed/ here must not be read
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(statlift.NotProcessedError) as exc:
+        statlift.load(BJS, "table-01")
+    msg = str(exc.value)
+    assert f"nothing published in {home / 'processed'} (processed/ in STATLIFT_HOME={home})" \
+        in msg, msg
+    assert f"run `statlift run --report {BJS}` first" in msg
+    monkeypatch.setenv("STATLIFT_PROCESSED", str(tmp_path / "data"))
+    with pytest.raises(statlift.NotProcessedError, match=r"nothing published in .*data "
+                                                         r"\(STATLIFT_PROCESSED\)"):
+        statlift.cells()
+
+
+def test_import_statlift_does_not_load_pandas():
+    """`import statlift` is light (the CLI's start-up); statlift.load etc. load on first use."""
+    code = ("import sys, statlift; assert 'pandas' not in sys.modules; "
+            "statlift.load; assert 'pandas' in sys.modules; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.stdout.strip() == "ok", done.stderr

@@ -17,9 +17,7 @@ PACKAGE = REPO / "statlift"
 #   statlift/cli/*: a subcommand imports the stages it drives when it runs, so that `statlift run`
 #   with nothing to do, `--help` and bad input answer before pandas, pandera and Prefect load
 #   (issue 15: under a second).
-LAZY_OK_PACKAGES = ("statlift/cli/",
-                    # not yet moved to module top (issue 12 stays open for these two):
-                    "statlift/flows/run.py", "statlift/publish/uptodate.py")
+LAZY_OK_PACKAGES = ("statlift/cli/",)
 LAZY_OK: dict[tuple[str, str], str] = {
     ("statlift/flows/run.py", "prefect_dask"): "an optional extra (`pip install statlift[dask]`)",
 }

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 
 from statlift.cli.main import PREFECT_DEFAULTS, orchestrator_error, prefect_defaults
-from statlift.errors import EXIT_IO
+from statlift.errors import EXIT_INPUT, EXIT_IO
 from tests.cli_runner import run_cli
 
 
@@ -61,3 +63,111 @@ def test_empty_api_url_means_the_temporary_server_and_home_is_created(monkeypatc
     prefect_defaults()
     assert "PREFECT_API_URL" not in os.environ  # an empty URL breaks Prefect's event client
     assert home.is_dir()
+
+
+# --- inputs checked before the orchestrator starts (issue 14), answered in well under a second
+# of statlift's own work (issue 15; the subprocess's Python start-up is the rest)
+
+def _no_orchestrator(res) -> None:
+    assert "Traceback" not in res.stderr, res.stderr[-2000:]
+    assert "temporary API server" not in res.stderr and "prefect" not in res.stderr.lower(), \
+        res.stderr[-2000:]
+
+
+def test_missing_source_file_is_rejected_before_the_orchestrator(tmp_path):
+    out = tmp_path / "processed"
+    missing = tmp_path / "missing.pdf"
+    res = run_cli(["run", "--report", "bjs-ncj250746", "--source",
+                   f"bjs-ncj250746={missing}", "--out", str(out)], tmp_path)
+    assert res.returncode == EXIT_INPUT, res.stderr[-2000:]
+    assert res.stderr.strip() == (f"statlift: {missing}: expected a PDF file, found no such file;"
+                                  " check the path given for bjs-ncj250746 [file-not-found]")
+    _no_orchestrator(res)
+    assert not out.exists()
+
+
+def test_source_that_is_not_a_pdf_is_rejected_without_report(tmp_path):
+    """`--source` without `--report` names the report it is for: only it runs, so a bad file is
+    exit 2 (unusable input), not 4 (partial, as when the other reports ran)."""
+    bogus = tmp_path / "table.pdf"
+    bogus.write_text("report_id,value\n")
+    res = run_cli(["run", "--source", f"ussc-cp-production-2021={bogus}", "--out",
+                   str(tmp_path / "processed")], tmp_path)
+    assert res.returncode == EXIT_INPUT, res.stderr[-2000:]
+    assert f"statlift: {bogus}: expected a PDF file" in res.stderr
+    assert res.stderr.strip().endswith("[not-a-pdf]") and res.stderr.count("\n") == 1
+    _no_orchestrator(res)
+
+
+def test_unknown_report_of_a_source_is_rejected_before_the_orchestrator(tmp_path):
+    res = run_cli(["run", "--source", f"no-such-report={tmp_path / 'x.pdf'}"], tmp_path)
+    assert res.returncode == EXIT_INPUT
+    assert "unknown report 'no-such-report'" in res.stderr and "bjs-ncj250746" in res.stderr
+    _no_orchestrator(res)
+
+
+def test_malformed_source_is_a_usage_error(tmp_path):
+    res = run_cli(["run", "--source", "bjs-ncj250746"], tmp_path)
+    assert res.returncode == EXIT_INPUT and "--source wants ID=PATH" in res.stderr
+    _no_orchestrator(res)
+
+
+def test_run_imports_neither_pandas_nor_prefect_before_it_needs_them(tmp_path):
+    """The command line's start-up: parsing, the catalog and the checks need no pandas, no
+    Prefect and no PDF engine (subcommand modules load only when their subcommand runs)."""
+    code = ("import sys\nfrom statlift.cli.main import main\n"
+            "code = main(['run', '--report', 'no-such-report'])\n"
+            "heavy = [m for m in ('pandas', 'prefect', 'pdfplumber', 'camelot', 'pandera')"
+            " if m in sys.modules]\nprint(code, heavy)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr[-2000:]
+
+
+# --- what a run prints and the state its flow ends in (issue 14)
+
+def test_result_line_says_the_status_once_and_failures_once():
+    from statlift.flows.run import result_line
+    from statlift.model import ReportResult
+
+    updated = ReportResult("r", "updated", "updated: 0 cells changed, 0 labels renamed; "
+                                           "10 tables published to /p/r")
+    assert result_line(updated, full=True) == ("r: updated: 0 cells changed, 0 labels renamed; "
+                                               "10 tables published to /p/r")
+    why = "r p4: expected TABLE 3, found nothing [caption-not-found]"
+    failed = ReportResult("r", "failed", f"all 1 table(s) failed: {why}; nothing was published",
+                          0, {"table-03": {"code": "caption-not-found", "message": why}})
+    # the log names the table and code (its own FAILED line came first); the summary says why
+    assert result_line(failed) == ("r: failed: all 1 table(s) failed: table-03 "
+                                   "[caption-not-found]; nothing was published")
+    assert result_line(failed, full=True).count(why) == 1
+
+
+def test_flow_state_is_failed_when_a_report_failed():
+    from statlift.flows.run import final_state
+    from statlift.model import ReportResult
+
+    ok = ReportResult("a", "published", "10 tables")
+    assert final_state([ok, ReportResult("b", "unchanged", "same")]).is_completed()
+    state = final_state([ok, ReportResult("b", "failed", "x.pdf: no such file")])
+    assert state.is_failed() and state.message == ("1 of 2 report(s) not published as a whole: "
+                                                   "b (failed)")
+    assert [r.report_id for r in state.result(raise_on_failure=False)] == ["a", "b"]
+    assert final_state([ReportResult("c", "partial", "1 table failed")]).is_failed()
+
+
+# --- Prefect's temporary server (flows/server.py)
+
+def test_a_configured_prefect_api_is_used_and_no_server_started(tmp_path):
+    from statlift.flows.server import configured_api_url, first_run
+
+    env = {"PREFECT_HOME": str(tmp_path)}
+    assert configured_api_url(env) is None
+    assert first_run(env) == tmp_path / "prefect.db"  # the one-time setup is announced
+    (tmp_path / "prefect.db").write_bytes(b"")
+    assert first_run(env) is None
+    (tmp_path / "profiles.toml").write_text(
+        'active = "local"\n[profiles.local]\nPREFECT_API_URL = "http://127.0.0.1:4200/api"\n')
+    assert configured_api_url(env) == "http://127.0.0.1:4200/api"  # `prefect config set`
+    assert configured_api_url({**env, "PREFECT_API_URL": "http://h:1/api"}) == "http://h:1/api"
+    assert configured_api_url({**env, "PREFECT_PROFILE": "ephemeral"}) is None

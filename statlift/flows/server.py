@@ -1,0 +1,143 @@
+"""Prefect's temporary API server, started first and waited for last (issue 15).
+
+Left to itself, Prefect starts its temporary ("ephemeral") API server when the flow begins: the
+run imports Prefect, pandas and the engines (~2-3 s), then waits for the server to boot (~3-4 s,
+and on a fresh machine Prefect's one-time database setup, ~15 s), and only then reads a page.
+`statlift run` instead launches the same server process (the same uvicorn command Prefect's
+`SubprocessASGIServer` runs, with the same environment) before it imports anything heavy, hands
+its URL to Prefect and to the worker processes through PREFECT_API_URL, imports and reads the
+PDFs while it boots, and waits only when the flow is about to start.
+
+Nothing here imports Prefect: that is the point of starting it this early.
+
+When a Prefect API is configured (PREFECT_API_URL in the environment or in the active Prefect
+profile, e.g. a `prefect server start` left running), no server is started: Prefect uses that.
+"""
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+# what Prefect's SubprocessASGIServer adds to the server's environment (prefect 3.x)
+SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
+              "PREFECT__SERVER_FINAL": "1"}
+DB_URL_VARS = ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL")
+TIMEOUT_VAR = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+# Prefect's own message, so that cli.main.orchestrator_error recognises it either way
+TIMEOUT_MESSAGE = "Timed out while attempting to connect to ephemeral Prefect API server."
+
+
+def prefect_home(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path:
+    return Path(environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
+
+
+def configured_api_url(environ: os._Environ[str] | dict[str, str] = os.environ) -> str | None:
+    """The Prefect API the user configured: PREFECT_API_URL, else the active profile's (read
+    the way Prefect reads profiles.toml); None means Prefect would start a temporary server."""
+    if environ.get("PREFECT_API_URL"):
+        return environ["PREFECT_API_URL"]
+    path = Path(environ.get("PREFECT_PROFILES_PATH")
+                or prefect_home(environ) / "profiles.toml").expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    active = environ.get("PREFECT_PROFILE") or data.get("active") or "ephemeral"
+    profile = data.get("profiles", {}).get(active, {})
+    url = profile.get("PREFECT_API_URL") if isinstance(profile, dict) else None
+    return str(url) if url else None
+
+
+def first_run(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path | None:
+    """Prefect's default SQLite database when it does not exist yet (the server creates it and
+    runs its migrations on start: the one-time setup), else None."""
+    if any(environ.get(v) for v in DB_URL_VARS):
+        return None
+    db = prefect_home(environ) / "prefect.db"
+    return None if db.exists() else db
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class TemporaryServer:
+    """Prefect's temporary API server as a child process: start() returns at once, wait()
+    blocks until it answers, stop() ends it (registered at exit when started, before Prefect's
+    own exit handlers, so it stops after Prefect's log and event workers have flushed to it)."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.ready = False
+        self.started = 0.0
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def start(self) -> TemporaryServer:
+        spec = importlib.util.find_spec("prefect")
+        if spec is None or spec.origin is None:
+            raise RuntimeError("prefect is not installed")
+        app_dir = Path(spec.origin).parent.parent
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
+             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port",
+             str(self.port), "--log-level", "error", "--lifespan", "on"],
+            env={**os.environ, **SERVER_ENV}, stdin=subprocess.DEVNULL)
+        atexit.register(self.stop)
+        return self
+
+    def poll(self) -> bool:
+        """True once the server answers its health check (never blocks long)."""
+        if self.ready:
+            return True
+        if self.process is None or self.process.poll() is not None:
+            return False
+        try:
+            self.ready = httpx.get(f"{self.api_url}/health", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            self.ready = False
+        return self.ready
+
+    def wait(self, timeout: float, progress: Callable[[float], None] | None = None) -> None:
+        """Block until the server answers; `progress(seconds waited)` every 5 s of waiting.
+        RuntimeError (Prefect's wording) when it does not answer within `timeout` s of start."""
+        waited_from, next_note = time.monotonic(), 5.0
+        while not self.poll():
+            now = time.monotonic()
+            if self.process is None or self.process.poll() is not None:
+                code = None if self.process is None else self.process.returncode
+                raise RuntimeError(f"{TIMEOUT_MESSAGE} Ephemeral server process exited with "
+                                   f"code {code}.")
+            if now - self.started > timeout:
+                raise RuntimeError(TIMEOUT_MESSAGE)
+            if progress and now - waited_from >= next_note:
+                progress(now - self.started)
+                next_note += 5.0
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
