@@ -1,21 +1,36 @@
-"""How much statlift costs beyond the PDF engines themselves. One command:
+"""How much statlift costs beyond the PDF engines themselves (issue 15). One command:
 
-    python -m benchmarks.speed [--sizes 1,10,50,200] [--quick]
+    python -m benchmarks.speed [--sizes 10,50,200] [--reps 3] [--quick]
 
-In one run, on the same pages: (1) the engines alone (pdfplumber words + table finder and camelot
-stream on every page that holds a table, as one process); (2) `statlift run` cold (fresh Prefect
-home, no cache) as a process on the two shipped reports; (3) the same warm (nothing changed);
-(4) a synthetic catalog of N reports (copies of the shipped PDFs under other ids) for each N,
-with 2 workers and, for the largest N <= 50, with 1 worker. Wall time, pages/s and peak RSS of
-the whole process tree. Results: benchmarks/results/speed.md and .json (ratios, not seconds,
-are what to compare across machines).
+Everything runs as separate processes on the real path (`python -m statlift.cli.main run`, with
+Prefect's temporary API server as a user gets it), against the engines alone on the same pages:
+pdfplumber (words + its text-strategy table finder) and camelot stream called directly, each PDF
+opened once per library, shared out over as many processes as statlift has workers.
+
+Measured, interleaved so that whatever else loads the machine weighs on both sides alike:
+
+1. first run on a fresh machine (no Prefect database yet), two reports;
+2. `reps` times: the engines over every page of the two PDFs, then `statlift run` cold (Prefect's
+   database created beforehand, no cached results, empty output folder); medians and ratio;
+3. `statlift run` with nothing changed, and with a missing `--source` file (answered before the
+   orchestrator starts: target under 1 s);
+4. synthetic catalogs of N reports (the shipped PDFs and re-typeset copies under other ids): for
+   each N the engines with 2 processes, then statlift with 2 workers; for N = 50 also both with
+   one; a warm rerun of the largest N;
+5. the load average around each measurement, and a timeline of one cold run with the import
+   times of the command line and of the flow module (benchmarks/results/speed-timeline.md).
+
+Results: benchmarks/results/speed.md and speed.json (ratios, not seconds, compare across runs).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import platform
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,8 +45,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "results"
-# The engines alone: every PDF opened once by each library, each page with tables read once by
-# each (pdfplumber words + its text-strategy table finder, camelot stream). argv[1] = processes
+CATALOG = REPO / "statlift" / "schemas" / "catalog.yaml"
+# The engines alone: every PDF opened once by each library, each page read once by each
+# (pdfplumber words + its text-strategy table finder, camelot stream). argv[1] = processes
 # (the PDFs are shared out like statlift's workers share reports), then PDF::pages specs.
 ENGINES_SCRIPT = textwrap.dedent("""
     import sys, warnings
@@ -57,13 +73,20 @@ ENGINES_SCRIPT = textwrap.dedent("""
             with Pool(jobs, maxtasksperchild=20) as pool:
                 pool.map(one, specs, chunksize=1)
 """)
+PREFECT_INIT = "from prefect import flow\n@flow\ndef init(): pass\ninit()\n"
 
 
-def measure(cmd: list[str], env: dict | None = None) -> dict:
-    """Wall seconds and peak RSS (MiB) of a command and all its children."""
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,)) -> dict:
+    """Wall seconds and peak RSS (MiB) of a command and all its children, the load average
+    before, and its output lines with the second each appeared at."""
+    before = load()
     started = time.perf_counter()
     proc = psutil.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE, text=True)
+                        stderr=subprocess.STDOUT, text=True)
     peak = 0
     stop = threading.Event()
 
@@ -79,22 +102,23 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
 
     t = threading.Thread(target=poll, daemon=True)
     t.start()
-    out, err = proc.communicate()
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append((round(time.perf_counter() - started, 2), line.rstrip()))
+    proc.wait()
+    seconds = round(time.perf_counter() - started, 2)
     stop.set()
     t.join()
-    if proc.returncode not in (0,):
-        raise RuntimeError(f"{cmd[:4]} exited {proc.returncode}: {err[-2000:]}")
-    return {"seconds": round(time.perf_counter() - started, 2), "peak_rss_mib": round(peak / 2**20)}
+    if proc.returncode not in ok:
+        tail = "\n".join(text for _, text in lines[-30:])
+        raise RuntimeError(f"{cmd[:6]} exited {proc.returncode}: {tail}")
+    return {"seconds": seconds, "peak_rss_mib": round(peak / 2**20), "load_before": before,
+            "exit": proc.returncode, "lines": lines}
 
 
-def table_pages() -> dict[str, list[int]]:
-    """Pages that hold tables, from the published tables.json (run `statlift run` first)."""
-    out = {}
-    for tables in (REPO / "processed").glob("*/tables.json"):
-        doc = json.loads(tables.read_text())
-        pages = sorted({p for t in doc["tables"].values() for p in (t.get("pages") or [t["page"]])})
-        out[doc["source_path"]] = pages
-    return out
+def brief(m: dict) -> dict:
+    return {k: v for k, v in m.items() if k != "lines"}
 
 
 @dataclass
@@ -110,20 +134,27 @@ class Source:
         return f"{self.pdf}::{','.join(map(str, self.pages))}"
 
 
-def sources(work: Path) -> list[Source]:
+def table_pages(processed: Path) -> dict[str, list[int]]:
+    """Pages that hold tables, from the published tables.json files."""
+    out = {}
+    for tables in processed.glob("*/tables.json"):
+        doc = json.loads(tables.read_text())
+        pages = sorted({p for t in doc["tables"].values() for p in (t.get("pages") or [t["page"]])})
+        out[doc["source_path"]] = pages
+    return out
+
+
+def sources(work: Path, processed: Path) -> list[Source]:
     """The shipped PDFs, then the content-unchanged re-typeset variants of tests/fixtures (other
     fonts, one column, unruled, tables on other pages): the same specs read all of them."""
-    catalog = yaml.safe_load((REPO / "statlift" / "schemas" / "catalog.yaml").read_text())
-    pages = table_pages()
-    if not pages:
-        raise SystemExit("run `statlift run` first: the benchmark reads which pages hold tables")
+    catalog = yaml.safe_load(CATALOG.read_text())
+    pages = table_pages(processed)
     out = []
     for rep in catalog["reports"]:
         pdf = (REPO / rep["embedded"]).resolve()
         found = [p for src, p in pages.items() if Path(src).name == pdf.name]
         if not found:
-            raise SystemExit(f"processed/{rep['report_id']}/tables.json is not from {pdf.name}: "
-                             "run `statlift run` first")
+            raise SystemExit(f"{processed}/{rep['report_id']}/tables.json is not from {pdf.name}")
         out.append(Source(rep["report_id"], rep["report_id"], pdf, found[0]))
     sys.path.insert(0, str(REPO / "tests"))
     try:
@@ -143,8 +174,7 @@ def sources(work: Path) -> list[Source]:
 
 def synthetic_catalog(folder: Path, n: int, srcs: list[Source]) -> tuple[Path, list[Source]]:
     """N reports under new ids, cycling through the sources (shipped PDFs and variants)."""
-    base = {r["report_id"]: r for r in
-            yaml.safe_load((REPO / "statlift" / "schemas" / "catalog.yaml").read_text())["reports"]}
+    base = {r["report_id"]: r for r in yaml.safe_load(CATALOG.read_text())["reports"]}
     reports, used = [], []
     for i in range(n):
         src = srcs[i % len(srcs)]
@@ -159,189 +189,290 @@ def synthetic_catalog(folder: Path, n: int, srcs: list[Source]) -> tuple[Path, l
     return path, used
 
 
-def statlift_env(home: Path, catalog: Path | None = None) -> dict:
+def statlift_env(prefect_home: Path, catalog: Path | None = None) -> dict:
     env = dict(os.environ)
-    env["PREFECT_HOME"] = str(home)
-    env.pop("PREFECT_API_URL", None)
+    env["PREFECT_HOME"] = str(prefect_home)
+    env.pop("PREFECT_API_URL", None)  # Prefect's temporary server, as a new user has it
+    env.pop("PREFECT_PROFILES_PATH", None)
+    env["PREFECT_LOGGING_LEVEL"] = "INFO"
     if catalog:
         env["STATLIFT_CATALOG"] = str(catalog)
     return env
 
 
-PREFECT_INIT = "from prefect import flow\n@flow\ndef init(): pass\ninit()\n"
+class Homes:
+    """Prefect homes with the database already created (the one-time setup, measured on its
+    own) and no cached results: a copy of one template per run."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.template = work / "prefect-template"
+        self.setup = measure([sys.executable, "-c", PREFECT_INIT], statlift_env(self.template))
+        self.count = 0
+
+    def fresh(self) -> Path:
+        self.count += 1
+        home = self.work / f"prefect-{self.count}"
+        home.mkdir()
+        for db in self.template.glob("prefect.db*"):  # the database (and its WAL files)
+            shutil.copy2(db, home / db.name)
+        return home
 
 
-def prepare_home(home: Path) -> dict:
-    """A Prefect home with its database created (a one-time cost, measured on its own) and no
-    cached results: what a user's second day looks like with a changed catalog."""
-    return measure([sys.executable, "-c", PREFECT_INIT], statlift_env(home))
-
-
-def run_statlift(work: Path, name: str, catalog: Path | None, workers: int,
-                 runner: str) -> dict:
-    prepare_home(work / f"prefect-{name}")
-    out = work / f"out-{name}"
-    shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "statlift.cli.main", "run", "--out", str(out), "--runner", runner,
-           "--workers", str(workers)]
-    return measure(cmd, statlift_env(work / f"prefect-{name}", catalog))
+def run_cmd(out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "statlift.cli.main", "run", "--out", str(out), *extra]
 
 
 def engines(specs: list[str], jobs: int) -> dict:
     return measure([sys.executable, "-c", ENGINES_SCRIPT, str(jobs), *specs])
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="1,10,50,200")
-    ap.add_argument("--quick", action="store_true", help="sizes 1,10 only")
-    ap.add_argument("--fixed-only", action="store_true",
-                    help="re-measure only the two-report rows (engines, cold, warm) and keep "
-                         "the catalog rows of the last results/speed.json")
-    args = ap.parse_args(argv)
-    sizes = [1, 10] if args.quick else [int(s) for s in args.sizes.split(",")]
-    work = Path(tempfile.mkdtemp(prefix="statlift-speed-"))
-    srcs = sources(work)
-    shipped = srcs[:2]
-    res: dict = {"cores": os.cpu_count(), "pages_with_tables": sum(len(s.pages) for s in shipped),
-                 "sources": [{"name": s.name, "report_id": s.report_id, "pages": s.pages}
-                             for s in srcs]}
-    res["engines_alone"] = engines([s.spec for s in shipped], 1)
-    every = [f"{s.pdf}::{','.join(str(i) for i in range(1, 1 + _count(s.pdf)))}" for s in shipped]
-    res["engines_alone_every_page"] = engines(every, 1)
-    res["prefect_home_setup"] = prepare_home(work / "prefect-first")
-    res["cold"] = run_statlift(work, "shipped", None, 2, "auto")
-    cmd = [sys.executable, "-m", "statlift.cli.main", "run", "--out", str(work / "out-shipped")]
-    res["warm"] = measure(cmd, statlift_env(work / "prefect-shipped"))
-    if args.fixed_only:
-        last = json.loads((OUT / "speed.json").read_text())
-        res.update({k: last[k] for k in ("catalog", "catalog_warm", "one_worker",
-                                        "threads_two") if k in last})
-        res["catalog"] = {int(k): v for k, v in res["catalog"].items()}
-        for key in ("catalog_warm", "one_worker", "threads_two"):
-            if key in res:
-                res[key] = {int(k): v for k, v in res[key].items()}
-        res["catalog_rows_from"] = last.get("measured_at")
-        res["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        shutil.rmtree(work, ignore_errors=True)
-        write_results(res, sorted(res["catalog"]))
-        return 0
-    res["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    res["catalog"] = {}
-    for n in sizes:
-        cat, used = synthetic_catalog(work, n, srcs)
-        workers = 2 if n > 1 else 1
-        row = run_statlift(work, f"n{n}", cat, workers, "auto")
-        row["workers"] = workers
-        from statlift.flows.run import runner_name
-        row["runner"] = runner_name("auto", workers, n)
-        row["pages"] = sum(len(s.pages) for s in used)
-        row["pages_per_s"] = round(row["pages"] / row["seconds"], 2)
-        eng = engines([s.spec for s in used], workers)
-        row["engines_alone_seconds"] = eng["seconds"]
-        row["engines_alone_peak_rss_mib"] = eng["peak_rss_mib"]
-        row["ratio_to_engines"] = round(row["seconds"] / eng["seconds"], 2)
-        res["catalog"][n] = row
-        # a warm rerun of the unchanged catalog
-        if n == max(sizes):
-            warm = measure([sys.executable, "-m", "statlift.cli.main", "run", "--out",
-                            str(work / f"out-n{n}"), "--workers", "2"],
-                           statlift_env(work / f"prefect-n{n}", cat))
-            res["catalog_warm"] = {n: warm}
-    one = max([n for n in sizes if n <= 50], default=None)
-    if one and one > 1:
-        cat, used = synthetic_catalog(work, one, srcs)
-        row = run_statlift(work, f"n{one}-1w", cat, 1, "threads")
-        row["engines_alone_seconds"] = engines([s.spec for s in used], 1)["seconds"]
-        res["one_worker"] = {one: row}
-        res["threads_two"] = {one: run_statlift(work, f"n{one}-t2", cat, 2, "threads")}
-    shutil.rmtree(work, ignore_errors=True)
-    write_results(res, sizes)
-    return 0
-
-
-def _count(pdf: str) -> int:
+def _count(pdf: Path) -> int:
     import pypdfium2
-    doc = pypdfium2.PdfDocument(pdf)
+    doc = pypdfium2.PdfDocument(str(pdf))
     try:
         return len(doc)
     finally:
         doc.close()
 
 
+def median(rows: list[dict], key: str = "seconds") -> float:
+    return round(statistics.median(r[key] for r in rows), 2)
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        names = re.findall(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        cpu = names[0].strip() if names else cpu
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(psutil.virtual_memory().total
+                                                                   / 2**30, 1),
+            "python": platform.python_version(), "os": platform.platform(terse=True)}
+
+
+def import_times(module: str) -> list[tuple[str, float]]:
+    """The heaviest packages `import module` loads (cumulative ms, -X importtime)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"],
+                          cwd=REPO, capture_output=True, text=True, check=True)
+    rows = []
+    for line in done.stderr.splitlines():
+        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
+        if m and len(m.group(2)) <= 3:  # top-level and first-level imports
+            rows.append((m.group(3), int(m.group(1)) / 1000))
+    total = next((ms for name, ms in rows if name == module), 0.0)
+    top = sorted((r for r in rows if "." not in r[0] or r[0].startswith("statlift")),
+                 key=lambda r: -r[1])[:12]
+    return [(module, total)] + [r for r in top if r[0] != module]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10,50,200")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions of the two-report pair")
+    ap.add_argument("--quick", action="store_true", help="sizes 10 only, 1 repetition")
+    ap.add_argument("--fixed-only", action="store_true",
+                    help="only the two-report rows; keep the catalog rows of the last speed.json")
+    args = ap.parse_args(argv)
+    sizes = [10] if args.quick else [int(s) for s in args.sizes.split(",") if s]
+    reps = 1 if args.quick else args.reps
+    work = Path(tempfile.mkdtemp(prefix="statlift-speed-"))
+    res: dict = {"machine": machine(), "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                   time.gmtime()),
+                 "load_start": list(os.getloadavg())}
+    try:
+        _measure_all(res, work, sizes, reps, args.fixed_only)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    res["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    res["load_end"] = list(os.getloadavg())
+    write_results(res)
+    return 0
+
+
+def _measure_all(res: dict, work: Path, sizes: list[int], reps: int, fixed_only: bool) -> None:
+    # 1. a fresh machine: no Prefect database yet (its one-time setup is in this run)
+    first_out = work / "out-first"
+    first = measure(run_cmd(first_out), statlift_env(work / "prefect-first"))
+    res["first_run"] = brief(first)
+    res["first_run_progress"] = [f"{s:5.1f} s  {text}" for s, text in first["lines"]
+                                 if text.startswith("statlift: ")]
+    srcs = sources(work, first_out)
+    shipped = srcs[:2]
+    res["sources"] = [{"name": s.name, "report_id": s.report_id, "pages": s.pages} for s in srcs]
+    res["pages_with_tables"] = sum(len(s.pages) for s in shipped)
+    every = [f"{s.pdf}::{','.join(str(i) for i in range(1, 1 + _count(s.pdf)))}" for s in shipped]
+    res["pages_every"] = sum(len(e.split("::")[1].split(",")) for e in every)
+    homes = Homes(work)
+    res["prefect_db_setup"] = brief(homes.setup)
+    # 2. two reports, interleaved: engines, statlift cold, engines, ...
+    pairs = []
+    for i in range(reps):
+        eng = engines(every, 1)
+        cold = measure(run_cmd(work / f"out-cold-{i}"), statlift_env(homes.fresh()))
+        pairs.append({"engines": brief(eng), "cold": brief(cold)})
+        if i == reps - 1:
+            res["timeline"] = cold["lines"]
+    res["two_reports"] = pairs
+    # 3. nothing changed; a bad --source (both answered before the orchestrator)
+    home = homes.fresh()
+    res["warm"] = [brief(measure(run_cmd(work / "out-cold-0"), statlift_env(home)))
+                   for _ in range(reps)]
+    missing = work / "missing.pdf"
+    res["bad_input"] = [brief(measure(run_cmd(work / "out-bad", "--source",
+                                              f"bjs-ncj250746={missing}"),
+                                      statlift_env(home), ok=(2,))) for _ in range(reps)]
+    res["import_times"] = {m: import_times(m) for m in ("statlift.cli.main",
+                                                         "statlift.flows.run")}
+    if fixed_only:
+        last = json.loads((OUT / "speed.json").read_text())
+        for key in ("catalog", "one_worker", "catalog_warm"):
+            if key in last:
+                res[key] = last[key]
+        res["catalog_rows_from"] = last.get("started_at")
+        return
+    # 4. catalogs: engines and statlift alternating, 2 workers; N = 50 also with one
+    res["catalog"] = {}
+    for n in sizes:
+        cat, used = synthetic_catalog(work, n, srcs)
+        eng = engines([s.spec for s in used], 2)
+        row = brief(measure(run_cmd(work / f"out-n{n}", "--workers", "2"),
+                            statlift_env(homes.fresh(), cat)))
+        row["pages"] = sum(len(s.pages) for s in used)
+        row["engines"] = brief(eng)
+        row["ratio"] = round(row["seconds"] / eng["seconds"], 2)
+        res["catalog"][str(n)] = row
+        if n == max(sizes):
+            res["catalog_warm"] = {str(n): brief(measure(
+                run_cmd(work / f"out-n{n}", "--workers", "2"), statlift_env(homes.fresh(), cat)))}
+        if n == 50:
+            one = brief(measure(run_cmd(work / "out-n50-1w", "--workers", "1"),
+                                statlift_env(homes.fresh(), cat)))
+            one["engines"] = brief(engines([s.spec for s in used], 1))
+            res["one_worker"] = {"50": one}
+        shutil.rmtree(work / f"out-n{n}", ignore_errors=True)
+
+
 def _verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
-def write_results(res: dict, sizes: list[int]) -> None:
-    """speed.json (everything measured) and speed.md (the issue's ratios against its targets)."""
+def write_results(res: dict) -> None:
+    """speed.json (everything measured), speed.md (the issue's ratios against its targets) and
+    speed-timeline.md (one cold run, line by line, and the import times)."""
     OUT.mkdir(parents=True, exist_ok=True)
+    timeline = res.pop("timeline", [])
     (OUT / "speed.json").write_text(json.dumps(res, indent=2) + "\n")
-    e_all = res["engines_alone_every_page"]["seconds"]
-    cold, warm = res["cold"]["seconds"], res["warm"]["seconds"]
-    names = ", ".join(s["name"] for s in res["sources"])
+    m = res["machine"]
+    pairs = res["two_reports"]
+    eng = median([p["engines"] for p in pairs])
+    cold = median([p["cold"] for p in pairs])
+    ratios = [round(p["cold"]["seconds"] / p["engines"]["seconds"], 2) for p in pairs]
+    warm, bad = median(res["warm"]), median(res["bad_input"])
+    loads = [p[k]["load_before"] for p in pairs for k in ("engines", "cold")]
     lines = ["# Speed", "",
-             f"`python -m benchmarks.speed` on this machine ({res['cores']} cores). Ratios are "
-             "the figures to compare; seconds are noisy. Engines alone = pdfplumber (words + "
-             "text-strategy table finder) and camelot stream called directly on the same pages, "
-             "each PDF opened once per library, shared out over the same number of processes "
-             "as statlift's workers.", "",
-             f"Synthetic catalogs cycle through {len(res['sources'])} PDFs read by the two "
-             f"shipped specs: {names}.", "",
-             "| measure | seconds | peak RSS MiB | ratio |", "| --- | --- | --- | --- |",
-             f"| engines alone, pages with tables of the two reports ({res['pages_with_tables']}"
-             f") | {res['engines_alone']['seconds']} | {res['engines_alone']['peak_rss_mib']} | |",
-             f"| engines alone, every page of both PDFs, one process | {e_all} | "
-             f"{res['engines_alone_every_page']['peak_rss_mib']} | 1.00 |",
-             f"| one-time Prefect database setup (not in the runs below) | "
-             f"{res['prefect_home_setup']['seconds']} | | |",
-             f"| `statlift run` cold, two reports, whole process | {cold} | "
-             f"{res['cold']['peak_rss_mib']} | {cold / e_all:.2f} x engines |",
-             f"| `statlift run` warm (nothing changed) | {warm} | {res['warm']['peak_rss_mib']} | "
-             f"{warm / cold:.2f} x cold, {warm / e_all:.2f} x engines |", "",
-             "| N reports | workers (auto runner) | pages | seconds | pages/s | peak RSS MiB "
-             "(process tree) | engines alone s | statlift / engines | time(N)/N s |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for n in sizes:
-        r = res["catalog"][n]
-        lines.append(f"| {n} | {r['workers']} ({r.get('runner', '')}) | {r['pages']} | "
-                     f"{r['seconds']} | "
-                     f"{r['pages_per_s']} | {r['peak_rss_mib']} | {r['engines_alone_seconds']} "
-                     f"| {r['ratio_to_engines']} | {r['seconds'] / n:.2f} |")
-    targets = []
-    if 50 in res["catalog"]:
-        r50 = res["catalog"][50]["ratio_to_engines"]
-        targets.append(f"| cold N = 50 <= 1.3 x engines alone | {r50} | {_verdict(r50 <= 1.3)} |")
-    targets.append(f"| two reports cold <= 2 x engines over every page | {cold / e_all:.2f} | "
-                   f"{_verdict(cold / e_all <= 2)} |")
-    targets.append(f"| two reports warm <= 0.3 x engines over every page | {warm / e_all:.2f} | "
-                   f"{_verdict(warm / e_all <= 0.3)} |")
-    if res.get("catalog_warm"):
-        (n, w), = res["catalog_warm"].items()
-        ratio = w["seconds"] / res["catalog"][n]["seconds"]
-        targets.append(f"| warm rerun of the unchanged catalog (N = {n}) <= 5 % of cold | "
-                       f"{ratio:.1%} ({w['seconds']} s) | {_verdict(ratio <= 0.05)} |")
-    if res.get("one_worker"):
-        (n, r), = res["one_worker"].items()
-        speedup = r["seconds"] / res["catalog"][n]["seconds"]
-        targets.append(f"| N = {n}: 2 workers >= 1.7 x faster than 1 ({r['seconds']} s) | "
-                       f"{speedup:.2f} x | {_verdict(speedup >= 1.7)} |")
-        targets.append(f"| (N = {n}, 1 worker / engines alone in one process) | "
-                       f"{r['seconds'] / r['engines_alone_seconds']:.2f} | |")
-        if res.get("threads_two"):
-            t2 = res["threads_two"][n]
-            targets.append(f"| (N = {n}, `--runner threads` with 2 workers) | {t2['seconds']} s "
-                           f"= {r['seconds'] / t2['seconds']:.2f} x faster than 1 thread | |")
-    big, small = max(sizes), min([s for s in sizes if s >= 10] or sizes)
-    mem = res["catalog"][big]["peak_rss_mib"] / res["catalog"][small]["peak_rss_mib"]
-    targets.append(f"| peak RSS N = {big} <= 1.5 x N = {small} | {mem:.2f} | "
-                   f"{_verdict(mem <= 1.5)} |")
-    if "catalog_rows_from" in res:  # a --fixed-only run
-        lines += ["", "The two-report rows were re-measured with `--fixed-only`; the catalog "
-                  f"rows are from the full run of {res['catalog_rows_from']}."]
-    lines += ["", "## Targets (issue 7)", "", "| target | measured | |", "| --- | --- | --- |",
-              *targets, ""]
+             f"`python -m benchmarks.speed`, {res['started_at']} to {res['finished_at']} "
+             f"(UTC), on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB, Python "
+             f"{m['python']}. Load average (1 min) at the start {res['load_start'][0]:.2f}, at "
+             f"the end {res['load_end'][0]:.2f}; before each two-report measurement "
+             f"{min(loads):.2f} to {max(loads):.2f}"
+             + (" (other work was running on the machine: the pairs are interleaved so that it "
+                "weighs on both sides)." if max(loads + [res['load_start'][0]]) > 0.5 else
+                " (an otherwise idle machine)."), "",
+             "Engines alone = pdfplumber (words + text-strategy table finder) and camelot stream "
+             "called directly on the same pages, each PDF opened once per library, in as many "
+             "processes as statlift has workers, as one process from the Python start. statlift "
+             "= `python -m statlift.cli.main run` as a process, with Prefect's temporary API "
+             "server (the default path), Prefect's database already created, no cached results "
+             "and an empty output folder. Ratios are the figures to compare; seconds are noisy.",
+             "", "## Two reports", "",
+             "| run | engines, every page (s) | statlift cold (s) | ratio |",
+             "| --- | --- | --- | --- |"]
+    for i, p in enumerate(pairs, 1):
+        lines.append(f"| {i} | {p['engines']['seconds']} | {p['cold']['seconds']} | "
+                     f"{ratios[i - 1]} |")
+    lines += [f"| median | {eng} | {cold} | {statistics.median(ratios):.2f} |", "",
+              f"Pages: {res['pages_every']} in the two PDFs, {res['pages_with_tables']} with "
+              f"tables. Peak RSS of statlift's process tree "
+              f"{max(p['cold']['peak_rss_mib'] for p in pairs)} MiB (engines "
+              f"{max(p['engines']['peak_rss_mib'] for p in pairs)} MiB).", "",
+              "| also measured | seconds |", "| --- | --- |",
+              f"| first run on a fresh machine (no Prefect database), two reports | "
+              f"{res['first_run']['seconds']} |",
+              f"| Prefect's one-time database setup alone | "
+              f"{res['prefect_db_setup']['seconds']} |",
+              f"| `statlift run`, nothing changed (median of {len(res['warm'])}) | {warm} |",
+              f"| `statlift run --source ID=missing.pdf` (median of {len(res['bad_input'])}) | "
+              f"{bad} |", "",
+              "What the first run prints while Prefect sets up its database (seconds since "
+              "start):", "", "```", *res.get("first_run_progress", []), "```", ""]
+    targets = [f"| two reports cold, whole process, <= 2 x engines alone | "
+               f"{statistics.median(ratios):.2f} x (median of {len(ratios)} interleaved pairs) | "
+               f"{_verdict(statistics.median(ratios) <= 2)} |",
+               f"| bad input answered before the orchestrator, < 1 s | {bad} s | "
+               f"{_verdict(bad < 1)} |",
+               f"| nothing changed answered before the orchestrator, < 1 s | {warm} s | "
+               f"{_verdict(warm < 1)} |"]
+    if res.get("catalog"):
+        lines += ["## Catalogs of N reports", "",
+                  f"Synthetic catalogs cycle through {len(res['sources'])} PDFs read by the two "
+                  "shipped specs: " + ", ".join(s["name"] for s in res["sources"]) + ".", "",
+                  "| N | workers | pages with tables | engines alone (s) | statlift (s) | ratio "
+                  "| peak RSS MiB (tree) | s per report | load before |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for n, r in sorted(res["catalog"].items(), key=lambda kv: int(kv[0])):
+            lines.append(f"| {n} | 2 | {r['pages']} | {r['engines']['seconds']} | "
+                         f"{r['seconds']} | {r['ratio']} | {r['peak_rss_mib']} | "
+                         f"{r['seconds'] / int(n):.2f} | {r['load_before']} |")
+        one = res.get("one_worker", {}).get("50")
+        if one:
+            lines.append(f"| 50 | 1 | {res['catalog']['50']['pages']} | "
+                         f"{one['engines']['seconds']} | {one['seconds']} | "
+                         f"{one['seconds'] / one['engines']['seconds']:.2f} | "
+                         f"{one['peak_rss_mib']} | {one['seconds'] / 50:.2f} | "
+                         f"{one['load_before']} |")
+        lines.append("")
+        if "50" in res["catalog"]:
+            r50 = res["catalog"]["50"]["ratio"]
+            targets.append(f"| N = 50 cold <= 1.3 x engines alone (same pages, same 2 "
+                           f"workers) | {r50} x | {_verdict(r50 <= 1.3)} |")
+        if one:
+            speedup = one["seconds"] / res["catalog"]["50"]["seconds"]
+            eng_speedup = one["engines"]["seconds"] / res["catalog"]["50"]["engines"]["seconds"]
+            targets.append(f"| N = 50: 2 workers >= 1.7 x faster than 1 | {speedup:.2f} x "
+                           f"(the engines alone: {eng_speedup:.2f} x) | "
+                           f"{_verdict(speedup >= 1.7)} |")
+        sizes = sorted(int(n) for n in res["catalog"])
+        if len(sizes) > 1:
+            big, small = str(sizes[-1]), str(sizes[0])
+            mem = res["catalog"][big]["peak_rss_mib"] / res["catalog"][small]["peak_rss_mib"]
+            targets.append(f"| memory flat: peak RSS N = {big} <= 1.3 x N = {small} (2 "
+                           f"workers) | {mem:.2f} x | {_verdict(mem <= 1.3)} |")
+        if res.get("catalog_warm"):
+            (n, w), = res["catalog_warm"].items()
+            targets.append(f"| (warm rerun of the unchanged N = {n} catalog) | {w['seconds']} s"
+                           f" = {w['seconds'] / res['catalog'][n]['seconds']:.1%} of cold | |")
+    if "catalog_rows_from" in res:
+        lines += [f"The catalog rows are from the full run of {res['catalog_rows_from']} "
+                  "(`--fixed-only` re-measured the two-report rows).", ""]
+    lines += ["## Targets (issue 15)", "", "| target | measured | |", "| --- | --- | --- |",
+              *targets, "",
+              "A timeline of one cold two-report run and the import times are in "
+              "[speed-timeline.md](speed-timeline.md).", ""]
     (OUT / "speed.md").write_text("\n".join(lines))
+    tl = ["# Timeline of one cold `statlift run` (two reports)", "",
+          f"From `python -m benchmarks.speed`, {res['finished_at']}: each output line with the "
+          "second it appeared at (Prefect's 'Finished in state Completed()' lines of single "
+          "tasks left out).", "", "```"]
+    tl += [f"{s:6.2f}  {text[:160]}" for s, text in timeline
+           if not text.endswith("Finished in state Completed()")]
+    tl += ["```", "", "## Import times (cumulative ms, `python -X importtime`)", ""]
+    for module, rows in res.get("import_times", {}).items():
+        tl += [f"`import {module}`: {rows[0][1]:.0f} ms; the heaviest packages it loads:", "",
+               "| package | ms |", "| --- | --- |", *[f"| {n} | {ms:.0f} |" for n, ms in rows[1:]],
+               ""]
+    (OUT / "speed-timeline.md").write_text("\n".join(tl))
     print("\n".join(lines))
 
 
