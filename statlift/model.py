@@ -315,6 +315,9 @@ class TablesDocument:
 
 FINDING_CELL_FIELDS = ("table_id", "row_path", "column_path", "raw_text", "page", "bbox",
                        "engines", "flags")
+# an entry of audit.json's `claims` (statlift/validate/claims.py), keys in the order written
+CLAIM_FIELDS = ("id", "page", "kind", "stated", "verdict", "computed", "reason", "sentence",
+                "box", "cells", "finding")
 
 
 @dataclass(frozen=True)
@@ -357,12 +360,14 @@ class Finding:
 
 @dataclass(frozen=True)
 class AuditReport:
-    """audit.json: the summary, every finding, schema failures and every check run."""
+    """audit.json: the summary, every finding, schema failures, every check run and every
+    claim of the report's running text (CLAIM_FIELDS; a contradicted one names its finding)."""
 
     summary: Mapping[str, Any]
     findings: tuple[Finding, ...] = ()
     schema_failures: tuple[Mapping[str, Any], ...] = ()
     checks: tuple[Mapping[str, Any], ...] = ()
+    claims: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def unacknowledged(self) -> int:
@@ -370,6 +375,7 @@ class AuditReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"summary": dict(self.summary), "findings": [f.to_json() for f in self.findings],
+                "claims": [dict(c) for c in self.claims],
                 "schema_failures": [dict(s) for s in self.schema_failures],
                 "checks": [dict(c) for c in self.checks]}
 
@@ -378,7 +384,8 @@ class AuditReport:
         return cls(dict(doc.get("summary") or {}),
                    tuple(Finding.from_json(f, n)
                          for n, f in enumerate(doc.get("findings") or (), 1)),
-                   tuple(doc.get("schema_failures") or ()), tuple(doc.get("checks") or ()))
+                   tuple(doc.get("schema_failures") or ()), tuple(doc.get("checks") or ()),
+                   tuple(doc.get("claims") or ()))
 
 
 # ---- raw store and published versions -----------------------------------------------------

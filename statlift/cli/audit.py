@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections import Counter
 from pathlib import Path
 
 from statlift.errors import StatliftError
@@ -28,12 +27,20 @@ VERSION_ENTRIES = ("versions", "versions.json")
 
 
 def summary_text(summary: dict, findings: list[dict]) -> str:
-    lines = [(f"{summary['report_id']}: {summary['checks']} checks, {summary['passed']} passed, "
-              f"{summary['findings']} findings ({summary['unacknowledged']} not acknowledged)")]
+    from statlift.outputs.templates import counted
+
+    lines = [(f"{summary['report_id']}: {counted(summary['checks'], 'check')}, "
+              f"{summary['passed']} passed, {counted(summary['findings'], 'finding')} "
+              f"({summary['unacknowledged']} not acknowledged)")]
     for table_id, t in summary["tables"].items():
         mark = "ok " if not t["findings"] and not t.get("schema_failures") else "!! "
         lines.append(f"  {mark}{table_id:<22} {t['passed']:>4}/{t['checks']:<4} checks"
-                     + (f"  {t['findings']} finding(s)" if t["findings"] else ""))
+                     + (f"  {counted(t['findings'], 'finding')}" if t["findings"] else ""))
+    claims = summary.get("claims") or {}
+    if summary.get("claims_not_checked"):
+        lines.append(f"  claims of the text: not checked ({summary['claims_not_checked']})")
+    elif claims:
+        lines.append("  claims of the text: " + ", ".join(f"{n} {v}" for v, n in claims.items()))
     for f in findings:
         tag = "ack" if f["acknowledged"] else f["severity"]
         lines.append(f"  [{tag}] {f['id']} {f['class']}: {f['message']}")
@@ -55,37 +62,11 @@ def read_published(folder: Path):
 
 def check_in_memory(spec: ReportSpec, cells, tables: dict) -> tuple[dict, list[dict]]:
     """The audit's summary and findings, as run_audit writes them into audit.json, computed
-    without writing anything (no audit files, no crops)."""
-    from statlift.validate.audit import finding_record
-    from statlift.validate.evaluate import audit_cells
-    from statlift.validate.schema import validate_table
+    without writing anything (no audit files, no crops): validate/audit.py's audit_report."""
+    from statlift.validate.audit import audit_report
 
-    results, failed = audit_cells(spec, cells)
-    schema_failures = [f for t in spec.tables for f in validate_table(t, cells)]
-    # a dict as audit.json holds it, or model.Finding (validate/audit.py is moving to the model)
-    records = [finding_record(i, f) for i, f in enumerate(failed, 1)]
-    findings = [r if isinstance(r, dict) else r.to_json() for r in records]
-    per_table: dict[str, dict] = {}
-    for r in results:
-        t = per_table.setdefault(r["table_id"], {"checks": 0, "passed": 0, "findings": 0})
-        t["checks"] += 1
-        t["passed"] += r["passed"]
-    for f in findings:
-        per_table.setdefault(f["table_id"], {"checks": 0, "passed": 0, "findings": 0})
-        per_table[f["table_id"]]["findings"] += 1
-    for t in spec.tables:
-        entry = per_table.setdefault(t.table_id, {"checks": 0, "passed": 0, "findings": 0})
-        entry["not_additive"] = t.not_additive
-        entry["schema_failures"] = sum(1 for s in schema_failures if s["table_id"] == t.table_id)
-    unack = [f for f in findings if not f["acknowledged"]]
-    summary = {
-        "report_id": spec.report_id, "source_sha256": tables.get("source_sha256"),
-        "checks": len(results), "passed": sum(r["passed"] for r in results),
-        "findings": len(findings), "unacknowledged": len(unack) + len(schema_failures),
-        "by_class": dict(Counter(f["class"] for f in findings)),
-        "schema_failures": len(schema_failures), "tables": per_table,
-    }
-    return summary, findings
+    doc = audit_report(spec, cells, tables).to_json()
+    return doc["summary"], doc["findings"]
 
 
 def audit_published(processed: Path, report_id: str,
@@ -99,11 +80,13 @@ def republish_audit(processed: Path, report_id: str,
                     catalog: Catalog | None = None) -> tuple[dict, list[dict]]:
     """Write a fresh audit into a staged copy of the published folder and publish it atomically
     (publish/store.py: a new version; on any error the published folder is unchanged)."""
+    from statlift.outputs.processed import ReportText
     from statlift.publish import store
     from statlift.validate.audit import run_audit
 
     folder = processed / report_id
-    tables, cells = read_published(folder)
+    tables, _ = read_published(folder)
+    report = ReportText.read(folder, tables)  # the published report is this command's input
     staging = store.stage_dir(processed, report_id)
     try:
         for entry in sorted(folder.iterdir()):
@@ -113,8 +96,8 @@ def republish_audit(processed: Path, report_id: str,
                 shutil.copytree(entry, staging / entry.name)
             else:
                 shutil.copy2(entry, staging / entry.name)
-        summary = run_audit(spec_for(report_id, catalog), cells, tables, tables["source_path"],
-                            staging)
+        summary = run_audit(spec_for(report_id, catalog), report, staging,
+                            tables["source_path"])
         doc = json.loads((staging / "audit.json").read_text(encoding="utf-8"))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -24,8 +24,9 @@ def finish_report(staging: Path, report_id: str, report: ReportText) -> dict:
     write_report_parquet(staging, report)
     if report.cells is None:
         raise ValueError(f"{report_id}: a staged report has its cells")
-    summary = run_audit(spec_for(report_id), report.cells, report.doc,
-                        report.doc["source_path"], staging)
+    # the text's claims are read from the PDF the tables came from: the extraction has closed
+    # it by now (and a cached table never opened it), so the audit reads its text layer itself
+    summary = run_audit(spec_for(report_id), report, staging, report.doc["source_path"])
     write_datapackage(staging, load_catalog().get(report_id).model_dump(mode="json"),
                       report.doc, report)
     return summary
@@ -34,7 +35,8 @@ def finish_report(staging: Path, report_id: str, report: ReportText) -> dict:
 def build_downstream(processed_dir: Path) -> None:
     """Everything built over all published reports (each written atomically)."""
     catalog = load_catalog()
-    published = [r for r in catalog.reports if (processed_dir / r.report_id / "tables.json").exists()]
+    published = [r for r in catalog.reports
+                 if (processed_dir / r.report_id / "tables.json").exists()]
     if not published:
         return
     with read_once():  # the three builders read the same published tables: parse each once

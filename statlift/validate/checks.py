@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 Key = tuple[str, str, str]  # (table_id, row_path, column_path)
+NO_CELL: Key = ("", "", "")  # the default of an equation's named cells (always given)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Equation:
 class SumEquation(Equation):
     """total == sum(parts), within the rounding of the printed digits."""
 
-    total: Key = None
+    total: Key = NO_CELL
     parts: list[Key] = field(default_factory=list)
 
     def tolerance(self, v: Values) -> float:
@@ -114,9 +115,9 @@ class SumEquation(Equation):
 class PercentEquation(Equation):
     """percent == count / base * 100, rounded (half-up or half-even) to the printed digits."""
 
-    percent: Key = None
-    count: Key = None
-    base: Key = None
+    percent: Key = NO_CELL
+    count: Key = NO_CELL
+    base: Key = NO_CELL
 
     def expected(self, v: Values) -> float | None:
         base = v[self.base].value
@@ -171,8 +172,8 @@ class PercentEquation(Equation):
 class EqualEquation(Equation):
     """Two printed cells for the same quantity must agree (within their rounding)."""
 
-    a: Key = None
-    b: Key = None
+    a: Key = NO_CELL
+    b: Key = NO_CELL
 
     def tolerance(self, v: Values) -> float:
         da, db = v[self.a].decimals, v[self.b].decimals
@@ -251,6 +252,27 @@ def children(rows: list[str], parent: str) -> list[str]:
     return [r for r in rows if r.startswith(parent + " > ") and r.count(" > ") == depth]
 
 
+@dataclass
+class TextCheck:
+    """A check over the report's running text rather than a table: it runs on every report,
+    takes the narrative (paragraphs with where they are printed) and the report's cells, and
+    returns claims, each supported / contradicted / not resolvable (statlift.validate.claims)."""
+
+    name: str
+    run: Callable[..., list[Any]]
+    doc: str
+
+
+TEXT_CHECKS: dict[str, TextCheck] = {}
+
+
+def register_text_check(name: str):
+    def deco(fn: Callable[..., list[Any]]):
+        TEXT_CHECKS[name] = TextCheck(name, fn, (fn.__doc__ or "").strip())
+        return fn
+    return deco
+
+
 class CellRefArgs(_Args):
     table: str | None = None  # default: the table the check is declared on
     row: str
@@ -290,7 +312,7 @@ def sums_to_total(check_id: str, table: str, args: SumsArgs, g: Grid, **_: Any) 
             parts = [r for r in g.rows(table, args.parts) if r != args.total]
             if args.parts == "*":  # default: the other top-level rows (children are in parents)
                 parts = [r for r in parts if " > " not in r]
-            total: Key = (table, args.total, c)
+            total: Key = (table, args.total or "", c)
             if args.total_cells is not None:
                 if c not in args.total_cells:
                     continue
@@ -323,7 +345,7 @@ def percent_matches_count(check_id: str, table: str, args: PercentArgs, g: Grid,
     """Each percent equals its count divided by the base row's count, times 100, at the printed
     precision (half-up and half-even rounding both accepted)."""
     eqs: list[Equation] = []
-    pre, _, post = args.percent.partition("*")
+    pre, _star, post = args.percent.partition("*")
     for pcol in g.columns(table, args.percent):
         group = pcol[len(pre): len(pcol) - len(post) if post else None]
         ccol = args.count.replace("*", group)

@@ -31,6 +31,7 @@ import pandas as pd
 from statlift.extractors.locate import text_columns
 from statlift.extractors.pdfdoc import Document, PageText
 from statlift.extractors.textlines import page_lines
+from statlift.validate.checks import register_text_check
 
 NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 UP = ("increased", "increase", "increases", "grew", "rose", "rise", "up", "growth",
@@ -138,7 +139,8 @@ def narrative(page: PageText, table_boxes: list[Box]) -> list[Passage]:
     for i, (x0, x1) in enumerate(columns):
         # a line may run a little past the column's usual right edge: up to the next column
         right = columns[i + 1][0] - 2 if i + 1 < len(columns) else max(x1 + 3, page.width)
-        text, spans, last_bottom = "", [], None
+        text, last_bottom = "", None
+        spans: list[tuple[int, int, Box]] = []
 
         def flush() -> None:
             nonlocal text, spans
@@ -207,12 +209,18 @@ def _rounds_to(value: Decimal, stated: str) -> bool:
         value.quantize(q, ROUND_HALF_EVEN) == target
 
 
+def _ref(rec: dict) -> CellRef:
+    return CellRef(str(rec["table_id"]), str(rec["row_path"]), str(rec["column_path"]),
+                   str(rec["raw_text"]))
+
+
 class CellIndex:
     """The report's cells by printed value, to resolve a stated number."""
 
     def __init__(self, cells: pd.DataFrame):
         self.cells = cells[cells["value"].astype(str) != ""].copy()
-        self.cells["number"] = [Decimal(str(v)) for v in self.cells["value"]]
+        self.cells["number"] = pd.Series([Decimal(str(v)) for v in self.cells["value"]],
+                                         index=self.cells.index, dtype=object)
 
     def find(self, stated: str, percent: bool | None = None,
              rounded: bool = False) -> list[CellRef]:
@@ -225,8 +233,7 @@ class CellIndex:
             hits = self.cells[self.cells["number"] == n]
         if percent is not None:
             hits = hits[(hits["unit"] == "percent") == percent]
-        return [CellRef(r.table_id, r.row_path, r.column_path, r.raw_text)
-                for r in hits.itertuples(index=False)]
+        return [_ref(r) for r in hits.to_dict("records")]
 
     def table(self, table_id: str) -> pd.DataFrame:
         return self.cells[self.cells["table_id"] == table_id]
@@ -442,17 +449,17 @@ def _labelled_share(sentence: str, page: int, index: CellIndex, m: re.Match, tot
     percent = row[(row["unit"] == "percent") & row["column_path"].str.startswith(group)]
     counts = row[row["column_path"] == total.column_path]
     if len(percent) == 1:
-        r = next(percent.itertuples(index=False))
-        value = Decimal(r.number)
-        claim.reason = f"{r.table_id} prints {r.raw_text} for {r.row_path}"
+        ref = _ref(percent.to_dict("records")[0])
+        value = _cell_number(index, ref)
+        claim.reason = f"{ref.table_id} prints {ref.raw_text} for {ref.row_path}"
     elif len(counts) == 1:
-        r = next(counts.itertuples(index=False))
-        value = Decimal(r.number) / _number(total_text) * 100
-        claim.reason = f"{r.raw_text} of {total_text} ({r.row_path}) is {value:.2f}%"
+        ref = _ref(counts.to_dict("records")[0])
+        value = _cell_number(index, ref) / _number(total_text) * 100
+        claim.reason = f"{ref.raw_text} of {total_text} ({ref.row_path}) is {value:.2f}%"
     else:
         claim.reason = f"no single percent or count of {named[0]} beside the total"
         return claim
-    claim.cells = [CellRef(r.table_id, r.row_path, r.column_path, r.raw_text), total]
+    claim.cells = [ref, total]
     claim.computed = f"{value:.2f}%"
     claim.verdict = "supported" if _rounds_to(value, pct) else "contradicted"
     return claim
@@ -467,7 +474,8 @@ def count_claims(sentence: str, page: int, index: CellIndex, taken: set[str]) ->
     years"), that no other claim of the sentence used; a bound ("in excess of 300 months")
     states no value and is left out."""
     out = []
-    found = [(m.start(), m.group("n"), None) for m in COUNT.finditer(sentence)]
+    found: list[tuple[int, str, str | None]] = [(m.start(), m.group("n"), None)
+                                                 for m in COUNT.finditer(sentence)]
     found += [(m.start(), m.group("n"), UNIT_WORDS[m.group("unit").lower()])
               for m in WITH_UNIT.finditer(sentence)]
     seen: set[str] = set()
@@ -510,6 +518,13 @@ def passage_claims(passages: list[Passage], cells: pd.DataFrame) -> list[Claim]:
     for n, claim in enumerate(claims, 1):
         claim.id = f"C{n:03d}"
     return claims
+
+
+@register_text_check("narrative_claims")
+def narrative_claims(passages: list[Passage], cells: pd.DataFrame) -> list[Claim]:
+    """Numbers the report states in its running text (changes, shares, counts) checked
+    against its cells at the stated precision."""
+    return passage_claims(passages, cells)
 
 
 def report_narrative(doc: Document, table_boxes: dict[int, list[Box]]) -> list[Passage]:

@@ -23,16 +23,17 @@ SYNTHETIC = "__100__"
 def values_from_cells(cells: pd.DataFrame) -> tuple[Values, dict]:
     values: Values = {}
     order: dict[str, tuple[list[str], list[str]]] = {}
-    for rec in cells.itertuples(index=False):
-        rows, cols = order.setdefault(rec.table_id, ([], []))
-        if rec.row_path not in rows:
-            rows.append(rec.row_path)
-        if rec.column_path not in cols:
-            cols.append(rec.column_path)
-        if rec.value not in ("", None) and not pd.isna(rec.value):
-            dec = rec.decimals
-            values[(rec.table_id, rec.row_path, rec.column_path)] = Num(
-                float(rec.value), int(dec) if dec not in ("", None) and not pd.isna(dec) else 0)
+    for rec in cells.to_dict("records"):
+        table_id, row, col = str(rec["table_id"]), str(rec["row_path"]), str(rec["column_path"])
+        rows, cols = order.setdefault(table_id, ([], []))
+        if row not in rows:
+            rows.append(row)
+        if col not in cols:
+            cols.append(col)
+        value, dec = rec["value"], rec.get("decimals")
+        if value not in ("", None) and not pd.isna(value):
+            values[(table_id, row, col)] = Num(
+                float(value), int(dec) if dec not in ("", None) and not pd.isna(dec) else 0)
     return values, order
 
 
@@ -49,6 +50,15 @@ def build_equations(spec: ReportSpec, values: Values, order: dict) -> list[Equat
 
 
 @dataclass
+class Candidate:
+    """Another cell that explains a failed check exactly as well as the culprit."""
+
+    cell: Key
+    printed: float
+    suggested: float
+
+
+@dataclass
 class Culprit:
     cell: Key
     printed: float
@@ -56,6 +66,7 @@ class Culprit:
     fixes: int
     breaks: int
     unique: bool
+    tied: list[Candidate] = field(default_factory=list)  # equally good cells (unique is False)
 
 
 @dataclass
@@ -113,7 +124,9 @@ def find_culprit(eq: Equation, values: Values, status: dict[int, bool],
                  index: dict[Key, list[Equation]]) -> Culprit | None:
     """The cell of `eq` whose correction makes the most failing equations hold while breaking
     none; ties go to the correction closest to a typo of the printed number, then to the cell
-    the fewest holding checks vouch for."""
+    the fewest holding checks vouch for. Cells still tied after that explain the check equally
+    well: the first (in the check's order) is returned with the others as `tied`, and the audit
+    names them all, picking none."""
     scored = []
     for cell in eq.cells:
         if cell[1] == SYNTHETIC:
@@ -133,16 +146,22 @@ def find_culprit(eq: Equation, values: Values, status: dict[int, bool],
             scored.append((best[0], cell, best[1], best[2], best[3]))
     if not scored:
         return None
-    scored.sort(key=lambda s: s[0])
+    scored.sort(key=lambda s: s[0])  # stable: tied cells stay in the check's order
     key, cell, new, fixes, breaks = scored[0]
-    unique = len(scored) == 1 or scored[1][0] != key
-    return Culprit(cell, values[cell].value, new, fixes, breaks, unique)
+    tied = [Candidate(c, values[c].value, n) for k, c, n, _, _ in scored[1:] if k == key]
+    return Culprit(cell, values[cell].value, new, fixes, breaks, not tied, tied)
 
 
 def classify(eq: Equation, cell_meta: dict[Key, dict]) -> str:
     """Both engines and the text layer read the same printed values -> the publication's own
     inconsistency; otherwise our reading is suspect."""
-    for c in eq.cells:
+    return classify_cells(eq.cells, cell_meta)
+
+
+def classify_cells(cells: list[Key], cell_meta: dict[Key, dict]) -> str:
+    """"extraction suspect" if a reader did not confirm one of `cells`, else "source
+    inconsistency" (the printed numbers themselves disagree)."""
+    for c in cells:
         meta = cell_meta.get(c)
         if meta is None:
             continue
@@ -154,13 +173,20 @@ def classify(eq: Equation, cell_meta: dict[Key, dict]) -> str:
 
 
 def acknowledged_reason(spec: ReportSpec, eq: Equation, culprit: Culprit | None) -> str | None:
-    table = next((t for t in spec.tables if t.table_id == eq.table_id), None)
+    return acknowledgement(spec, eq.table_id, eq.check_id, eq.cells)
+
+
+def acknowledgement(spec: ReportSpec, table_id: str, check_id: str, cells: list[Key]
+                    ) -> str | None:
+    """The reason the table's spec gives for accepting a failed check (by check id and/or one
+    of its cells), or None."""
+    table = next((t for t in spec.tables if t.table_id == table_id), None)
     for ack in (table.acknowledged if table else []):
-        if ack.get("check_id") and ack["check_id"] != eq.check_id:
+        if ack.get("check_id") and ack["check_id"] != check_id:
             continue
         cell = ack.get("cell")
         if cell and not any(c[1] == cell.get("row") and c[2] == cell.get("column")
-                            for c in eq.cells):
+                            for c in cells):
             continue
         return ack.get("reason", "acknowledged in the spec")
     return None

@@ -226,12 +226,15 @@ def printed_tables(cells: pd.DataFrame, total_rows: dict[str, list[str]] | None 
         t = t.sort_values(["row_index", "column_index"])
         rows = list(dict.fromkeys(t["row_path"]))
         cols = list(dict.fromkeys(t.sort_values("column_index")["column_path"]))
-        grid = {}
-        for r in t.itertuples(index=False):
-            decimals = None if pd.isna(r.decimals) or r.decimals == "" else int(r.decimals)
-            grid[(r.row_path, r.column_path)] = Printed(
-                r.row_path, r.column_path, str(r.value), str(r.raw_text), decimals, str(r.unit),
-                not str(r.value) and bool(str(r.missing_code)), int(r.page), str(r.bbox))
+        grid: dict[tuple[str, str], Printed] = {}
+        for r in t.to_dict("records"):
+            dec = r["decimals"]
+            decimals = None if pd.isna(dec) or dec == "" else int(dec)
+            row, col = str(r["row_path"]), str(r["column_path"])
+            grid[(row, col)] = Printed(
+                row, col, str(r["value"]), str(r["raw_text"]), decimals, str(r["unit"]),
+                not str(r["value"]) and bool(str(r["missing_code"])), int(r["page"]),
+                str(r["bbox"]))
         out[str(table_id)] = PrintedTable(str(table_id), rows, cols, grid,
                                           (total_rows or {}).get(str(table_id), []))
     return out
@@ -254,7 +257,7 @@ class LabelMatcher:
     """Match typed labels to printed paths, in order, tolerantly; None when nothing matches."""
 
     def __init__(self, printed: list[str], sep: str, explicit: dict[str, str],
-                 totals: list[str] = ()):
+                 totals: list[str] | tuple[str, ...] = ()):
         self.printed, self.sep, self.explicit = printed, sep, explicit
         self.full = {normalize(p.replace(sep, " ")): p for p in printed}
         self.totals = list(totals) or [p for p in printed
@@ -396,7 +399,8 @@ class Verification:
         if len(unmatched):
             out.append("  labels that match nothing printed (their values were not compared; "
                        "name them in a --map file):")
-        for (table_id, kind), group in unmatched.groupby(["table_id", "kind"], sort=False):
+        for (table_key, kind), group in unmatched.groupby(["table_id", "kind"], sort=False):
+            table_id = str(table_key)
             axis = "column" if kind == "column label" else "row"
             col = "column_path" if axis == "column" else "row_path"
             for label, n in group[col].value_counts(sort=False).items():
@@ -411,7 +415,7 @@ class Verification:
         order = {v: i for i, v in enumerate(VERDICTS)}
         problems = problems.sort_values("verdict", key=lambda s: s.map(order), kind="stable")
         for r in problems.head(limit).itertuples(index=False):
-            what = f"{r.verdict}" + (f" ({r.kind})" if r.kind else "")
+            what = str(r.verdict) + (" (" + str(r.kind) + ")" if r.kind else "")
             out.append(f"  {r.table_id} | {r.row_path} | {r.column_path}: typed "
                        f"{r.transcribed!r}, printed {r.printed!r}: {what}  [{r.where}]")
         if len(problems) > limit:

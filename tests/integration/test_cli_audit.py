@@ -78,3 +78,21 @@ def test_republish_goes_through_the_atomic_publish(published, tmp_path):
     current = folder / "versions" / after["current"]
     assert {k: v for k, v in new.items() if not k.startswith("versions")} == _tree(current)
     assert not [p for p in published.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_the_claims_of_the_text_are_in_the_audit(published, tmp_path):
+    """The USSC overview states three numbers its key figures print (a 422% increase from 98 to
+    512, a decrease from 83.3% to 30.7%, 23 years on average): each a supported claim with its
+    sentence, page and box; the read-only audit prints the counts."""
+    audit = json.loads((published / REPORT / "audit.json").read_text(encoding="utf-8"))
+    assert audit["summary"]["claims"] == {"supported": 3, "contradicted": 0, "not resolvable": 0}
+    stated = [(c["kind"], c["stated"], c["verdict"]) for c in audit["claims"]]
+    assert stated == [("change", "increase 422% from 98 to 512", "supported"),
+                      ("direction", "decreased from 83.3% to 30.7%", "supported"),
+                      ("count", "23 years", "supported")]
+    assert all(c["page"] == 1 and c["box"] and c["sentence"] for c in audit["claims"])
+    assert "offenders in FY 2005 to 512 offenders" in audit["claims"][0]["sentence"]
+    html = (published / REPORT / "audit.html").read_text(encoding="utf-8")
+    assert html.count('<tr id="C00') == 3 and "3 supported, 0 contradicted" in html
+    done = run_cli(["audit", "--out", str(published), "--report", REPORT], tmp_path)
+    assert "claims of the text: 3 supported, 0 contradicted, 0 not resolvable" in done.stdout

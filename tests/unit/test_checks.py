@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from statlift.schemas.specs import load_report_spec
+from statlift.validate.audit import finding_record
 from statlift.validate.checks import EqualEquation, Num, PercentEquation, SumEquation
 from statlift.validate.evaluate import audit_cells, typo_distance
 
@@ -112,3 +113,42 @@ def test_audit_names_the_transposed_cell(tmp_path):
         (("t", "A", "Number"), 920.0, "source inconsistency")
     cells.loc[1, "flags"] = "unconfirmed"
     assert audit_cells(spec, cells)[1][0].cls == "extraction suspect"
+
+
+def _tied_table(tmp_path, b_value: str = "62"):
+    """Total 149 = 15 + 62 + 72 = 51 + 26 + 72, printed with A as 51 and B as 62: the sum is
+    off by 36 and either cell read with its digits swapped restores it."""
+    spec = load_report_spec(_spec_file(tmp_path, [{"sums_to_total": {"total": "Total"}}]))
+    rows = [("Total", "149"), ("A", "51"), ("B", b_value), ("C", "72")]
+    cells = pd.DataFrame([{"table_id": "t", "row_path": r, "column_path": "Number",
+                           "value": v, "decimals": 0, "flags": "", "engines": "words;camelot",
+                           "raw_text": v, "page": 1, "bbox": f"10,{20 * i},40,{20 * i + 9}"}
+                          for i, (r, v) in enumerate(rows)])
+    return spec, cells
+
+
+def test_two_cells_that_explain_a_failing_sum_equally_are_tied_candidates(tmp_path):
+    # 51 + 62 + 72 = 185, printed total 149: off by 36; 51 -> 15 or 62 -> 26 (one swap each)
+    spec, cells = _tied_table(tmp_path)
+    [f] = audit_cells(spec, cells)[1]
+    named = [(f.culprit.cell, f.culprit.suggested)] + [(t.cell, t.suggested)
+                                                       for t in f.culprit.tied]
+    assert named == [(("t", "A", "Number"), 15.0), (("t", "B", "Number"), 26.0)]
+    assert f.culprit.unique is False
+    record = finding_record(1, f)
+    assert [c["row_path"] for c in record.culprit["tied"]] == ["B"]
+    assert "tied candidates" in record.message and "most likely wrong" not in record.message
+    assert "[A | Number] = 51 (15 would fit) or t [B | Number] = 62 (26 would fit)" in \
+        record.message
+
+
+def test_a_single_best_cell_is_not_tied(tmp_path):
+    # B printed 26 (right): only A, read 15, restores the sum with one edit
+    spec, cells = _tied_table(tmp_path, b_value="26")
+    cells.loc[0, "value"] = "113"
+    cells.loc[1, "value"] = "51"  # 51 + 26 + 72 = 149 vs 113: off by 36, A alone is a swap
+    [f] = audit_cells(spec, cells)[1]
+    assert f.culprit.cell == ("t", "A", "Number") and f.culprit.tied == []
+    assert f.culprit.unique is True
+    record = finding_record(1, f)
+    assert record.culprit["tied"] == [] and "most likely wrong" in record.message

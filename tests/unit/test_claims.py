@@ -1,7 +1,10 @@
 """Narrative claims: numbers the text states, checked against the tables' cells."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
+import pytest
 
 from statlift.validate.claims import CellIndex, change_claims, count_claims, sentences, share_claims
 
@@ -63,3 +66,158 @@ def test_sentences_keep_decimals_and_abbreviations():
     text = "Cases rose 3.3% in the U.S. district courts. Then 11.6 years. No number here."
     assert sentences(text) == ["Cases rose 3.3% in the U.S. district courts.",
                                "Then 11.6 years."]
+
+
+MORE = pd.DataFrame([
+    ("key", "Offenders FY 2005", "Value", "98", "count", "98"),
+    ("key", "Offenders FY 2019", "Value", "512", "count", "512"),
+    ("key", "Within range FY 2005", "Value", "83.3", "percent", "83.3%"),
+    ("key", "Within range FY 2019", "Value", "30.7", "percent", "30.7%"),
+    ("key", "Average sentence", "Value", "23", "years", "23 years"),
+    ("other", "No contact", "N", "98", "count", "98"),
+    ("t10", "Mean prison sentence", "2004", "33.7", "months", "33.7 mos."),
+    ("t10", "Mean prison sentence", "2013", "66.1", "months", "66.1 mos."),
+    ("t10", "Defendants", "2004", "34", "count", "34"),
+    ("t10", "Production", "2004", "156.0", "months", "156.0 mos."),
+    ("t10", "Production", "2013", "320.7", "months", "320.7 mos."),
+], columns=["table_id", "row_path", "column_path", "value", "unit", "raw_text"])
+MORE_INDEX = CellIndex(MORE)
+
+
+def test_the_noun_form_of_a_change_with_words_between_from_and_to():
+    [c] = change_claims("This contributed to a 422% increase in the number of offenders "
+                        "sentenced, from 98 offenders in FY 2005 to 512 offenders in FY 2019.",
+                        1, MORE_INDEX)
+    assert (c.kind, c.verdict, c.computed) == ("change", "supported", "422.45%")
+    assert [x.row_path for x in c.cells] == ["Offenders FY 2005", "Offenders FY 2019"]
+    [bad] = change_claims("a 400% increase, from 98 offenders in FY 2005 to 512.", 1,
+                          MORE_INDEX)
+    assert bad.verdict == "contradicted" and bad.number == "400"
+
+
+def test_a_direction_without_a_stated_change():
+    [c] = change_claims("The rate has decreased since FY 2005, from 83.3% to 30.7% in FY 2019.",
+                        1, MORE_INDEX)
+    assert (c.kind, c.stated, c.verdict) == ("direction", "decreased from 83.3% to 30.7%",
+                                             "supported")
+    [up] = change_claims("The rate has increased since FY 2005, from 83.3% to 30.7%.", 1,
+                         MORE_INDEX)
+    assert up.verdict == "contradicted" and "not a increased" in up.reason
+
+
+def test_a_bounded_change_is_checked_as_the_bound():
+    cells = pd.DataFrame([("t", "A", "2007", "2901", "count", "2,901"),
+                          ("t", "A", "2013", "2905", "count", "2,905")],
+                         columns=MORE.columns)
+    [c] = change_claims("It grew less than 1% (from 2,901 to 2,905).", 1, CellIndex(cells))
+    assert c.stated == "grew less than 1% from 2,901 to 2,905" and c.verdict == "supported"
+    [c] = change_claims("It grew more than 1% (from 2,901 to 2,905).", 1, CellIndex(cells))
+    assert c.verdict == "contradicted"
+
+
+def test_rounded_numbers_of_the_text_resolve_to_one_row():
+    # 34 is printed exactly elsewhere (a count): the row that prints 33.7 and 66.1 is meant
+    [c] = change_claims("The mean term also increased, from 34 to 66 months.", 1, MORE_INDEX)
+    assert [x.raw_text for x in c.cells] == ["33.7 mos.", "66.1 mos."]
+    # the text divided its own rounded numbers: (321 - 156) / 156 = 105.8% -> 106%
+    [c] = change_claims("It increased 106%, from 156 to 321 months.", 1, MORE_INDEX)
+    assert c.verdict == "supported" and c.computed == "105.58%"
+
+
+def test_numbers_with_a_unit_word_and_bounds():
+    claims = count_claims("It leads to sentences of 23 years on average; sentences in excess "
+                          "of 300 months were imposed on more than 2,000 offenders.", 1,
+                          MORE_INDEX, set())
+    assert [(c.stated, c.verdict) for c in claims] == [("23 years", "supported")]
+    [months] = count_claims("A sentence of 23 months.", 1, MORE_INDEX, set())
+    assert months.verdict == "not resolvable"  # 23 is printed, but in years
+
+
+def _pdf(path, paragraphs: list[str], size: float = 10) -> str:
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=letter)
+    y = 720.0
+    for lines in paragraphs:
+        for line in lines.split("\n"):
+            c.setFont("Helvetica", size)
+            c.drawString(72, y, line)
+            y -= size * 1.2
+        y -= size * 1.5  # a paragraph break
+    c.save()
+    return str(path)
+
+
+def test_narrative_paragraphs_and_sentence_boxes(tmp_path):
+    pytest.importorskip("reportlab")
+    from statlift.extractors.pdfdoc import Document
+    from statlift.validate.claims import narrative
+
+    pdf = _pdf(tmp_path / "n.pdf", [
+        "U.S. Department of Justice",
+        "The number of suspects increased by 54%, from 2,972 to\n4,579 suspects. A second "
+        "sentence with 37,105 in it\ncontinues here."])
+    with Document.open(pdf) as doc:
+        passages = narrative(doc.page(1), [])
+    assert [p.text[:26] for p in passages] == ["U.S. Department of Justice",
+                                               "The number of suspects inc"]
+    [(first, box1), (second, box2)] = list(passages[1].sentences())
+    assert first.endswith("4,579 suspects.") and second.startswith("A second sentence")
+    assert box1[1] < box2[1] < box1[3]  # the two sentences share the second line
+    assert box2[3] > box1[3]  # and the second runs on to the third
+
+
+def test_a_contradicted_claim_is_a_finding_in_the_audit(tmp_path):
+    pytest.importorskip("reportlab")
+    from statlift.outputs.processed import ReportText
+    from statlift.schemas.specs import ReportSpec
+    from statlift.validate.audit import audit_report, run_audit
+
+    pdf = _pdf(tmp_path / "r.pdf", [
+        "Suspects increased by 64%, from 2,972 to 4,579 suspects. A total of\n"
+        "37,105 suspects were referred. Of them, 12,345 had no record."])
+    cells = pd.DataFrame([{"table_id": "table-01", "row_path": r, "column_path": c,
+                           "value": v, "unit": "count", "raw_text": raw, "missing_code": "",
+                           "decimals": 0, "flags": "", "engines": "words;pdfplumber",
+                           "page": 1, "bbox": f"100,{y},140,{y + 9}"}
+                          for r, c, v, raw, y in [("All", "2004", "2972", "2,972", 100),
+                                                  ("All", "2013", "4579", "4,579", 100),
+                                                  ("All", "Total", "37105", "37,105", 100)]])
+    spec = ReportSpec(report_id="r", spec_version=1, tables=[
+        {"table_id": "table-01", "caption": "TABLE 1"}])
+    tables = {"report_id": "r", "source_sha256": "ab", "source_path": pdf, "tables": {}}
+    audit = audit_report(spec, cells, tables)
+    doc = audit.to_json()
+    assert doc["summary"]["claims"] == {"supported": 1, "contradicted": 1, "not resolvable": 1}
+    assert doc["summary"]["findings"] == 1 == doc["summary"]["unacknowledged"]
+    assert doc["summary"]["by_class"] == {"source inconsistency": 1}
+    [f] = doc["findings"]
+    assert (f["check"], f["check_id"], f["table_id"]) == (
+        "narrative_claims", "table-01/narrative_claims#C001", "table-01")
+    assert (f["printed"], f["expected"], f["severity"]) == (64.0, 54.07, "warning")
+    assert "Suspects increased by 64%" in f["message"] and "not 64%" in f["message"]
+    assert [c["raw_text"] for c in f["cells"]] == ["2,972", "4,579"]
+    claims = doc["claims"]
+    assert [(c["id"], c["verdict"], c["finding"]) for c in claims] == [
+        ("C001", "contradicted", "F001"), ("C002", "supported", None),
+        ("C003", "not resolvable", None)]
+    assert all(c["page"] == 1 and len(c["box"]) == 4 for c in claims)
+    assert doc["summary"]["tables"]["table-01"]["findings"] == 1
+    # a reader that did not confirm a cell makes it an extraction suspect, as for any check
+    cells.loc[0, "flags"] = "unconfirmed"
+    assert audit_report(spec, cells, tables).findings[0].cls == "extraction suspect"
+    cells.loc[0, "flags"] = ""
+    # written: audit.json with the claims, audit.html with the sentence crop
+    out = tmp_path / "out"
+    text = ReportText(tables, cells, {})
+    summary = run_audit(spec, text, out)
+    assert summary["claims"]["contradicted"] == 1
+    assert json.loads((out / "audit.json").read_text())["claims"][0]["finding"] == "F001"
+    html = (out / "audit.html").read_text(encoding="utf-8")
+    assert 'alt="the sentence on page 1" src="data:image/png;base64,' in html
+    # no PDF: the text is not checked, and the audit says so
+    gone = dict(tables, source_path=str(tmp_path / "missing.pdf"))
+    s = audit_report(spec, cells, gone).summary
+    assert s["claims_not_checked"].startswith("the PDF the tables were read from is not")
+    assert s["claims"] == {"supported": 0, "contradicted": 0, "not resolvable": 0}

@@ -74,3 +74,51 @@ def test_the_parser_sees_a_drift():
     text = CONTRACT.read_text(encoding="utf-8").replace("row_index, column_index",
                                                         "column_index, row_index")
     assert contract_cell_columns(text) != CELL_COLUMNS
+
+
+def _audit_keys(text: str) -> dict[str, list[str]]:
+    """The key lists of the contract's audit.json section, by the name they follow."""
+    section = _section(text, "## `audit.json`")
+    out = {"audit.json": _names(re.search(r"Keys, in this order:\s*`([^`]+)`", section).group(1))}
+    for item in re.split(r"\n- ", section)[1:]:
+        listed = re.search(r"keys\s+in\s+this\s+order:\s*`([^`]+)`", item)
+        if listed:
+            out[re.match(r"`(\w+)`", item).group(1)] = _names(listed.group(1))
+    return out
+
+
+def test_contract_audit_json_keys_are_the_model_s_and_the_audit_s():
+    import pandas as pd
+
+    from statlift.model import CLAIM_FIELDS, AuditReport, Finding
+    from statlift.schemas.specs import ReportSpec
+    from statlift.validate.audit import audit_report
+    from statlift.validate.claims import Claim
+
+    keys = _audit_keys(CONTRACT.read_text(encoding="utf-8"))
+    assert keys["audit.json"] == list(AuditReport({}).to_json())
+    assert keys["findings"] == list(Finding.from_json({}).to_json())
+    assert keys["claims"] == list(CLAIM_FIELDS) == list(Claim(1, "s", "count", "1", "x")
+                                                        .to_json()) + ["finding"]
+    # the summary and the culprit as the audit writes them (a sum off by 36, two tied cells)
+    spec = ReportSpec(report_id="r", spec_version=1, tables=[{
+        "table_id": "t", "caption": "TABLE 1",
+        "checks": [{"sums_to_total": {"total": "Total"}}]}])
+    cells = pd.DataFrame([{"table_id": "t", "row_path": r, "column_path": "N", "value": v,
+                           "unit": "count", "raw_text": v, "missing_code": "", "decimals": 0,
+                           "flags": "", "engines": "words;camelot", "page": 1,
+                           "bbox": "0,0,1,1"}
+                          for r, v in [("Total", "149"), ("A", "51"), ("B", "62"), ("C", "72")]])
+    doc = audit_report(spec, cells, {"source_path": None, "tables": {}}).to_json()
+    assert keys["summary"] == list(doc["summary"])
+    assert keys["culprit"] == list(doc["findings"][0]["culprit"])
+    assert [list(t) for t in doc["findings"][0]["culprit"]["tied"]] == [keys["culprit"][:5]]
+
+
+def test_the_audit_parser_sees_a_drift():
+    from statlift.model import CLAIM_FIELDS
+
+    text = CONTRACT.read_text(encoding="utf-8")
+    assert _audit_keys(text)["claims"] == list(CLAIM_FIELDS)
+    drifted = text.replace("stated, verdict, computed", "stated, computed, verdict")
+    assert _audit_keys(drifted)["claims"] != list(CLAIM_FIELDS)

@@ -122,11 +122,17 @@ def test_audit_report_round_trip():
                       ({"table_id": "t", "row_path": "Row 0", "column_path": "Col 0",
                         "raw_text": "11", "page": 3, "bbox": "1,2,3,4", "engines": "words",
                         "flags": ""},), None, "rows add up: printed 11, expected 10")
+    claim = {"id": "C001", "page": 2, "kind": "count", "stated": "37,105",
+             "verdict": "supported", "computed": "", "reason": "t prints 37,105",
+             "sentence": "A total of 37,105.", "box": [1.0, 2.0, 3.0, 4.0], "cells": [],
+             "finding": None}
     report = AuditReport({"report_id": "r", "checks": 2, "unacknowledged": 1}, (finding,), (),
-                         ({"check_id": "t/sum#1", "passed": False},))
+                         ({"check_id": "t/sum#1", "passed": False},), (claim,))
     doc = json.loads(json.dumps(report.to_json()))
     assert doc["findings"][0]["class"] == "source inconsistency"
+    assert list(doc) == ["summary", "findings", "claims", "schema_failures", "checks"]
     assert AuditReport.from_json(doc) == report and report.unacknowledged == 1
+    assert AuditReport.from_json({"summary": {}}).claims == ()  # an audit.json from before
     assert Finding.from_json({"check_id": "x"}, 7).id == "F007"
 
 

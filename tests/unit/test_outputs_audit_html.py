@@ -4,7 +4,6 @@ printed, "1 finding" / "2 findings", everything escaped, one stylesheet shared w
 from __future__ import annotations
 
 import doctest
-import json
 import re
 from html import unescape
 from pathlib import Path
@@ -15,6 +14,7 @@ from statlift.outputs import templates
 from statlift.outputs.audit_html import render_audit_html
 from statlift.outputs.catalog import entries_by_id
 from statlift.outputs.demo import SHA, write_demo_tree
+from statlift.outputs.processed import ReportText
 from statlift.outputs.site import build_site
 from statlift.outputs.templates import ENV
 
@@ -49,7 +49,8 @@ def _doc(findings: list[dict], table_02_checks: int = 0) -> dict:
                                            "rows." if not table_02_checks else None,
                            "schema_failures": 0}}
     return {"summary": {"report_id": BJS, "source_sha256": SHA[BJS],
-                        "checks": 8 + table_02_checks, "passed": 8 + table_02_checks - len(findings),
+                        "checks": 8 + table_02_checks,
+                        "passed": 8 + table_02_checks - len(findings),
                         "findings": len(findings), "unacknowledged": 0, "by_class": {},
                         "schema_failures": 0, "tables": tables},
             "findings": findings, "schema_failures": [], "checks": []}
@@ -60,9 +61,10 @@ def report(tmp_path_factory) -> Path:
     return write_demo_tree(tmp_path_factory.mktemp("tree")) / "processed" / BJS
 
 
-def _render(report: Path, doc: dict, entry: dict | None = None) -> str:
-    tables = json.loads((report / "tables.json").read_text(encoding="utf-8"))
-    return render_audit_html(doc, tables, report, {"F001": "iVBORw0KGgo="}, entry)
+def _render(report: Path, doc: dict, entry: dict | None = None,
+            text: ReportText | None = None) -> str:
+    text = text or ReportText.read(report)
+    return render_audit_html(doc, text, {"F001": "iVBORw0KGgo="}, entry)
 
 
 def test_header_names_the_publication_the_pdf_and_the_unverified_links(report):
@@ -139,3 +141,88 @@ def test_audit_page_and_site_share_one_stylesheet(report, tmp_path):
 def test_templates_docstring_examples():
     result = doctest.testmod(templates)
     assert result.failed == 0 and result.attempted > 0
+
+
+def _tied(finding: dict) -> dict:
+    """`finding` with two tied candidates: production and possession explain it equally."""
+    finding = dict(finding, acknowledged=None, severity="warning")
+    finding["culprit"] = dict(finding["culprit"], row_path="Child pornography production",
+                              column_path="2004–2013 | Number", printed=3000,
+                              value_that_fits=3604, unique=False,
+                              tied=[{"table_id": "table-01",
+                                     "row_path": "All commercial sexual exploitation of children "
+                                                 "offenses",
+                                     "column_path": "2004–2013 | Number", "printed": 37105,
+                                     "value_that_fits": 36501}])
+    return finding
+
+
+def test_tied_candidates_are_all_named_and_none_is_picked(report):
+    html = _render(report, _doc([_tied(_finding(1))]))
+    assert "Tied candidates" in html and "Most likely wrong cell" not in html
+    start = html.index('<ul class="tied">')
+    tied = html[start:html.index("</ul>", start)]
+    assert "Child pornography production | 2004–2013 | Number" in tied and "<b>3,604</b>" in tied
+    assert "All commercial sexual exploitation of children offenses | 2004–2013 | Number" in tied
+    assert "<b>37,105</b>" in tied and "<b>36,501</b>" in tied
+    table = html[html.index('<div class="tablewrap">'):]
+    assert '<td class="culprit">37,105</td>' in table  # both boxed as candidates
+    assert "tied candidates boxed red" in html
+
+
+def _claims_doc(findings: list[dict], claims: list[dict], counts: dict) -> dict:
+    doc = _doc(findings)
+    doc["summary"].update(claims=counts, claims_not_checked=None)
+    doc["claims"] = claims
+    return doc
+
+
+def _claim(n: int, verdict: str, finding: str | None = None) -> dict:
+    return {"id": f"C{n:03d}", "page": 2, "kind": "share", "stated": f"{n}0% of 37,105",
+            "verdict": verdict, "computed": "72.19%", "reason": f"reason {n}",
+            "sentence": f"Sentence number {n} states <{n}0%> of 37,105.",
+            "box": [50.0, 96.0, 290.0, 130.0], "finding": finding,
+            "cells": [{"table_id": "table-01", "row_path": "Child pornography production",
+                       "column_path": "2004–2013 | Percent", "raw_text": "8.1%"}]}
+
+
+def test_claims_are_listed_with_sentence_page_and_verdict(report):
+    contradicted = dict(_finding(2, acknowledged=None), severity="warning",
+                        check="narrative_claims", culprit=None,
+                        check_id="table-01/narrative_claims#C002")
+    claims = [_claim(1, "supported"), _claim(2, "contradicted", "F002"),
+              _claim(3, "not resolvable")]
+    html = _render(report, _claims_doc([_finding(1), contradicted], claims,
+                                       {"supported": 1, "contradicted": 1, "not resolvable": 1}))
+    section = html[html.index('<h2 id="claims">'):]
+    assert "1 supported, 1 contradicted, 1 not resolvable" in section
+    rows = re.findall(r'<tr id="(C\d+)">(.*?)</tr>', section, re.DOTALL)
+    assert [r[0] for r in rows] == ["C001", "C002", "C003"]  # not resolvable listed too
+    assert all("<td>p2</td>" in r[1] for r in rows)
+    assert "Sentence number 3 states &lt;30%&gt; of 37,105." in rows[2][1]
+    assert ">not resolvable<" in rows[2][1] and ">contradicted<" in rows[1][1]
+    assert '<a href="#F002">F002</a>' in rows[1][1]
+    finding = html[html.index('id="F002"'):html.index('<h2 id="claims">')]
+    assert "A claim of the text is contradicted by the tables (C002, page 2)" in finding
+    assert '<blockquote class="sentence">Sentence number 2 states &lt;20%&gt;' in finding
+    assert "States <b>20% of 37,105</b>; reason 2." in finding
+    assert re.search(r"<b class=\"warn\">1/3</b>claims of the text supported", html)
+
+
+def test_a_text_not_checked_says_why(report):
+    doc = _claims_doc([], [], {"supported": 0, "contradicted": 0, "not resolvable": 0})
+    doc["summary"]["claims_not_checked"] = "the PDF is not available (x.pdf)"
+    html = _render(report, doc)
+    assert "The running text was not checked: the PDF is not available (x.pdf)." in html
+
+
+def test_tables_come_from_memory_not_from_the_staged_files(report):
+    text = ReportText.read(report)
+    wide = text.wides["table-01"].copy()
+    wide.iloc[0, 1] = "99999"  # only in memory: the CSV on disk still says 37105
+    cells = text.cells[text.cells["raw_text"] != "37,105"]
+    html = _render(report, _doc([_finding(1)]),
+                   text=ReportText(text.doc, cells, dict(text.wides, **{"table-01": wide})))
+    table = html[html.index('<div class="tablewrap">'):]
+    assert '<td class="involved">99999</td>' in table
+    assert "37105" in (report / "table-01.csv").read_text(encoding="utf-8")

@@ -1,0 +1,86 @@
+"""Crops of PDF pages with cells (or a sentence) boxed: what the audit page and the
+verification page show next to each problem. One route for both: `highlight_crops`."""
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from PIL import ImageDraw
+
+from statlift.extractors.pdfium_lock import pdfium_document
+
+SCALE = 2.0  # page crops at 144 dpi
+PROBLEM = "#d62728"  # the cell (or sentence) the problem is about
+INVOLVED = "#ff9f1c"  # the other cells of the check
+
+Box = tuple[float, float, float, float]
+
+
+def parse_box(text: object) -> Box | None:
+    """A cells.csv `bbox` ("x0,top,x1,bottom") as numbers; None if it is not four numbers."""
+    try:
+        box = tuple(float(v) for v in str(text).split(","))
+    except ValueError:
+        return None
+    return (box[0], box[1], box[2], box[3]) if len(box) == 4 else None
+
+
+def union(boxes: Iterable[Box]) -> Box | None:
+    boxes = list(boxes)
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+            max(b[3] for b in boxes))
+
+
+def render_crop(pdf_path: str, page: int, bbox, boxes: list[tuple[tuple, str]],
+                margin: float = 8.0, pages: dict | None = None) -> bytes:
+    """PNG of the page region `bbox` (points, top-left origin) with `boxes` drawn on it.
+
+    `pages` caches rendered pages (number -> image) across calls: a report's tables and findings
+    share a few pages, and rendering a page costs far more than cropping it."""
+    pages = {} if pages is None else pages
+    if page not in pages:
+        with pdfium_document(pdf_path) as doc:
+            pages[page] = doc[page - 1].render(scale=SCALE).to_pil().convert("RGB")
+    image = pages[page]
+    x0, top, x1, bottom = bbox
+    left, upper = max(0, (x0 - margin) * SCALE), max(0, (top - margin) * SCALE)
+    crop = image.crop((left, upper, min(image.width, (x1 + margin) * SCALE),
+                       min(image.height, (bottom + margin) * SCALE)))  # a copy: page stays clean
+    draw = ImageDraw.Draw(crop)
+    for (bx0, btop, bx1, bbottom), colour in boxes:
+        draw.rectangle([bx0 * SCALE - 3 - left, btop * SCALE - 2 - upper,
+                        bx1 * SCALE + 3 - left, bbottom * SCALE + 2 - upper],
+                       outline=colour, width=3)
+    buf = io.BytesIO()
+    crop.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """What one crop shows: `boxes` (box, colour) on `page`, inside `region` (default: around
+    the boxes)."""
+
+    key: str | int
+    page: int
+    boxes: tuple[tuple[Box, str], ...]
+    region: Sequence[float] | None = None
+
+
+def highlight_crops(pdf_path: str, highlights: Iterable[Highlight],
+                    pages: dict | None = None) -> dict[str | int, str]:
+    """key -> base64 PNG of each highlight (each page rendered once); a highlight with neither a
+    region nor a box is left out."""
+    pages = {} if pages is None else pages
+    out: dict[str | int, str] = {}
+    for h in highlights:
+        region = tuple(h.region) if h.region else union(b for b, _ in h.boxes)
+        if region is None:
+            continue
+        png = render_crop(pdf_path, h.page, region, list(h.boxes), pages=pages)
+        out[h.key] = base64.b64encode(png).decode("ascii")
+    return out
