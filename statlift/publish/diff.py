@@ -7,6 +7,9 @@ Cells are keyed by (table_id, row_path, column_path) (docs/contract.md). Kinds:
     removed     key only in the old cells              old = the reading
     relabelled  the same cell under a renamed row      old / new = the old / new row path
                 (or column), reading unchanged         (column path for a renamed column)
+    unit        same cell, another unit                old / new = the units (`count` ->
+                (a unit rule of the spec changed)      `percent`)
+    footnotes   same cell, other footnote markers      old / new = the `;`-joined markers
 
 A label present on one side only (a row or column of one table) is paired with one present on the
 other side only when their cells read the same: keyed by the other axis' labels (same column
@@ -18,7 +21,9 @@ Rows and columns are paired in turns, so a renamed row and a renamed column in o
 both found.
 
 The reading compared is `value`, or for a missing value its printed `missing_code` (a `--` that
-becomes `~` is a change).
+becomes `~` is a change). Unit and footnotes are compared apart: a cell whose value and unit both
+changed has a `changed` line and a `unit` line; a relabelled cell with another unit has a
+`relabelled` line and a `unit` line. Only the readings pair renamed labels.
 """
 from __future__ import annotations
 
@@ -34,8 +39,12 @@ from statlift.fileio import write_atomic
 log = logging.getLogger(__name__)
 
 CHANGE_COLUMNS = ["table_id", "row_path", "column_path", "old", "new", "kind"]
-KINDS = ("changed", "added", "removed", "relabelled")
+KINDS = ("changed", "added", "removed", "relabelled", "unit", "footnotes")
 KEY = ["table_id", "row_path", "column_path"]
+# what a cell carries besides its reading, compared between versions: column -> kind
+ATTRIBUTES = {"unit": "unit", "footnotes": "footnotes"}
+# CHANGES.md's count line: the first four always, the others when there are any
+_COUNT_WORDS = {"unit": "with another unit", "footnotes": "with other footnotes"}
 AXES = {"row": ("row_path", "column_path", "col_pos", "row_pos"),
         "column": ("column_path", "row_path", "row_pos", "col_pos")}
 MAX_PASSES = 4
@@ -68,6 +77,9 @@ def prepare_cells(cells: pd.DataFrame) -> pd.DataFrame:
     code = (_text(cells["missing_code"]) if "missing_code" in cells.columns
             else pd.Series("", index=value.index))
     out["reading"] = value.where(value != "", code)
+    for column in ATTRIBUTES:
+        out[column] = (_text(cells[column]) if column in cells.columns
+                       else pd.Series("", index=value.index))
     dupes = out.duplicated(KEY)
     if dupes.any():
         first = out.loc[dupes, KEY].iloc[0].tolist()
@@ -95,7 +107,7 @@ def _positions(out: pd.DataFrame, cells: pd.DataFrame, label: str, index: str) -
 
 def _same_cells(old: pd.DataFrame, new: pd.DataFrame) -> bool:
     """The common case, checked cheaply: a table whose cells all read the same."""
-    cols = [*KEY, "reading"]
+    cols = [*KEY, "reading", *ATTRIBUTES]
     return len(old) == len(new) and set(map(tuple, old[cols].to_numpy())) == \
         set(map(tuple, new[cols].to_numpy()))
 
@@ -135,7 +147,17 @@ def _diff_table(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     out.loc[changed, ["old", "new"]] = both.loc[changed, ["reading_o", "reading_n"]].to_numpy()
     out["_r"] = both["row_pos_n"].fillna(both["row_pos_o"]).to_numpy()
     out["_c"] = both["col_pos_n"].fillna(both["col_pos_o"]).to_numpy()
-    out = out[out["kind"] != ""].sort_values(["_r", "_c", "kind"], kind="stable")
+    out["_k"] = 0
+    parts = [out[out["kind"] != ""]]
+    for n, (column, kind) in enumerate(ATTRIBUTES.items(), start=1):
+        differs = paired & (both[f"{column}_o"] != both[f"{column}_n"])
+        if differs.any():
+            part = out[differs].copy()
+            part["old"] = both.loc[differs, f"{column}_o"].to_numpy()
+            part["new"] = both.loc[differs, f"{column}_n"].to_numpy()
+            part["kind"], part["_k"] = kind, n
+            parts.append(part)
+    out = pd.concat(parts).sort_values(["_r", "_c", "_k"], kind="stable")
     return out[CHANGE_COLUMNS].reset_index(drop=True)
 
 
@@ -222,7 +244,8 @@ def changes_entry(diff: pd.DataFrame, old_sha: str, new_sha: str, stamp: str,
     """One CHANGES.md entry: date, both sha256, counts per kind, relabels, changed cells."""
     lines = [f"## {stamp}", "", f"- old source sha256: `{old_sha or 'none'}`",
              f"- new source sha256: `{new_sha}`",
-             "- cells: " + ", ".join(f"{counts[k]} {k}" for k in KINDS), ""]
+             "- cells: " + ", ".join(f"{counts.get(k, 0)} {_COUNT_WORDS.get(k, k)}" for k in KINDS
+                                     if k not in _COUNT_WORDS or counts.get(k)), ""]
     relabels = relabel_lines(diff)
     if relabels:
         lines += ["Relabelled:", "", *relabels, ""]
@@ -237,6 +260,26 @@ def changes_entry(diff: pd.DataFrame, old_sha: str, new_sha: str, stamp: str,
             lines.append(f"\n… and {len(cells) - MD_MAX_CELLS} more cells in changes.csv")
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def change_summary(diff: pd.DataFrame) -> tuple[int, str]:
+    """(cells changed, words) for a run's summary line: `3 cells changed (2 values, 1 unit),
+    1 label renamed`. A cell counts once whatever changed in it; a renamed label counts once,
+    not once per cell (and its cells count only if something else changed in them)."""
+    cells = diff[diff["kind"] != "relabelled"]
+    n_cells = len(cells.drop_duplicates(KEY))
+    words = {"changed": ("value", "values"), "added": ("added", "added"),
+             "removed": ("removed", "removed"), "unit": ("unit", "units"),
+             "footnotes": ("footnotes", "footnotes")}
+    per_kind = cells["kind"].value_counts()
+    detail = ", ".join(f"{int(per_kind[k])} {words[k][int(per_kind[k]) != 1]}"
+                       for k in KINDS if k in per_kind.index and k in words)
+    renamed = diff[diff["kind"] == "relabelled"]
+    labels = len(renamed.drop_duplicates(["table_id", "old", "new"])) if len(renamed) else 0
+    text = f"{n_cells} {'cell' if n_cells == 1 else 'cells'} changed"
+    text += f" ({detail})" if detail else ""
+    text += f", {labels} {'label' if labels == 1 else 'labels'} renamed"
+    return n_cells, text
 
 
 def relabel_lines(diff: pd.DataFrame) -> list[str]:

@@ -32,7 +32,7 @@ from statlift.outputs import report_files as assemble
 from statlift.outputs.finish import finish_report
 from statlift.outputs.processed import ReportText
 from statlift.publish import store as publish
-from statlift.publish.diff import diff_tables, write_changes
+from statlift.publish.diff import change_summary, diff_tables, write_changes
 from statlift.publish.uptodate import write_build_key
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
         report = ReportText(content, cells_text,
                             {t.table_id: text_frame(t.to_frame()) for t in tables})
         audit = finish_report(staging, report_id, report)
-        changes, relabels = _write_changes(staging, old_cells, cells_text, published, sha)
+        changes, change_words = _write_changes(staging, old_cells, cells_text, published, sha)
     except Exception:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -141,7 +141,7 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
     status = "partial" if failures else ("updated" if has_previous else "published")
     msg = f"{len(tables)} tables published to {published}"
     if has_previous:
-        msg = f"updated: {changes} cells changed, {relabels} labels renamed; " + msg
+        msg = f"updated: {change_words}; " + msg
     if failures:
         msg += "; " + reasons[0]
     msg += f"; audit: {audit['checks']} checks, {audit['findings']} findings " \
@@ -150,11 +150,12 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
 
 
 def _write_changes(staging: Path, old_cells: pd.DataFrame | None, new_cells: pd.DataFrame,
-                   published: Path, sha: str) -> tuple[int, int]:
+                   published: Path, sha: str) -> tuple[int, str]:
     """changes.csv / CHANGES.md against the published version (carried over and extended);
-    `new_cells`: this run's cells as text, as in cells.csv."""
+    `new_cells`: this run's cells as text, as in cells.csv. Returns the cells changed and the
+    words for the summary line (diff.change_summary)."""
     if old_cells is None:
-        return 0, 0
+        return 0, ""
     diff = diff_tables(old_cells, new_cells)
     old_md = published / "CHANGES.md"
     if old_md.exists():
@@ -163,6 +164,4 @@ def _write_changes(staging: Path, old_cells: pd.DataFrame | None, new_cells: pd.
     if len(diff):
         write_changes(diff, staging, old_sha, sha, datetime.now(UTC))
     # relabels are counted apart, once per label: a renamed row is not "N cells changed"
-    renamed = diff[diff["kind"] == "relabelled"]
-    labels = len(renamed.drop_duplicates(["table_id", "old", "new"])) if len(renamed) else 0
-    return int((diff["kind"] != "relabelled").sum()), labels
+    return change_summary(diff)

@@ -169,7 +169,7 @@ def test_revision_at_the_same_url_is_published_with_its_changes(tmp_path, varian
                     for (t, row, _), (old, new, kind) in want.items() if kind == "relabelled"}
         line = _report_line(second.stdout, REPORT)
         assert f"{REPORT}: updated: " in line
-        assert f"3 cells changed, {len(relabels)} labels renamed" in line, line
+        assert f"3 cells changed (3 values), {len(relabels)} labels renamed" in line, line
         folder = out / REPORT
         tables = json.loads((folder / "tables.json").read_text(encoding="utf-8"))
         assert tables["source_sha256"] == sha2 and not tables["failed"]

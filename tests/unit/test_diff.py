@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from statlift.errors import StatliftError
-from statlift.publish.diff import CHANGE_COLUMNS, diff_tables, write_changes
+from statlift.publish.diff import CHANGE_COLUMNS, change_summary, diff_tables, write_changes
 
 ROWS = ["Sex > Male", "Sex > Female", "Convicted > Trial"]
 COLS = ["2004–2013 | Number", "2004–2013 | Percent"]
@@ -15,14 +15,17 @@ VALUES = [["37105", "9.7"], ["1210", "0.3"], ["512", "1.4"]]
 
 
 def cells(rows=ROWS, cols=COLS, values=VALUES, table="table-02",
-          report="bjs-ncj250746", codes=None) -> pd.DataFrame:
-    """Tidy cells (the contract's key columns, as read from cells.csv: all strings)."""
+          report="bjs-ncj250746", codes=None, units=None, notes=None) -> pd.DataFrame:
+    """Tidy cells (the contract's key columns, as read from cells.csv: all strings). `units` /
+    `notes`: {(row, col): unit / footnote markers} where they differ from count / none."""
     out = []
     for i, row in enumerate(rows):
         for j, col in enumerate(cols):
             out.append({"report_id": report, "table_id": table, "row_path": row,
                         "column_path": col, "value": values[i][j],
+                        "unit": (units or {}).get((i, j), "count"),
                         "missing_code": (codes or {}).get((i, j), ""),
+                        "footnotes": (notes or {}).get((i, j), ""),
                         "row_index": str(i), "column_index": str(j)})
     return pd.DataFrame(out)
 
@@ -135,7 +138,7 @@ def test_write_changes_lists_relabels_once_and_puts_the_newest_entry_first(tmp_p
     second = write_changes(changed, tmp_path, "b" * 64, "c" * 64,
                            datetime(2026, 2, 5, 6, 0, tzinfo=UTC))
     assert first["relabelled"] == 2 and second == {"changed": 1, "added": 0, "removed": 0,
-                                                    "relabelled": 0}
+                                                    "relabelled": 0, "unit": 0, "footnotes": 0}
     md = (tmp_path / "CHANGES.md").read_text(encoding="utf-8")
     assert md.startswith("# Changes\n\n## 2026-02-05 06:00 UTC")
     assert md.index("2026-02-05") < md.index("2026-01-05") and md.count("# Changes") == 1
@@ -147,3 +150,87 @@ def test_write_changes_lists_relabels_once_and_puts_the_newest_entry_first(tmp_p
     assert list(csv.columns) == [*CHANGE_COLUMNS, "old_sha256", "new_sha256", "changed_at"]
     assert csv[CHANGE_COLUMNS].values.tolist() == changed.values.tolist()
     assert set(csv["new_sha256"]) == {"c" * 64}
+
+
+# ---- unit and footnotes: a change of what a cell is, not only of what it reads --------------
+
+PERCENT = {(i, 1): "percent" for i in range(len(ROWS))}
+
+
+def test_unit_change_alone_is_listed_with_its_kind():
+    """A unit rule changed in the spec: the readings are the same, the units are not (it was
+    "0 cells changed" and no changes.csv)."""
+    diff = diff_tables(cells(), cells(units=PERCENT))
+    assert kinds(diff) == {"unit": 3}
+    assert diff[["row_path", "column_path", "old", "new"]].values.tolist() == [
+        [row, COLS[1], "count", "percent"] for row in ROWS]
+    assert change_summary(diff) == (3, "3 cells changed (3 units), 0 labels renamed")
+
+
+def test_footnote_change_alone_is_listed_with_its_kind():
+    diff = diff_tables(cells(notes={(0, 0): "a"}), cells(notes={(0, 0): "a;b", (2, 1): "*"}))
+    assert diff[["row_path", "column_path", "old", "new", "kind"]].values.tolist() == [
+        [ROWS[0], COLS[0], "a", "a;b", "footnotes"], [ROWS[2], COLS[1], "", "*", "footnotes"]]
+    assert change_summary(diff) == (2, "2 cells changed (2 footnotes), 0 labels renamed")
+
+
+def test_value_and_unit_of_one_cell_are_two_lines_and_one_cell():
+    values = [VALUES[0], ["1211", "0.3"], VALUES[2]]
+    diff = diff_tables(cells(), cells(values=values, units={(1, 0): "percent"}))
+    assert diff[["row_path", "old", "new", "kind"]].values.tolist() == [
+        [ROWS[1], "1210", "1211", "changed"], [ROWS[1], "count", "percent", "unit"]]
+    assert change_summary(diff) == (1, "1 cell changed (1 value, 1 unit), 0 labels renamed")
+
+
+def test_relabelled_row_with_another_unit_is_a_relabel_and_a_unit_change():
+    renamed = ["Sex > Men", *ROWS[1:]]
+    diff = diff_tables(cells(), cells(rows=renamed, units={(0, 1): "percent"}))
+    assert kinds(diff) == {"relabelled": 2, "unit": 1}
+    unit = diff[diff["kind"] == "unit"].iloc[0]
+    assert (unit["row_path"], unit["column_path"], unit["old"], unit["new"]) == (
+        "Sex > Men", COLS[1], "count", "percent")
+    assert change_summary(diff) == (1, "1 cell changed (1 unit), 1 label renamed")
+
+
+def test_cells_without_unit_or_footnote_columns_still_diff():
+    old, new = cells().drop(columns=["unit", "footnotes"]), cells().drop(columns=["unit"])
+    assert diff_tables(old, new).empty
+
+
+def test_write_changes_counts_and_lists_unit_and_footnote_changes(tmp_path):
+    diff = diff_tables(cells(), cells(units=PERCENT, notes={(0, 0): "*"}))
+    counts = write_changes(diff, tmp_path, "a" * 64, "b" * 64, "2026-03-01 00:00 UTC")
+    assert counts["unit"] == 3 and counts["footnotes"] == 1
+    md = (tmp_path / "CHANGES.md").read_text(encoding="utf-8")
+    assert ("- cells: 0 changed, 0 added, 0 removed, 0 relabelled, 3 with another unit, "
+            "1 with other footnotes") in md
+    assert "| table-02 | Sex > Male | 2004–2013 \\| Percent | count | percent | unit |" in md
+    assert "| table-02 | Sex > Male | 2004–2013 \\| Number |  | * | footnotes |" in md
+    csv = pd.read_csv(tmp_path / "changes.csv", dtype=str, keep_default_na=False)
+    assert sorted(csv["kind"]) == ["footnotes", "unit", "unit", "unit"]
+
+
+def test_value_only_changes_keep_the_count_line_as_before(tmp_path):
+    changed = diff_tables(cells(), cells(values=[VALUES[0], ["1211", "0.3"], VALUES[2]]))
+    write_changes(changed, tmp_path, "a" * 64, "b" * 64, "2026-03-01 00:00 UTC")
+    md = (tmp_path / "CHANGES.md").read_text(encoding="utf-8")
+    assert "- cells: 1 changed, 0 added, 0 removed, 0 relabelled\n" in md
+
+
+@pytest.mark.parametrize("new, kind", [(cells(units=PERCENT), "unit"),
+                                       (cells(notes={(1, 1): "b"}), "footnotes")])
+def test_a_republished_report_writes_changes_for_a_unit_or_footnote_change(tmp_path, new, kind):
+    """publish/report.py's step: the change log of a run whose cells differ only in units or
+    footnotes (before: "updated: 0 cells changed" and no changes.csv / CHANGES.md)."""
+    from statlift.publish.report import _write_changes
+
+    old = cells().assign(source_sha256="a" * 64)
+    staging, published = tmp_path / "staging", tmp_path / "published"
+    staging.mkdir()
+    published.mkdir()
+    n, words = _write_changes(staging, old, new.assign(source_sha256="b" * 64), published,
+                              "b" * 64)
+    assert n >= 1 and words.startswith(f"{n} cell") and f"({n} {kind[:4]}" in words
+    csv = pd.read_csv(staging / "changes.csv", dtype=str, keep_default_na=False)
+    assert set(csv["kind"]) == {kind} and len(csv) == n
+    assert f"| {kind} |" in (staging / "CHANGES.md").read_text(encoding="utf-8")
