@@ -50,6 +50,17 @@ everywhere else --report ID names a report of the catalog.
 exit codes: 0 read; 2 unusable input (a missing, empty or non-PDF file, no
 text layer, a page out of range, a bad box); see docs/exit-codes.md."""
 
+DISCOVER_DESCRIPTION = """\
+Find every table of a PDF and print one line per table: page, box (PDF
+points, origin top-left; what extract-region takes), rows x columns, ruled or
+not, the engine that reads it best, and its caption. With --spec, write a
+starter table spec for a new report instead (`statlift add` does this and
+more in one command)."""
+DISCOVER_EPILOG = """\
+exit codes: 0 read (also when no table was found); 2 unusable input (a
+missing, empty or non-PDF file, or a scan without a text layer: run OCR
+first); see docs/exit-codes.md."""
+
 # Hints for the file checks that fit these commands (the defaults talk about --source ID=PATH).
 _HINTS = {
     "file-not-found": "check the path",
@@ -131,7 +142,9 @@ def run_extract_region(args) -> int:
 
 def add_discover_parser(subparsers, parents=()) -> argparse.ArgumentParser:
     p = subparsers.add_parser("discover", parents=list(parents),
-                              help="find every table of a PDF: caption, page, box, shape, engine")
+                              help="find every table of a PDF: caption, page, box, shape, engine",
+                              description=DISCOVER_DESCRIPTION, epilog=DISCOVER_EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("pdf", help="the PDF file")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -156,6 +169,9 @@ def run_discover(args) -> int:
     if args.json:
         print(json.dumps([t.to_dict() for t in found], ensure_ascii=False))
         return EXIT_OK
+    if not found:
+        print(f"statlift: {args.pdf}: no tables found (no text aligned in columns and no frame "
+              "of drawn rules on any page)", file=sys.stderr)
     for t in found:
         x0, top, x1, bottom = t.bbox
         print(f"p{t.page}  {x0:.0f},{top:.0f},{x1:.0f},{bottom:.0f}  {t.shape[0]}x{t.shape[1]}  "

@@ -314,3 +314,12 @@ def test_run_with_a_bad_table_spec_exits_2_before_the_orchestrator(tmp_path):
         in res.stderr and "[bad-spec]" in res.stderr
     assert "prefect" not in res.stderr.lower()  # refused before the orchestrator started
     assert not (tmp_path / "out" / "bjs-ncj250746").exists()
+
+
+def test_discover_says_when_a_text_pdf_has_no_table(run, tmp_path):
+    pdf = tmp_path / "prose.pdf"
+    pdf.write_bytes(_canvas(lambda c: c.drawString(20, 150, "One sentence of prose only.")))
+    rc, out, err = run("discover", pdf)
+    assert (rc, out) == (0, "")
+    assert err.strip() == (f"statlift: {pdf}: no tables found (no text aligned in columns and no "
+                           "frame of drawn rules on any page)")
