@@ -17,7 +17,7 @@ from statlift.extractors.clean import (
     strip_spanner_dash,
 )
 from statlift.extractors.pdfdoc import Rule
-from statlift.extractors.textlines import Line, Run
+from statlift.extractors.textlines import Line, Run, Word
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,38 @@ def classify_lines(lines: list[Line], missing: dict[str, str] | None) -> tuple[l
     return [bl.line for bl in classified[:start]], classified[start:]
 
 
+def split_glued_values(lines: list[Line], missing: dict[str, str] | None) -> None:
+    """A row label set as close to its values as a word space ("All offenses 21,887 1,405" in a
+    narrow table) reads as one run. Its trailing numbers become value runs when there are at
+    least two and each stands over the value runs of other lines (so a label that ends in a
+    number, "Under 18", stays whole)."""
+    others = [(ln, r.x0, r.x1) for ln in lines for r in ln.runs
+              if len(r.words) <= 2 and _is_value(r, missing)]
+    for ln in lines:
+        spans = [(a, b) for ln2, a, b in others if ln2 is not ln]
+        runs: list[Run] = []
+        for run in ln.runs:
+            body = [w for w in run.words if not w.superscript]
+            k = len(body)
+            while k > 0 and is_value_text(body[k - 1].text, missing):
+                k -= 1
+            tail = body[k:]
+            aligned = all(any(min(w.x1, b) - max(w.x0, a) > 0 for a, b in spans) for w in tail)
+            if k == 0 or len(tail) < 2 or not aligned:
+                runs.append(run)
+                continue
+            first = run.words.index(tail[0])
+            runs.append(Run(run.words[:first]))
+            current: list[Word] = []
+            for w in run.words[first:]:
+                if current and not w.superscript:
+                    runs.append(Run(current))
+                    current = []
+                current.append(w)
+            runs.append(Run(current))
+        ln.runs = runs
+
+
 # ---------------------------------------------------------------- step 2: value columns
 def find_columns(rows: list[BodyLine]) -> list[Column]:
     """Cluster the value runs of all rows by horizontal overlap: one cluster per column."""
@@ -239,6 +271,45 @@ def split_header_runs(header: list[Line], zones: list[tuple[float, float]],
                 current.append(w)
             runs.append(Run(current))
         ln.runs = runs
+
+
+def split_leaf_runs(header: list[Line], cols: list[Column],
+                    zones: list[tuple[float, float]]) -> None:
+    """Leaf header cells set as closely as their values ("Number Percent Number Percent" in a
+    monospaced font, one space apart) read as one run. On a header line with no header text
+    under it (the leaves), a run whose every word stands over the values of exactly one column
+    (and within a few points of its zone), in column order, is one cell per column."""
+    for li, ln in enumerate(header):
+        lower = [r for ln2 in header[li + 1:] for r in ln2.runs]
+        runs: list[Run] = []
+        for run in ln.runs:
+            under = any(min(r.x1, run.x1) - max(r.x0, run.x0) > 0 for r in lower)
+            groups = None if under else _leaf_groups(run, cols, zones)
+            if groups:
+                runs.extend(Run(g) for g in groups)
+            else:
+                runs.append(run)
+        ln.runs = runs
+
+
+def _leaf_groups(run: Run, cols: list[Column],
+                 zones: list[tuple[float, float]]) -> list[list[Word]] | None:
+    groups: list[tuple[int, list[Word]]] = []
+    for w in run.words:
+        over = [i for i, c in enumerate(cols) if min(w.x1, c.x1) - max(w.x0, c.x0) > 0]
+        inside = [i for i, (a, b) in enumerate(zones) if w.x0 >= a - 3.0 and w.x1 <= b + 3.0]
+        if len(over) != 1 or over[0] not in inside:
+            return None
+        i = over[0]
+        if groups and groups[-1][0] == i:
+            groups[-1][1].append(w)
+        elif groups and groups[-1][0] > i:
+            return None
+        else:
+            groups.append((i, [w]))
+    if len(groups) < 2:
+        return None
+    return [words for _, words in groups]
 
 
 def header_blocks(header: list[Line], zones: list[tuple[float, float]],
@@ -339,7 +410,12 @@ def widen_spanners(blocks: list[HeaderBlock], cols: list[Column], rules: list[Ru
                 blk.span = (min(hit[0], blk.span[0]), max(hit[-1], blk.span[1]))
             continue
         x0, x1 = _extent(blk)
-        over_cells = any(min(x1, b1) - max(x0, b0) > 0 for b in lower for b0, b1 in [_extent(b)])
+        # a header cell with header cells under it stands over them: over their text, or (a
+        # short spanner such as "2004" centred over "Number  Percent") over the gap between
+        # them, in the zone of one of them
+        over_cells = any(min(x1, b1) - max(x0, b0) > 0 or
+                         (b.span[0] <= blk.span[1] and blk.span[0] <= b.span[1])
+                         for b in lower for b0, b1 in [_extent(b)])
         if raw.endswith("—") or over_cells:
             blk.span = _centred_span(blk, blocks, cols)
 
@@ -350,7 +426,10 @@ def _centred_span(blk: HeaderBlock, blocks: list[HeaderBlock],
     over that splits no header cell below it and takes in no column of a header cell that starts
     on the spanner's own line or above (a sibling at its level)."""
     below = [b for b in blocks if b.top > blk.runs[-1].bottom]
-    siblings = [b for b in blocks if b is not blk and b.top <= blk.runs[-1].bottom]
+    # siblings: header cells beside it (sharing one of its lines); a cell wholly above it is a
+    # spanner over it, not a sibling
+    siblings = [b for b in blocks if b is not blk and b.top <= blk.runs[-1].bottom
+                and b.runs[-1].bottom > blk.top]
     x0, x1 = _extent(blk)
     centre, tol = (x0 + x1) / 2, 0.8 * blk.runs[0].size
     best = blk.span
@@ -363,7 +442,11 @@ def _centred_span(blk: HeaderBlock, blocks: list[HeaderBlock],
             inside = [_extent(b) for b in below if lo <= b.span[0] and b.span[1] <= hi]
             left = min([cols[lo].x0] + [e[0] for e in inside])
             right = max([cols[hi].x1] + [e[1] for e in inside])
-            if abs((left + right) / 2 - centre) <= tol and hi - lo > best[1] - best[0]:
+            centres = [(left + right) / 2]
+            if inside:  # centred over the header cells below (values may stick out further)
+                centres.append((min(e[0] for e in inside) + max(e[1] for e in inside)) / 2)
+            slack = max(tol, 0.04 * (right - left))  # a wide group: a few points off centre
+            if any(abs(c - centre) <= slack for c in centres) and hi - lo > best[1] - best[0]:
                 best = (lo, hi)
     return best
 
@@ -456,12 +539,14 @@ def row_paths(rows: list[BodyLine], tol: float = 2.5,
 # ---------------------------------------------------------------- all steps
 def read_grid(lines: list[Line], rules: list[Rule], missing: dict[str, str] | None = None,
               indent_tol: float = 2.5, expected_rows: list[str] | None = None) -> Grid:
+    split_glued_values(lines, missing)
     header, rows = classify_lines(lines, missing)
     cols = find_columns(rows)
     labels = [bl.label for bl in rows if bl.label is not None]
     stub_right = max((r.x1 for r in labels if r.x1 < cols[0].x0), default=cols[0].x0 - 20)
     zones = column_zones(cols, stub_right)
     split_header_runs(header, zones, typical_word_gap(header + [bl.line for bl in rows]))
+    split_leaf_runs(header, cols, zones)
     blocks, stub_runs = header_blocks(header, zones, rules)
     assign_spans(blocks, zones)
     widen_spanners(blocks, cols, rules)

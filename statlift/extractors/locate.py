@@ -236,6 +236,19 @@ def _scan(lines: list[Line], cap: Caption, x0: float, limit: float,
     return body, footer
 
 
+def _caption_beside(lines: list[Line], cap: Caption) -> float | None:
+    """Where text starts right of the caption (and its title) on the caption's own line, as a
+    caption of the same size does when two tables stand side by side; None when nothing does."""
+    own = [cap.run] + cap.title_runs
+    right = max(r.x1 for r in own)
+    for ln in lines:
+        if cap.run in ln.runs:
+            others = [r for r in ln.runs if r not in own and r.x0 > right + 6.0
+                      and abs(r.size - cap.run.size) <= 0.3]
+            return min(r.x0 for r in others) - 3.0 if others else None
+    return None
+
+
 def _clip_lines(lines: list[Line], x0: float, x1: float) -> list[Line]:
     out = []
     for ln in lines:
@@ -256,13 +269,21 @@ def locate_table(doc: Document, caption: str, title: str | None = None,
     x0 = min([cap.run.x0] + [r.x0 for r in cap.title_runs]) - 1.0
     top = cap.run.top
     # the text column the caption sits in bounds the table, unless the table crosses the gutter
+    # (a column with no other text column right of it has no gutter: a ragged right edge
+    # of its text does not bound a table)
     limit = page.width
-    for left, right in text_columns(page, lines):
-        if abs(left - cap.run.x0) <= 6.0:
+    columns = text_columns(page, lines)
+    for left, right in columns:
+        if abs(left - cap.run.x0) <= 6.0 and any(o_left > right for o_left, _ in columns):
             limit = right + 6.0
     body, footer = _scan(lines, cap, x0, limit, end_gap_lines)
     if limit < page.width and any(r.x1 > limit + 3.0 for ln in body + footer for r in ln.runs):
         limit = page.width  # the table crosses the gutter: the page bounds it
+        body, footer = _scan(lines, cap, x0, limit, end_gap_lines)
+    beside = _caption_beside(lines, cap)
+    if beside is not None and beside < limit:
+        # another table's caption on the caption's line, to its right: tables side by side
+        limit = beside
         body, footer = _scan(lines, cap, x0, limit, end_gap_lines)
     if not body:
         return None

@@ -98,7 +98,11 @@ def _mark_superscripts(words: list[dict]) -> list[Word]:
                 continue
             osize = float(other.get("size", 0) or 0)
             touching = abs(other["x1"] - w["x0"]) < 1.5 or abs(w["x1"] - other["x0"]) < 1.5
-            if touching and size < 0.85 * osize and w["bottom"] < other["bottom"] - 0.15 * osize:
+            # raised, yet beside the word: a line of smaller text ending where a bigger word
+            # starts lower down (a heading over a callout) is no mark
+            beside = w["bottom"] > other["top"] + 0.1 * osize
+            if touching and beside and size < 0.85 * osize and \
+                    w["bottom"] < other["bottom"] - 0.15 * osize:
                 sup = True
                 break
         out.append(Word(text=w["text"], x0=w["x0"], x1=w["x1"], top=w["top"], bottom=w["bottom"],
