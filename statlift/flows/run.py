@@ -40,6 +40,7 @@ from statlift.publish.uptodate import UP_TO_DATE, build_key, table_cache_key, up
 from statlift.schemas.specs import (
     Catalog,
     ReportSpec,
+    TableSpec,
     load_catalog,
     spec_for,
     spec_sha256,
@@ -74,24 +75,43 @@ def release_document(report_id: str, path: str, sha: str) -> None:
             doc.close()
 
 
+# Tables read in this process before the flow started (read_ahead), by (report, table, PDF
+# sha256, table fingerprint): the table task of the same key takes its outcome from here.
+_READ_AHEAD: dict[tuple[str, str, str, str], TableOutcome] = {}
+
+
 def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]) -> int:
-    """Parse the pages the tables' captions may be on, into the documents the table tasks of
-    this process will share, until `stop()` says the orchestrator is ready (the command line
-    calls it while Prefect's temporary server boots, for a runner whose tasks run in this
-    process). Returns the number of pages read; whatever is left is read by the tasks."""
+    """Read the reports' tables in this process until `stop()` says the orchestrator is ready.
+
+    The command line calls it while Prefect's temporary API server boots (~4 s, longer on a
+    busy machine; flows/server.py), for a runner whose tasks run in this process (threads):
+    the extract-table tasks then take these outcomes instead of reading the PDF again, and
+    whatever is left is read by the tasks as usual. The tasks still run, log their line, and
+    store their result in Prefect's cache. Returns the number of tables read."""
     read = 0
     for report, path, sha in jobs:
         doc = shared_document(report.report_id, path, sha)
         for spec in report.tables:
-            for number in doc.pages_mentioning(spec.caption):
-                if stop():
-                    return read
-                with doc.lock:
-                    if doc.pdf is None:  # released meanwhile
-                        break
-                    doc.page(number)
-                read += 1
+            if stop():
+                return read
+            key = (report.report_id, spec.table_id, sha, table_fingerprint(report, spec))
+            try:
+                _READ_AHEAD[key] = _extract(doc, report, spec)
+            except Exception:  # a bug: left for the task, which fails where Prefect sees it
+                continue
+            read += 1
     return read
+
+
+def _extract(doc: Document, report: ReportSpec, spec: TableSpec) -> TableOutcome:
+    started = time.perf_counter()
+    try:
+        with doc.lock:  # pdfminer is not thread-safe on one open file
+            table = extract_table(doc, report, spec)
+    except StatliftError as exc:
+        return TableOutcome(spec.table_id, error=_error_dict(exc),
+                            seconds=time.perf_counter() - started)
+    return TableOutcome(spec.table_id, table, seconds=time.perf_counter() - started)
 
 
 def _table_cache_key(context: TaskRunContext, params: dict) -> str:
@@ -104,17 +124,11 @@ def _table_cache_key(context: TaskRunContext, params: dict) -> str:
       task_run_name="{report_id}/{table_id}")
 def extract_table_task(report_id: str, pdf_path: str, sha: str, table_id: str,
                        fingerprint: str, catalog: str = DEFAULT_CATALOG) -> TableOutcome:
-    started = time.perf_counter()
+    ahead = _READ_AHEAD.pop((report_id, table_id, sha, fingerprint), None)
+    if ahead is not None:  # read while the orchestrator started (read_ahead)
+        return ahead
     report = spec_for(report_id, load_catalog(catalog))
-    spec = report.table(table_id)
-    doc = shared_document(report_id, pdf_path, sha)
-    try:
-        with doc.lock:  # pdfminer is not thread-safe on one open file
-            table = extract_table(doc, report, spec)
-    except StatliftError as exc:
-        return TableOutcome(table_id, error=_error_dict(exc),
-                            seconds=time.perf_counter() - started)
-    return TableOutcome(table_id, table, seconds=time.perf_counter() - started)
+    return _extract(shared_document(report_id, pdf_path, sha), report, report.table(table_id))
 
 
 def _error_dict(exc: StatliftError) -> dict:
