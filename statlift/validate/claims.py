@@ -9,7 +9,8 @@
          share      "... 21,887 defendants ... 81.1% ..."  a share of a total the tables print
          count      "a total of 37,105 suspects"          a number the tables print
                     "sentences of 23 years on average"   a number with its unit word
-       (a bound such as "in excess of 300 months" states no value and is not a claim)
+       (a bound such as "in excess of 300 months", or a range such as "14 to 17 years old",
+       states no value and is not a claim)
     -> resolve each number to table cells (by value; a share by its total's table and row
        label words) -> verdict: supported / contradicted / not resolvable
 
@@ -465,8 +466,14 @@ def _labelled_share(sentence: str, page: int, index: CellIndex, m: re.Match, tot
     return claim
 
 
+RANGE_END = re.compile(r"\d\s*(?:to|-|\u2013)\s*$")
+
+
 def _is_bound(sentence: str, start: int) -> bool:
-    return bool(BOUND.search(sentence[max(0, start - 20):start]))
+    """The number at `start` is a bound ("in excess of 300 months") or the end of a range
+    ("14 to 17 years old"): no value is stated."""
+    before = sentence[max(0, start - 20):start]
+    return bool(BOUND.search(before) or RANGE_END.search(before))
 
 
 def count_claims(sentence: str, page: int, index: CellIndex, taken: set[str]) -> list[Claim]:

@@ -129,6 +129,7 @@ def test_numbers_with_a_unit_word_and_bounds():
                           "of 300 months were imposed on more than 2,000 offenders.", 1,
                           MORE_INDEX, set())
     assert [(c.stated, c.verdict) for c in claims] == [("23 years", "supported")]
+    assert count_claims("if the victim was 14 to 17 years old", 1, MORE_INDEX, set()) == []
     [months] = count_claims("A sentence of 23 months.", 1, MORE_INDEX, set())
     assert months.verdict == "not resolvable"  # 23 is printed, but in years
 
