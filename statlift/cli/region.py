@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from statlift.acquire.pdfcheck import validate_pdf_file
-from statlift.errors import EXIT_INPUT, EXIT_OK, StatliftError
+from statlift.errors import EXIT_INPUT, EXIT_OK, StatliftError, error_from_os
 from statlift.extractors.cellgrid import format_grid
 from statlift.extractors.discover import discover_tables
 from statlift.extractors.region import RegionSettings, extract_region
@@ -65,8 +65,8 @@ first); see docs/exit-codes.md."""
 _HINTS = {
     "file-not-found": "check the path",
     "empty-file": "the file is empty; download the PDF again",
-    "no-text-layer": "the PDF holds only scanned images, which statlift cannot read; run OCR "
-                     "(ocrmypdf) and pass the result",
+    "no-text-layer": "the pages hold no text to read (scanned images or drawings only); run "
+                     "OCR (ocrmypdf) and pass the result",
     "encrypted-pdf": "decrypt it (qpdf --decrypt) and pass the result",
 }
 
@@ -186,8 +186,14 @@ def write_starter_spec(args) -> int:
     header = (f"# Starter spec for {report_id}, written by `statlift discover --spec` from "
               f"{Path(args.pdf).name}.\n# Review it: labels, units and checks are guesses "
               "from the page; add acknowledged findings with reasons.\n")
-    Path(args.spec).write_text(header + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True,
-                                                       width=100), encoding="utf-8")
+    text = header + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
+    try:
+        Path(args.spec).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        err = error_from_os(exc, args.spec, "writing the starter spec")
+        raise StatliftError(err.code, source=args.spec, expected="a writable --spec path",
+                            found=err.found, hint="check that its folder exists and is writable",
+                            exit_code=err.exit_code) from None
     print(f"{args.spec}: {len(spec['tables'])} tables "
           f"({', '.join(t['table_id'] for t in spec['tables'])})")
     return EXIT_OK

@@ -323,3 +323,11 @@ def test_discover_says_when_a_text_pdf_has_no_table(run, tmp_path):
     assert (rc, out) == (0, "")
     assert err.strip() == (f"statlift: {pdf}: no tables found (no text aligned in columns and no "
                            "frame of drawn rules on any page)")
+
+
+def test_discover_spec_to_a_folder_that_does_not_exist(run, files, tmp_path):
+    out = tmp_path / "no-such-folder" / "starter.yaml"
+    rc, stdout, err = run("discover", files["table.pdf"], "--spec", out)
+    assert (rc, stdout) == (3, "") and "Traceback" not in err
+    assert err.strip().startswith(f"statlift: {out}: expected a writable --spec path, found No "
+                                  "such file or directory while writing the starter spec")
