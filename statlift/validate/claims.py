@@ -51,6 +51,8 @@ NOUN_CHANGE = re.compile(rf"{QUALIFIER}(?P<pct>{NUMBER})%\s+{VERB}(?=(?P<rest>{R
 # a direction without a stated change: "has decreased since FY 2005, from 83.3% to 30.7%"
 DIRECTION = re.compile(rf"{VERB}(?=(?P<rest>[^.;%]{{0,60}}?\bfrom\s{REST}{{0,80}}))",
                        re.I)
+# the change stated right after its "from A to B": "... to 66 months (up 94%)"
+AFTER_CHANGE = re.compile(rf"\s*(?:\w+\s*)?\(\s*(?:up|down)\s+(?P<pct>{NUMBER})%", re.I)
 FROM_TO = re.compile(rf"\bfrom\s+(?P<a>{NUMBER})(?P<a_pct>%)?(?:\s+[\w.]+){{0,5}}?\s+to\s+"
                      rf"(?P<b>{NUMBER})(?P<b_pct>%)?", re.I)
 COUNT_SHARE = re.compile(rf"(?P<n>{NUMBER})\s*\((?P<pct>{NUMBER})%\)")
@@ -140,6 +142,7 @@ def narrative(page: PageText, table_boxes: list[Box]) -> list[Passage]:
     for i, (x0, x1) in enumerate(columns):
         # a line may run a little past the column's usual right edge: up to the next column
         right = columns[i + 1][0] - 2 if i + 1 < len(columns) else max(x1 + 3, page.width)
+        column_start = len(out)
         text, last_bottom = "", None
         spans: list[tuple[int, int, Box]] = []
 
@@ -169,7 +172,21 @@ def narrative(page: PageText, table_boxes: list[Box]) -> list[Passage]:
                               (run.x0, run.top, run.x1, run.bottom)))
                 text += run.text
         flush()
+        if 0 < column_start < len(out) and not re.search(r"[.?!:]\)?$", out[column_start - 1].text):
+            # the column before ends mid-sentence: the sentence runs on at this column's top
+            out[column_start - 1:column_start + 1] = [_join(out[column_start - 1],
+                                                            out[column_start])]
     return out
+
+
+def _join(a: Passage, b: Passage) -> Passage:
+    """Passage `a` continued by `b` (a sentence running on into the next column)."""
+    if a.text.endswith("-") and b.text[:1].islower():
+        text, offset = a.text[:-1] + b.text, len(a.text) - 1
+    else:
+        text, offset = f"{a.text} {b.text}", len(a.text) + 1
+    return Passage(a.page, text, a.spans + tuple((s + offset, e + offset, box)
+                                                 for s, e, box in b.spans))
 
 
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z(])(?<!U\.S\.\s)")
@@ -311,23 +328,29 @@ def change_claims(sentence: str, page: int, index: CellIndex) -> list[Claim]:
             continue
         spans.append((m.start(), m.end()))
         used.add(m.start("rest") + ends.start())
-        out.append(_change(sentence, page, index, m, ends))
+        out.append(_change(sentence, page, index, m.group("verb"), m.group("pct"),
+                           m.group("bound"), ends))
     for m in DIRECTION.finditer(sentence):
         ends = _from_to(m.group("rest"))
         if ends is None or m.start("rest") + ends.start() in used or \
                 any(s <= m.start() < e for s, e in spans):
             continue
         used.add(m.start("rest") + ends.start())
-        out.append(_direction(sentence, page, index, m.group("verb"), ends))
+        after = AFTER_CHANGE.match(m.group("rest")[ends.end():])
+        if after:  # "increased, from 34 to 66 months (up 94%)": the change stated after
+            out.append(_change(sentence, page, index, m.group("verb"), after.group("pct"),
+                               None, ends))
+        else:
+            out.append(_direction(sentence, page, index, m.group("verb"), ends))
     return out
 
 
-def _change(sentence: str, page: int, index: CellIndex, m: re.Match, ends: re.Match) -> Claim:
-    pct, bound = m.group("pct"), (m.group("bound") or "").lower()
-    bound = re.sub(r"\s+", " ", bound)
+def _change(sentence: str, page: int, index: CellIndex, verb: str, pct: str,
+            bound: str | None, ends: re.Match) -> Claim:
+    bound = re.sub(r"\s+", " ", (bound or "").lower())
     a, b = ends.group("a"), ends.group("b")
     said = f"{bound} {pct}%" if bound else f"{pct}%"
-    claim = Claim(page, sentence, "change", f"{m.group('verb')} {said} from {a} to {b}",
+    claim = Claim(page, sentence, "change", f"{verb} {said} from {a} to {b}",
                   "not resolvable", number=pct)
     if ends.group("a_pct") or ends.group("b_pct"):
         claim.reason = "a change between two percentages (points or percent: ambiguous)"
@@ -338,7 +361,7 @@ def _change(sentence: str, page: int, index: CellIndex, m: re.Match, ends: re.Ma
         claim.reason = f"{' and '.join(missing)} not printed in any table"
         return claim
     claim.cells = list(pair)
-    up = m.group("verb").lower() in UP
+    up = verb.lower() in UP
 
     def holds(change: Decimal) -> bool:
         if (change >= 0) != up:

@@ -222,3 +222,45 @@ def test_a_contradicted_claim_is_a_finding_in_the_audit(tmp_path):
     s = audit_report(spec, cells, gone).summary
     assert s["claims_not_checked"].startswith("the PDF the tables were read from is not")
     assert s["claims"] == {"supported": 0, "contradicted": 0, "not resolvable": 0}
+
+
+def test_a_change_stated_after_its_numbers():
+    [c] = change_claims("The mean term also increased, from 34 to 66 months (up 94%).", 1,
+                        MORE_INDEX)
+    assert (c.kind, c.stated, c.verdict) == ("change", "increased 94% from 34 to 66",
+                                             "supported")
+    assert "the numbers as the sentence rounds them give 94.12%" in c.reason  # cells: 96.14%
+    [bad] = change_claims("It increased, from 34 to 66 months (up 50%).", 1, MORE_INDEX)
+    assert bad.verdict == "contradicted"
+
+
+def test_a_sentence_running_on_into_the_next_column_is_one_sentence(tmp_path):
+    pytest.importorskip("reportlab")
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    from statlift.extractors.pdfdoc import Document
+    from statlift.validate.claims import narrative
+
+    left = ["Filler text of the first column, line one.", "More filler text for the column two.",
+            "Still more filler text, line number three.", "Prosecutions grew by 87% between 2004",
+            "and 2013, from 314 to 586 defendants in"]
+    right = ["all of the districts. The next sentence is", "here and runs on for a while longer.",
+             "Filler text of the second column, line 3.", "Filler text of the second column, end."]
+    pdf = tmp_path / "two.pdf"
+    c = canvas.Canvas(str(pdf), pagesize=letter)
+    c.setFont("Helvetica", 10)
+    for x, lines in ((50, left), (320, right)):
+        for i, line in enumerate(lines):
+            c.drawString(x, 700 - 12 * i, line)
+    c.save()
+    cells = pd.DataFrame([("t", "Sex trafficking", "2004", "314", "count", "314"),
+                          ("t", "Sex trafficking", "2013", "586", "count", "586")],
+                         columns=MORE.columns)
+    with Document.open(str(pdf)) as doc:
+        passages = narrative(doc.page(1), [])
+    sentences_ = [s for p in passages for s, _ in p.sentences()]
+    [joined] = [s for s in sentences_ if "87%" in s]
+    assert joined.endswith("from 314 to 586 defendants in all of the districts.")
+    [claim] = change_claims(joined, 1, CellIndex(cells))
+    assert claim.verdict == "supported" and claim.computed == "86.62%"
