@@ -14,7 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+from pdfplumber.utils.exceptions import PdfminerException
 
+from statlift.acquire.hashing import sha256_file
 from statlift.extractors.pdfdoc import Document
 from statlift.model import FINDING_CELL_FIELDS, AuditReport, Finding, TablesDocument
 from statlift.outputs.audit_html import render_audit_html
@@ -105,8 +107,15 @@ def text_claims(cells: pd.DataFrame, tables: dict, pdf_path: str | None
     path = pdf_path or tables.get("source_path")
     if not path or not Path(path).is_file():
         return [], f"the PDF the tables were read from is not available ({path or 'no path'})"
-    with Document.open(path) as doc:
-        passages = report_narrative(doc, table_boxes(tables))
+    expected = tables.get("source_sha256")
+    if expected and sha256_file(path) != expected:
+        return [], (f"{path} is not the PDF the tables were read from (sha256 "
+                    f"{sha256_file(path)[:12]}..., expected {str(expected)[:12]}...)")
+    try:
+        with Document.open(path) as doc:
+            passages = report_narrative(doc, table_boxes(tables))
+    except PdfminerException as exc:
+        return [], f"{path}: the text layer cannot be read ({exc})"
     claims = [c for check in TEXT_CHECKS.values() for c in check.run(passages, cells)]
     for n, claim in enumerate(claims, 1):
         claim.id = f"C{n:03d}"

@@ -171,6 +171,7 @@ def test_narrative_paragraphs_and_sentence_boxes(tmp_path):
 
 def test_a_contradicted_claim_is_a_finding_in_the_audit(tmp_path):
     pytest.importorskip("reportlab")
+    from statlift.acquire.hashing import sha256_file
     from statlift.outputs.processed import ReportText
     from statlift.schemas.specs import ReportSpec
     from statlift.validate.audit import audit_report, run_audit
@@ -187,7 +188,8 @@ def test_a_contradicted_claim_is_a_finding_in_the_audit(tmp_path):
                                                   ("All", "Total", "37105", "37,105", 100)]])
     spec = ReportSpec(report_id="r", spec_version=1, tables=[
         {"table_id": "table-01", "caption": "TABLE 1"}])
-    tables = {"report_id": "r", "source_sha256": "ab", "source_path": pdf, "tables": {}}
+    tables = {"report_id": "r", "source_sha256": sha256_file(pdf), "source_path": pdf,
+              "tables": {}}
     audit = audit_report(spec, cells, tables)
     doc = audit.to_json()
     assert doc["summary"]["claims"] == {"supported": 1, "contradicted": 1, "not resolvable": 1}
@@ -222,6 +224,15 @@ def test_a_contradicted_claim_is_a_finding_in_the_audit(tmp_path):
     s = audit_report(spec, cells, gone).summary
     assert s["claims_not_checked"].startswith("the PDF the tables were read from is not")
     assert s["claims"] == {"supported": 0, "contradicted": 0, "not resolvable": 0}
+    # another PDF at that path, or no PDF at all: not checked, said why, no traceback
+    other = _pdf(tmp_path / "other.pdf", ["Suspects increased by 64%, from 2,972 to 4,579."])
+    s = audit_report(spec, cells, dict(tables, source_path=other)).summary
+    assert "is not the PDF the tables were read from" in s["claims_not_checked"]
+    assert s["findings"] == 0
+    junk = tmp_path / "junk.pdf"
+    junk.write_text("not a pdf")
+    s = audit_report(spec, cells, dict(tables, source_path=str(junk), source_sha256=None)).summary
+    assert s["claims_not_checked"].startswith(f"{junk}: the text layer cannot be read")
 
 
 def test_a_change_stated_after_its_numbers():
