@@ -267,6 +267,61 @@ def import_times(module: str) -> list[tuple[str, float]]:
     return [(module, total)] + [r for r in top if r[0] != module]
 
 
+PROFILE_SCRIPT = textwrap.dedent("""
+    # statlift's stages in one process, without Prefect: where a report's time goes
+    import cProfile, io, json, pstats, sys, time
+    from pathlib import Path
+    t0 = time.perf_counter()
+    from statlift.acquire.hashing import sha256_file
+    from statlift.acquire.rawstore import current_raw_path
+    from statlift.extractors.pdfdoc import Document, lent
+    from statlift.extractors.table import extract_table
+    from statlift.errors import StatliftError
+    from statlift.model import TableOutcome
+    from statlift.outputs.finish import build_downstream
+    from statlift.publish.report import publish_outcomes
+    from statlift.schemas.specs import load_catalog, spec_for
+    from statlift.settings import get_settings
+    out = {"imports": time.perf_counter() - t0, "reports": {}}
+    settings, processed = get_settings(), Path(sys.argv[1])
+    catalog = load_catalog(settings.catalog)
+    prof = cProfile.Profile()
+    for entry in catalog.reports:
+        report = spec_for(entry.report_id, catalog)
+        pdf = current_raw_path(settings.raw_dir, entry, settings.home)
+        t = time.perf_counter()
+        outcomes = []
+        with Document.open(pdf) as doc:
+            for spec in report.tables:
+                try:
+                    outcomes.append(TableOutcome(spec.table_id, extract_table(doc, report, spec)))
+                except StatliftError as exc:
+                    outcomes.append(TableOutcome(spec.table_id, error={"message": str(exc)}))
+            t1 = time.perf_counter()
+            prof.enable()
+            with lent(doc):  # as the flow's report task does
+                publish_outcomes(processed, entry.report_id, sha256_file(pdf), str(pdf), outcomes)
+            prof.disable()
+        out["reports"][entry.report_id] = {"extract": t1 - t, "audit_and_write":
+                                           time.perf_counter() - t1}
+    t = time.perf_counter()
+    build_downstream(processed)
+    out["downstream"] = time.perf_counter() - t
+    text = io.StringIO()
+    pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(30)
+    out["publish_profile"] = text.getvalue()
+    print("PROFILE-JSON" + json.dumps(out))
+""")
+
+
+def profile_stages(work: Path) -> dict:
+    """Each stage of the two shipped reports timed in one process (no Prefect), with a
+    cProfile of the audit and writing of both."""
+    done = measure([sys.executable, "-c", PROFILE_SCRIPT, str(work / "out-profile")])
+    line = next(text for _, text in done["lines"] if text.startswith("PROFILE-JSON"))
+    return json.loads(line.removeprefix("PROFILE-JSON"))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10,50,200")
@@ -325,6 +380,7 @@ def _measure_all(res: dict, work: Path, sizes: list[int], reps: int, fixed_only:
                                       statlift_env(home), ok=(2,))) for _ in range(reps)]
     res["import_times"] = {m: import_times(m) for m in ("statlift.cli.main",
                                                          "statlift.flows.run")}
+    res["stages"] = profile_stages(work)
     if fixed_only:
         last = json.loads((OUT / "speed.json").read_text())
         for key in ("catalog", "one_worker", "catalog_warm"):
@@ -472,6 +528,20 @@ def write_results(res: dict) -> None:
         tl += [f"`import {module}`: {rows[0][1]:.0f} ms; the heaviest packages it loads:", "",
                "| package | ms |", "| --- | --- |", *[f"| {n} | {ms:.0f} |" for n, ms in rows[1:]],
                ""]
+    stages = res.get("stages")
+    if stages:
+        tl += ["## Where a report's time goes (one process, no Prefect)", "",
+               "| stage | seconds |", "| --- | --- |",
+               f"| imports (statlift stages, pandas, engines) | {stages['imports']:.2f} |"]
+        for rid, st in stages["reports"].items():
+            tl += [f"| {rid}: extract every table | {st['extract']:.2f} |",
+                   f"| {rid}: audit and write every output (publish_outcomes) | "
+                   f"{st['audit_and_write']:.2f} |"]
+        tl += [f"| DuckDB, site and dictionary over both (build_downstream) | "
+               f"{stages['downstream']:.2f} |", "",
+               "cProfile of publish_outcomes for both reports (cumulative):", "", "```",
+               *[ln.rstrip()[:150] for ln in stages["publish_profile"].splitlines()
+                 if ln.strip()][:45], "```", ""]
     (OUT / "speed-timeline.md").write_text("\n".join(tl))
     print("\n".join(lines))
 

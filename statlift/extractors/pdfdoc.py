@@ -10,6 +10,8 @@ import re
 import statistics
 import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -226,3 +228,38 @@ class Document:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# Documents lent by their owner to other readers of the same file in this process (issue 15):
+# the flow's report task lends its Document while it audits and publishes, so that the audit's
+# text checks reuse the pages extraction parsed instead of opening and parsing the PDF again.
+_LENT: dict[str, Document] = {}
+_LENT_LOCK = threading.Lock()
+
+
+@contextmanager
+def lent(doc: Document) -> Iterator[Document]:
+    """Lend the open `doc` to open_document() callers of its file while the block runs."""
+    key = str(Path(doc.path).resolve())
+    with _LENT_LOCK:
+        _LENT[key] = doc
+    try:
+        yield doc
+    finally:
+        with _LENT_LOCK:
+            if _LENT.get(key) is doc:
+                del _LENT[key]
+
+
+@contextmanager
+def open_document(path: str | Path) -> Iterator[Document]:
+    """The Document lent for `path` (used under its lock, left open), else a new one, closed
+    after the block."""
+    with _LENT_LOCK:
+        doc = _LENT.get(str(Path(path).resolve()))
+    if doc is not None and doc.pdf is not None:
+        with doc.lock:
+            yield doc
+        return
+    with Document.open(path) as new:
+        yield new

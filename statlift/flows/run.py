@@ -31,7 +31,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from statlift.acquire.hashing import sha256_file
 from statlift.acquire.rawstore import check_pdf, source_path
 from statlift.errors import StatliftError
-from statlift.extractors.pdfdoc import Document
+from statlift.extractors.pdfdoc import Document, lent
 from statlift.extractors.table import extract_table
 from statlift.model import ReportResult, TableOutcome
 from statlift.outputs.finish import build_downstream
@@ -139,21 +139,22 @@ def _error_dict(exc: StatliftError) -> dict:
 @task(name="report", task_run_name="{report_id}")
 def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
                 strict: bool = False, catalog: str = DEFAULT_CATALOG) -> ReportResult:
-    """Every table of one report (each a cached task), then its audit and atomic publish."""
+    """Every table of one report (each a cached task), then its audit and atomic publish; the
+    report's PDF is opened and each page parsed once for all of them."""
     logger = get_run_logger()
     report = spec_for(report_id, load_catalog(catalog))
     try:
         outcomes = [extract_table_task(report_id, pdf_path, sha, t.table_id,
                                        table_fingerprint(report, t), catalog)
                     for t in report.tables]
+        for o in outcomes:
+            (logger.error if o.error else logger.info)("%s", _info_line(report_id, o))
+        # the audit reads the report's text from the same Document (pages parsed once)
+        with lent(shared_document(report_id, pdf_path, sha)):
+            result = publish_outcomes(Path(out_dir), report_id, sha, pdf_path, outcomes, strict)
     finally:
         release_document(report_id, pdf_path, sha)
-    for o in outcomes:
-        (logger.error if o.error else logger.info)("%s", _info_line(report_id, o))
-    try:
-        result = publish_outcomes(Path(out_dir), report_id, sha, pdf_path, outcomes, strict)
-    finally:
-        del outcomes
+        outcomes = []
         release_memory()
     (logger.info if result.status in OK_STATUSES else logger.error)(
         "%s", result_line(result))

@@ -17,7 +17,7 @@ import pandas as pd
 from pdfplumber.utils.exceptions import PdfminerException
 
 from statlift.acquire.hashing import sha256_file
-from statlift.extractors.pdfdoc import Document
+from statlift.extractors.pdfdoc import open_document
 from statlift.model import FINDING_CELL_FIELDS, AuditReport, Finding, TablesDocument
 from statlift.outputs.audit_html import render_audit_html
 from statlift.outputs.processed import ReportText
@@ -112,7 +112,7 @@ def text_claims(cells: pd.DataFrame, tables: dict, pdf_path: str | None
         return [], (f"{path} is not the PDF the tables were read from (sha256 "
                     f"{sha256_file(path)[:12]}..., expected {str(expected)[:12]}...)")
     try:
-        with Document.open(path) as doc:
+        with open_document(path) as doc:  # the flow's, when it lends it (pdfdoc.lent)
             passages = report_narrative(doc, table_boxes(tables))
     except PdfminerException as exc:
         return [], f"{path}: the text layer cannot be read ({exc})"
