@@ -21,9 +21,12 @@ def cmd_serve(args) -> int:
               "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api",
               file=sys.stderr)
         return 2
-    update_catalog.serve(name="statlift-scheduled", cron=args.cron or args.settings.cron,
+    settings = args.settings  # the paths go to the flow as parameters, not via the environment
+    update_catalog.serve(name="statlift-scheduled", cron=args.cron or settings.cron,
                          parameters={"report_ids": args.reports, "out_dir": args.out,
-                                     "strict": not args.no_strict, "fetch": not args.no_fetch})
+                                     "strict": not args.no_strict, "fetch": not args.no_fetch,
+                                     "raw_dir": str(settings.raw_dir), "home": str(settings.home),
+                                     "catalog": str(settings.catalog)})
     return 0
 
 
