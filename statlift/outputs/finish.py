@@ -24,8 +24,8 @@ def finish_report(staging: Path, report_id: str, report: ReportText) -> dict:
     write_report_parquet(staging, report)
     if report.cells is None:
         raise ValueError(f"{report_id}: a staged report has its cells")
-    # the text's claims are read from the PDF the tables came from: the extraction has closed
-    # it by now (and a cached table never opened it), so the audit reads its text layer itself
+    # the text's claims are read from the PDF the tables came from: the pages the extraction
+    # parsed when the flow lends its Document (extractors/pdfdoc.py lent), else opened anew
     summary = run_audit(spec_for(report_id), report, staging, report.doc["source_path"])
     write_datapackage(staging, load_catalog().get(report_id).model_dump(mode="json"),
                       report.doc, report)
