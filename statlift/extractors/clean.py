@@ -71,7 +71,8 @@ def normalize_text(text: str) -> str:
 
 
 def split_footnote_marks(text: str) -> tuple[str, tuple[str, ...]]:
-    """'Total*' -> ('Total', ('*',)). Only symbol marks; superscript letters are found by geometry."""
+    """'Total*' -> ('Total', ('*',)). Only symbol marks; superscript letters are found by
+    geometry."""
     m = _FOOTNOTE_TAIL.match(text)
     if m:
         return m.group("body").rstrip(), tuple(m.group("marks"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from statlift.extractors.cellgrid import is_numeric
@@ -299,7 +300,8 @@ def upright_words(words: list[Word], chars: list[dict]) -> list[Word]:
             if not any(w.x0 <= x <= w.x1 and w.top <= y <= w.bottom for x, y in turned)]
 
 
-def discover_page(page: PageText, s: DiscoverSettings, chars: list[dict] = ()) -> list[FoundTable]:
+def discover_page(page: PageText, s: DiscoverSettings,
+                  chars: Sequence[dict] = ()) -> list[FoundTable]:
     """Tables of one page; `chars` (pdfplumber's) tell rotated text apart."""
     words = upright_words(page.words, list(chars))
     if not words:

@@ -91,7 +91,8 @@ def read_camelot(doc, page: int, bbox: tuple[float, float, float, float],
     cells: list[EngineCell] = []
     report: dict = {"flavor": flavor, "tables": len(tables)}
     for t in tables:
-        report.update({k: v for k, v in t.parsing_report.items() if k in ("accuracy", "whitespace")})
+        report.update({k: v for k, v in t.parsing_report.items()
+                       if k in ("accuracy", "whitespace")})
         for r, row in enumerate(t.cells):
             for c, cell in enumerate(row):
                 text = str(t.df.iloc[r, c]) if r < t.df.shape[0] and c < t.df.shape[1] else ""

@@ -137,9 +137,11 @@ def classify_lines(lines: list[Line], missing: dict[str, str] | None) -> tuple[l
     # label-only lines just above the first row belong to the rows (a group heading or the first
     # half of a wrapped label), unless they sit in the header's stub position
     while start > 0 and is_label_only(classified[start - 1]):
-        above, below = classified[start - 1], classified[start]
-        indented = above.label.x0 - stub_left > 1.0
-        has_child = below.label is not None and below.label.x0 > above.label.x0 + 1.0
+        above, below = classified[start - 1].label, classified[start].label
+        if above is None:  # is_label_only: never
+            break
+        indented = above.x0 - stub_left > 1.0
+        has_child = below is not None and below.x0 > above.x0 + 1.0
         if not (indented or has_child):
             break  # a stub header printed on its own line
         start -= 1
@@ -148,9 +150,9 @@ def classify_lines(lines: list[Line], missing: dict[str, str] | None) -> tuple[l
 
 def split_glued_values(lines: list[Line], missing: dict[str, str] | None) -> None:
     """A row label set as close to its values as a word space ("All offenses 21,887 1,405" in a
-    narrow table) reads as one run. Its trailing numbers become value runs when there are at
-    least two and each stands over the value runs of other lines (so a label that ends in a
-    number, "Under 18", stays whole)."""
+    narrow table) reads as one run. Its trailing numbers become value runs when each stands
+    over value runs of other lines (a label that ends in a number, "Under 18", ends in the stub,
+    left of every value column, and stays whole)."""
     others = [(ln, r.x0, r.x1) for ln in lines for r in ln.runs
               if len(r.words) <= 2 and _is_value(r, missing)]
     for ln in lines:
@@ -163,7 +165,7 @@ def split_glued_values(lines: list[Line], missing: dict[str, str] | None) -> Non
                 k -= 1
             tail = body[k:]
             aligned = all(any(min(w.x1, b) - max(w.x0, a) > 0 for a, b in spans) for w in tail)
-            if k == 0 or len(tail) < 2 or not aligned:
+            if k == 0 or not tail or not aligned:
                 runs.append(run)
                 continue
             first = run.words.index(tail[0])
@@ -273,18 +275,17 @@ def split_header_runs(header: list[Line], zones: list[tuple[float, float]],
         ln.runs = runs
 
 
-def split_leaf_runs(header: list[Line], cols: list[Column],
-                    zones: list[tuple[float, float]]) -> None:
+def split_leaf_runs(header: list[Line], cols: list[Column]) -> None:
     """Leaf header cells set as closely as their values ("Number Percent Number Percent" in a
     monospaced font, one space apart) read as one run. On a header line with no header text
-    under it (the leaves), a run whose every word stands over the values of exactly one column
-    (and within a few points of its zone), in column order, is one cell per column."""
+    under it (the leaves), a run whose every word stands over the values of exactly one column,
+    in column order, is one cell per column."""
     for li, ln in enumerate(header):
         lower = [r for ln2 in header[li + 1:] for r in ln2.runs]
         runs: list[Run] = []
         for run in ln.runs:
             under = any(min(r.x1, run.x1) - max(r.x0, run.x0) > 0 for r in lower)
-            groups = None if under else _leaf_groups(run, cols, zones)
+            groups = None if under else _leaf_groups(run, cols)
             if groups:
                 runs.extend(Run(g) for g in groups)
             else:
@@ -292,13 +293,11 @@ def split_leaf_runs(header: list[Line], cols: list[Column],
         ln.runs = runs
 
 
-def _leaf_groups(run: Run, cols: list[Column],
-                 zones: list[tuple[float, float]]) -> list[list[Word]] | None:
+def _leaf_groups(run: Run, cols: list[Column]) -> list[list[Word]] | None:
     groups: list[tuple[int, list[Word]]] = []
     for w in run.words:
         over = [i for i, c in enumerate(cols) if min(w.x1, c.x1) - max(w.x0, c.x0) > 0]
-        inside = [i for i, (a, b) in enumerate(zones) if w.x0 >= a - 3.0 and w.x1 <= b + 3.0]
-        if len(over) != 1 or over[0] not in inside:
+        if len(over) != 1:
             return None
         i = over[0]
         if groups and groups[-1][0] == i:
@@ -318,7 +317,7 @@ def header_blocks(header: list[Line], zones: list[tuple[float, float]],
     blocks: list[HeaderBlock] = []
     stub: list[Run] = []
     by_line = [(ln, [(r, _header_span(r, zones)) for r in ln.runs]) for ln in header]
-    for li, (ln, items) in enumerate(by_line):
+    for ln, items in by_line:
         for run, span in items:
             if span is None:
                 stub.append(run)
@@ -490,23 +489,24 @@ def merge_wrapped(rows: list[BodyLine], stub_left: float, tol: float,
             if (hanging or flush) and last is not None and last.label is not None and \
                     last.values and abs(_indent(last, stub_left) - cont) <= tol:
                 parts = rows[i:j + 1]
+                labels = [p.label for p in parts if p.label is not None]  # every part has one
                 after = rows[j + 1] if j + 1 < len(rows) else None
-                ends_open = any(_WRAP_END.search(p.label.text) for p in parts[:-1]) or \
-                    parts[1].label.text[:1].islower()
+                ends_open = any(_WRAP_END.search(r.text) for r in labels[:-1]) or \
+                    labels[1].text[:1].islower()
                 if hanging:
                     wraps = after is None or _indent(after, stub_left) <= ind + tol or \
                         ends_open or j > i + 1
                 else:
                     wraps = ends_open
-                joined = join_wrapped([p.label.text for p in parts])
+                joined = join_wrapped([r.text for r in labels])
                 if expected:
                     if joined in expected:
                         wraps = True
-                    elif any(p.label.text in expected for p in parts):
+                    elif any(r.text in expected for r in labels):
                         wraps = False
                 if wraps:
                     merged = BodyLine(last.line, last.label, last.values)
-                    out.append(([p.label for p in parts], merged))
+                    out.append((labels, merged))
                     i = j + 1
                     continue
         out.append(([bl.label] if bl.label is not None else [], bl))
@@ -546,7 +546,7 @@ def read_grid(lines: list[Line], rules: list[Rule], missing: dict[str, str] | No
     stub_right = max((r.x1 for r in labels if r.x1 < cols[0].x0), default=cols[0].x0 - 20)
     zones = column_zones(cols, stub_right)
     split_header_runs(header, zones, typical_word_gap(header + [bl.line for bl in rows]))
-    split_leaf_runs(header, cols, zones)
+    split_leaf_runs(header, cols)
     blocks, stub_runs = header_blocks(header, zones, rules)
     assign_spans(blocks, zones)
     widen_spanners(blocks, cols, rules)

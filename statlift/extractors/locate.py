@@ -183,9 +183,16 @@ def _clip(line: Line, x0: float, x1: float) -> list[Run]:
 
 
 def text_columns(page: PageText, lines: list[Line]) -> list[tuple[float, float]]:
-    """(left, right) of the page's body-text columns, from runs of long body-size text."""
-    body = [r for ln in lines for r in ln.runs
-            if abs(r.size - page.body_size) < 0.6 and len(r.text) >= 25]
+    """(left, right) of the page's body-text columns, from runs of long body-size text. The
+    body size here is the size of most characters in long runs (a page of small-type tables
+    prints most of its characters in the tables' size, in short runs)."""
+    long = [r for ln in lines for r in ln.runs if len(r.text) >= 25]
+    weight: dict[float, int] = {}
+    for r in long:
+        key = round(r.size * 2) / 2
+        weight[key] = weight.get(key, 0) + len(r.text)
+    size = max(weight, key=lambda k: weight[k]) if weight else page.body_size
+    body = [r for r in long if abs(r.size - size) < 0.6]
     lefts: list[list[Run]] = []
     for r in sorted(body, key=lambda r: r.x0):
         if lefts and abs(lefts[-1][0].x0 - r.x0) <= 4.0:
@@ -236,6 +243,22 @@ def _scan(lines: list[Line], cap: Caption, x0: float, limit: float,
     return body, footer
 
 
+def _continues_past(lines: list[Line], body: list[Line], x: float) -> bool:
+    """Whether the page lines that hold the table's body lines go on right of `x` in the
+    table's type size (a table across the gutter), not in another size (the next column's
+    text set beside the table)."""
+    sizes = sorted(w.size for ln in body for w in ln.words if not w.superscript)
+    if not sizes:
+        return False
+    size = sizes[len(sizes) // 2]
+    firsts = {ln.words[0] for ln in body if ln.words}
+    for ln in lines:
+        if any(w in firsts for w in ln.words):
+            if any(r.x0 >= x and abs(r.size - size) <= 0.5 for r in ln.runs):
+                return True
+    return False
+
+
 def _caption_beside(lines: list[Line], cap: Caption) -> float | None:
     """Where text starts right of the caption (and its title) on the caption's own line, as a
     caption of the same size does when two tables stand side by side; None when nothing does."""
@@ -271,14 +294,17 @@ def locate_table(doc: Document, caption: str, title: str | None = None,
     # the text column the caption sits in bounds the table, unless the table crosses the gutter
     # (a column with no other text column right of it has no gutter: a ragged right edge
     # of its text does not bound a table)
-    limit = page.width
+    limit = gutter_end = page.width
     columns = text_columns(page, lines)
     for left, right in columns:
-        if abs(left - cap.run.x0) <= 6.0 and any(o_left > right for o_left, _ in columns):
-            limit = right + 6.0
+        further = [o_left for o_left, _ in columns if o_left > right]
+        if abs(left - cap.run.x0) <= 6.0 and further:
+            limit, gutter_end = right + 6.0, min(further) - 3.0
     body, footer = _scan(lines, cap, x0, limit, end_gap_lines)
     if limit < page.width and any(r.x1 > limit + 3.0 for ln in body + footer for r in ln.runs):
-        limit = page.width  # the table crosses the gutter: the page bounds it
+        # wider than the column's text: the table crosses the gutter (the page bounds it) when
+        # its lines go on past the gutter in the table's type; else the gutter bounds it
+        limit = page.width if _continues_past(lines, body, gutter_end) else gutter_end
         body, footer = _scan(lines, cap, x0, limit, end_gap_lines)
     beside = _caption_beside(lines, cap)
     if beside is not None and beside < limit:
@@ -330,9 +356,8 @@ def split_footer(lines: list[Line]) -> tuple[list[str], dict[str, str], str | No
                 footnotes[mark] = _clean_marks(body)
             continue
         text = _clean_marks(text)
-        mm = _MARK_START.match(text)
-        if mm:
-            marks = re.match(r"^([*†‡§]+)\s*(.*)$", text, re.S)
+        marks = re.match(r"^([*†‡§]+)\s*(.*)$", text, re.S) if _MARK_START.match(text) else None
+        if marks:
             footnotes[marks.group(1)] = marks.group(2)
         elif re.match(r"^Sources?\s*[:.]", text, re.I):
             source = text

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pdfplumber
 
@@ -91,12 +92,22 @@ class PageText:
 
 def _mark_superscripts(words: list[dict]) -> list[Word]:
     """A word much smaller than the word it touches on its left and raised above its baseline."""
+    # the words touching each word, whatever the sort order puts between them (a two-column
+    # page interleaves the other column's words of the same height)
+    by_edge: dict[int, list[dict]] = {}
+    for o in words:
+        for edge in {int(o["x0"]), int(o["x1"])}:
+            by_edge.setdefault(edge, []).append(o)
     out: list[Word] = []
-    for i, w in enumerate(words):
+    for w in words:
         sup = False
         size = float(w.get("size", 0) or 0)
-        for other in words[max(0, i - 3): i + 3]:
-            if other is w:
+        near = {id(o): o for e in range(int(w["x0"]) - 2, int(w["x0"]) + 3)
+                for o in by_edge.get(e, [])}
+        near.update({id(o): o for e in range(int(w["x1"]) - 2, int(w["x1"]) + 3)
+                     for o in by_edge.get(e, [])})
+        for other in near.values():
+            if other is w or abs(other["top"] - w["top"]) > 2.0 * max(size, 1.0):
                 continue
             osize = float(other.get("size", 0) or 0)
             touching = abs(other["x1"] - w["x0"]) < 1.5 or abs(w["x1"] - other["x0"]) < 1.5
@@ -152,7 +163,7 @@ class Document:
     """A PDF opened once; pages are read on first use and kept as light PageText objects."""
 
     path: Path
-    _pdf: object = field(default=None, repr=False)
+    _pdf: Any = field(default=None, repr=False)  # pdfplumber.PDF while open
     _pages: dict[int, PageText] = field(default_factory=dict, repr=False)
     _squashed: list[str] | None = field(default=None, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)

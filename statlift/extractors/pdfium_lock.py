@@ -4,7 +4,8 @@ PDFium (pypdfium2) is not thread-safe: two threads in it at once crash the proce
 seen with the threads runner while camelot's lattice flavor rendered a page in a worker and the
 flow checked the next report's PDF in the main thread). statlift calls PDFium in five places:
 the fetch checks, the caption search's page-text prefilter, the callouts' second reading,
-camelot lattice's page render and the audit's page crops; each holds this lock (`pdfium_document` opens a file under it). Re-entrant, so a holder may call another holder.
+camelot lattice's page render and the audit's page crops; each holds this lock
+(`pdfium_document` opens a file under it). Re-entrant, so a holder may call another holder.
 """
 from __future__ import annotations
 

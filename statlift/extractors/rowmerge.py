@@ -78,7 +78,7 @@ def merge_row_groups(cells: list[TableCell], groups: list[list[int]]) -> list[Ta
     keyed: dict[tuple[int, int], list[TableCell]] = {}
     for c in sorted(cells, key=lambda c: (c.row, c.col)):
         row = head.get(c.row, c.row)
-        for (r, col), bucket in keyed.items():
+        for (r, _col), bucket in keyed.items():
             if r == row and any(c.col <= o.last_col and o.col <= c.last_col for o in bucket):
                 bucket.append(c)
                 break

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from statlift.extractors.callouts import find_callouts
 from statlift.extractors.clean import join_wrapped
@@ -49,7 +50,10 @@ def caption_candidates(doc: Document) -> list[Candidate]:
                 m = _NUMBERED.match(run.text)
                 if m and (run.bold or run.size > page.body_size):
                     cap = f"{m.group(1)} {m.group(2)}"
-                    number = int(re.match(r"\d+", m.group(2)).group())
+                    digits = re.match(r"\d+", m.group(2))
+                    if digits is None:
+                        continue
+                    number = int(digits.group())
                     tid = f"table-{number:02d}"
                 elif _on_bar(page, run) and len(run.text) > 3:
                     cap, tid = run.text, _slug(run.text)
@@ -135,7 +139,7 @@ def spec_entry(doc: Document, cand: Candidate) -> dict | None:
     if len(grid.rows) < 2 or len(grid.cells) < 2:
         return None
     unit, rules = unit_rules(grid)
-    entry = {"table_id": cand.table_id, "caption": cand.caption}
+    entry: dict[str, Any] = {"table_id": cand.table_id, "caption": cand.caption}
     if region.title:
         entry["title"] = region.title
     entry.update({"stub_header": grid.stub_header, "rows": [r.path for r in grid.rows],
