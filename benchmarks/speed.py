@@ -123,8 +123,8 @@ def brief(m: dict) -> dict:
     out = {k: v for k, v in m.items() if k != "lines"}
     lines = m.get("lines", [])
     began = [s for s, text in lines if "Beginning flow run" in text]
-    results = [s for s, text in lines if re.search(r"prefect\.task_runs: \S+: (published|"
-                                                       r"updated|unchanged|failed|partial)", text)]
+    results = [s for s, text in lines if re.search(r"(INFO|ERROR).*\S+: (published|updated|"
+                                                       r"unchanged|failed|partial)\b", text)]
     if began:
         out["flow_began"] = began[0]
     if results:

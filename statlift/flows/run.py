@@ -117,7 +117,8 @@ def _extract(doc: Document, report: ReportSpec, spec: TableSpec) -> TableOutcome
 def _table_cache_key(context: TaskRunContext, params: dict) -> str:
     # the build key (publish/uptodate.py) with the table's spec: raw sha256, the table's spec, the
     # code fingerprint of the extraction and output code; nothing else changes a table
-    return table_cache_key(params["sha"], params["table_id"], params["fingerprint"])
+    return table_cache_key(params["sha"], params["table_id"], params["fingerprint"],
+                           params["report_id"])
 
 
 @task(name="extract-table", cache_key_fn=_table_cache_key, persist_result=True,

@@ -52,10 +52,12 @@ def build_key(sha: str, spec_hash: str) -> BuildKey:
     return BuildKey(sha, spec_hash, code_fingerprint())
 
 
-def table_cache_key(sha: str, table_id: str, table_fingerprint: str) -> str:
+def table_cache_key(sha: str, table_id: str, table_fingerprint: str, report_id: str) -> str:
     """Prefect's cache key of one table's extraction: the build key with the table's own spec
-    fingerprint, so that a changed table spec re-extracts only that table."""
-    return f"extract:{table_id}:{build_key(sha, table_fingerprint).token()}"
+    fingerprint, so that a changed table spec re-extracts only that table. The report id is part
+    of it: an extracted table carries its report's id in every cell, so two catalog entries of
+    one PDF must not share a cached table."""
+    return f"extract:{report_id}:{table_id}:{build_key(sha, table_fingerprint).token()}"
 
 
 def read_build_key(folder: Path) -> BuildKey | None:

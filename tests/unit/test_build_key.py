@@ -72,9 +72,11 @@ def test_changed_extraction_code_is_no_longer_up_to_date(tmp_path, monkeypatch):
     assert read_build_key(folder) == key and up_to_date(folder, build_key(sha, spec_sha256(spec)))
     table = spec.tables[0]
     params = {"sha": sha, "table_id": table.table_id,
-              "fingerprint": table_fingerprint(spec, table)}
+              "fingerprint": table_fingerprint(spec, table), "report_id": REPORT}
     cached = _table_cache_key(None, params)
     assert cached == _table_cache_key(None, dict(params))  # stable within the code
+    # another catalog entry of the same PDF: its cells carry its own id, no shared cache
+    assert _table_cache_key(None, {**params, "report_id": "copy"}) != cached
 
     # the extractor changed (a bug fix): the same PDF and spec make a different key
     monkeypatch.setattr(uptodate, "code_fingerprint", lambda: "0" * 64)
