@@ -84,14 +84,21 @@ def _finding(rec: dict, report: ReportText, crops: dict, printed: dict,
 
 
 def _claims(doc: dict) -> dict:
-    """The claims section: counts by verdict, why the text was not checked, every claim."""
+    """The claims section: counts by verdict, why the text was not checked, and every claim
+    under its sentence (a sentence that states three shares is shown once, its three claims
+    under it), in the order of the text."""
     s = doc["summary"]
     counts = s.get("claims") or {}
+    sentences: dict[tuple, dict] = {}
+    for c in doc.get("claims", []):
+        item = dict(c, cells_text=", ".join(
+            f"{x['table_id']} {x['raw_text'] or x['row_path']}" for x in c["cells"]))
+        key = (c["page"], c["sentence"])
+        sentences.setdefault(key, {"page": c["page"], "sentence": c["sentence"],
+                                   "claims": []})["claims"].append(item)
     return {"counts": counts, "total": sum(counts.values()),
             "not_checked": s.get("claims_not_checked"),
-            "items": [dict(c, cells_text=", ".join(
-                f"{x['table_id']} {x['raw_text'] or x['row_path']}" for x in c["cells"]))
-                for c in doc.get("claims", [])]}
+            "sentences": list(sentences.values())}
 
 
 def render_audit_html(doc: dict, report: ReportText, crops: dict,

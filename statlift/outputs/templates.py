@@ -11,6 +11,8 @@ page says about the PDF it was read from and about the publisher's links.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from typing import Any
 
@@ -127,9 +129,32 @@ def breakable(text: Any) -> Markup:
     return escape(text).replace("/", Markup("/<wbr>"))
 
 
+CROP_SCALE = 2.0  # page crops are rendered at twice the page's size (statlift.validate.crops)
+
+
+def png_css_width(b64: str, scale: float = CROP_SCALE) -> int | None:
+    """The CSS width (px) that shows a base64 PNG crop at the page's own scale: its pixel width
+    (from the PNG header) over the render scale; None when it is not a PNG.
+
+    >>> png_css_width(base64.b64encode(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(4) + b"IHDR" +
+    ...               (1040).to_bytes(4, "big") + (300).to_bytes(4, "big")).decode())
+    520
+    >>> png_css_width("iVBORw0KGgo="), png_css_width("not base64!")
+    (None, None)
+    """
+    try:
+        head = base64.b64decode(b64[:32] + "=" * (-len(b64[:32]) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if len(head) < 24 or not head.startswith(b"\x89PNG\r\n\x1a\n") or head[12:16] != b"IHDR":
+        return None
+    return round(int.from_bytes(head[16:20], "big") / scale)
+
+
 ENV.filters["number"] = number
 ENV.filters["breakable"] = breakable
 ENV.globals["counted"] = counted
+ENV.globals["png_css_width"] = png_css_width
 
 
 def render(template: str, **context: Any) -> str:

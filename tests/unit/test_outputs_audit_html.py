@@ -196,17 +196,38 @@ def test_claims_are_listed_with_sentence_page_and_verdict(report):
                                        {"supported": 1, "contradicted": 1, "not resolvable": 1}))
     section = html[html.index('<h2 id="claims">'):]
     assert "1 supported, 1 contradicted, 1 not resolvable" in section
-    rows = re.findall(r'<tr id="(C\d+)">(.*?)</tr>', section, re.DOTALL)
-    assert [r[0] for r in rows] == ["C001", "C002", "C003"]  # not resolvable listed too
-    assert all("<td>p2</td>" in r[1] for r in rows)
-    assert "Sentence number 3 states &lt;30%&gt; of 37,105." in rows[2][1]
-    assert ">not resolvable<" in rows[2][1] and ">contradicted<" in rows[1][1]
-    assert '<a href="#F002">F002</a>' in rows[1][1]
+    blocks = re.findall(r'<div class="claim">(.*?)</ul></div>', section, re.DOTALL)
+    assert len(blocks) == 3 and all("page 2 · 1 claim<" in b for b in blocks)
+    items = dict(re.findall(r'<li id="(C\d+)">(.*?)</li>', section, re.DOTALL))
+    assert list(items) == ["C001", "C002", "C003"]  # not resolvable listed too
+    assert "Sentence number 3 states &lt;30%&gt; of 37,105." in blocks[2]
+    assert ">not resolvable<" in items["C003"] and ">contradicted<" in items["C002"]
+    assert '<span class="badge ok">supported</span>' in items["C001"]
+    assert "<b>30% of 37,105</b> · reason 3 · cells: table-01 8.1%" in items["C003"]
+    assert '<a href="#F002">F002</a>' in items["C002"]
     finding = html[html.index('id="F002"'):html.index('<h2 id="claims">')]
     assert "A claim of the text is contradicted by the tables (C002, page 2)" in finding
     assert '<blockquote class="sentence">Sentence number 2 states &lt;20%&gt;' in finding
     assert "States <b>20% of 37,105</b>; reason 2." in finding
-    assert re.search(r"<b class=\"warn\">1/3</b>claims of the text supported", html)
+    # the stat counts contradicted claims: "1/3 supported" read as two claims wrong
+    assert re.search(r'<b class="err">1</b>claim of the text contradicted<span class="sub">of 3: '
+                     r'1 supported, 1 not resolvable</span>', html)
+
+
+def test_a_sentence_with_several_claims_is_shown_once_with_each_claim_under_it(report):
+    claims = [_claim(n, "supported") for n in (1, 2, 3)] + [_claim(4, "not resolvable")]
+    for c in claims[:3]:
+        c["sentence"] = "Of the 37,105 suspects, 10% ..., 20% ... and 30% ..."
+    html = _render(report, _claims_doc([], claims, {"supported": 3, "contradicted": 0,
+                                                    "not resolvable": 1}))
+    section = html[html.index('<h2 id="claims">'):]
+    assert section.count("Of the 37,105 suspects, 10% ..., 20% ... and 30% ...") == 1
+    blocks = re.findall(r'<div class="claim">(.*?)</ul></div>', section, re.DOTALL)
+    assert len(blocks) == 2 and "page 2 · 3 claims<" in blocks[0]
+    assert re.findall(r'<li id="(C\d+)">', blocks[0]) == ["C001", "C002", "C003"]
+    assert re.findall(r'<li id="(C\d+)">', blocks[1]) == ["C004"]
+    assert re.search(r'<b class="ok">0</b>claims of the text contradicted<span class="sub">of 4: '
+                     r'3 supported, 1 not resolvable</span>', html)
 
 
 def test_a_text_not_checked_says_why(report):

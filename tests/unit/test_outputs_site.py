@@ -3,6 +3,7 @@ requests, a chart only for time series, audit status; rendered in headless Chrom
 page fixes: the PDF's and the links' provenance said, "not checked" apart from clean, charts
 plot only printed years, numbers as printed, an id column that does not wrap and no overflow at
 390 px."""
+import base64
 import json
 import re
 import shutil
@@ -197,19 +198,33 @@ def _browser(*args: str) -> list[str]:
             "--disable-sync", f"--user-data-dir={tempfile.mkdtemp()}", *args]
 
 
-def page_width_at(page: Path, width: int) -> tuple[int, int]:
-    """(document width, viewport width) of `page` laid out `width` px wide. Headless Chromium
+PROBE = """<script>
+const right = s => Math.max(0, ...[...document.querySelectorAll(s)].map(
+    e => Math.ceil(e.getBoundingClientRect().right)));
+const over = s => Math.max(0, ...[...document.querySelectorAll(s)].map(
+    e => Math.ceil(e.getBoundingClientRect().right
+                   - e.parentElement.getBoundingClientRect().right)));
+const lines = e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight);
+parent.postMessage(JSON.stringify({doc: document.documentElement.scrollWidth, view: innerWidth,
+    list_over: over('table.list'), claims: right('.claim'),
+    id_lines: Math.max(0, ...[...document.querySelectorAll('td.id > *')].map(lines))}), '*')
+</script>"""
+
+
+def page_layout_at(page: Path, width: int) -> dict:
+    """How `page` lays out `width` px wide: the document's and the window's widths, how far its
+    list tables reach past their scroll box (a column scrolled out of sight is cut for the
+    reader), the right edge of the claims, and the most lines an id cell takes. Headless Chromium
     does not make a window narrower than 500 px, so the page is shown in an iframe that wide: a
-    copy of the page beside it (its relative links resolve) posts both widths to the frame's
+    copy of the page beside it (its relative links resolve) posts the figures to the frame's
     parent, which writes them into its DOM."""
     probe = page.with_name(f"_probe-{page.name}")
     frame = page.with_name(f"_frame-{page.name}")
-    probe.write_text(page.read_text(encoding="utf-8").replace(
-        "</body>", "<script>parent.postMessage(document.documentElement.scrollWidth + ' ' + "
-                   "innerWidth, '*')</script></body>"), encoding="utf-8")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"),
+                     encoding="utf-8")
     frame.write_text(
         "<html><body style=\"margin:0\"><script>addEventListener('message', e => "
-        "document.body.setAttribute('data-w', e.data))</script>"
+        "document.body.setAttribute('data-w', btoa(e.data)))</script>"
         f'<iframe src="{probe.name}" style="width:{width}px;height:900px;border:0"></iframe>'
         "</body></html>", encoding="utf-8")
     try:
@@ -219,8 +234,13 @@ def page_width_at(page: Path, width: int) -> tuple[int, int]:
     finally:
         probe.unlink()
         frame.unlink()
-    doc, view = re.search(r'data-w="(\d+) (\d+)"', dom).groups()
-    return int(doc), int(view)
+    return json.loads(base64.b64decode(re.search(r'data-w="([^"]+)"', dom).group(1)))
+
+
+def page_width_at(page: Path, width: int) -> tuple[int, int]:
+    """(document width, viewport width) of `page` laid out `width` px wide."""
+    layout = page_layout_at(page, width)
+    return layout["doc"], layout["view"]
 
 
 @pytest.mark.browser
@@ -230,3 +250,27 @@ def page_width_at(page: Path, width: int) -> tuple[int, int]:
 def test_no_horizontal_overflow_at_390_px(site, page):
     doc, view = page_width_at(site.parent / page, 390)
     assert doc <= view, f"{page}: {doc} px wide in a {view} px window"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed")
+def test_index_at_390_px_shows_every_column_and_ids_on_one_line(long_id_site):
+    """At 390 px the list is one block per table: its audit status is not scrolled out of
+    sight behind a long id (`method-of-production`), and no id wraps."""
+    layout = page_layout_at(long_id_site, 390)
+    assert layout["list_over"] == 0 and layout["doc"] <= layout["view"], layout
+    assert 0.5 < layout["id_lines"] < 1.5, layout
+    wide = page_layout_at(long_id_site, 1280)
+    assert wide["list_over"] == 0 and 0.5 < wide["id_lines"] < 1.5, wide
+
+
+@pytest.fixture()
+def long_id_site(tmp_path) -> Path:
+    """The demo tree's index with the USSC tables given the shipped overview's longest ids."""
+    index = build_site(write_demo_tree(tmp_path) / "processed")
+    html = index.read_text(encoding="utf-8")
+    html = html.replace(">sexual-contact<", ">method-of-production<").replace(
+        ">sentences<", ">victim-relationship<")
+    assert ">method-of-production<" in html
+    index.write_text(html, encoding="utf-8")
+    return index
