@@ -247,3 +247,53 @@ def test_tables_come_from_memory_not_from_the_staged_files(report):
     table = html[html.index('<div class="tablewrap">'):]
     assert '<td class="involved">99999</td>' in table
     assert "37105" in (report / "table-01.csv").read_text(encoding="utf-8")
+
+
+def _verification(tmp_path: Path) -> Path:
+    """verification.html of a transcription with a mismatch, a row label that matches nothing
+    (two values) and two printed cells left out; no PDF at hand, so no crops."""
+    import pandas as pd
+
+    from statlift.outputs.verification import write_verification
+    from statlift.validate.verify import COLUMNS, PublishedReport, Verification
+
+    def line(row, col, typed, printed, verdict, kind="", page=None, where=""):
+        return dict(zip(COLUMNS, ["table-01", row, col, typed, printed, verdict, kind, page,
+                                  "", where], strict=True))
+    lines = pd.DataFrame([
+        line("Total", "2004 | Number", "2,972", "2,972", "match", page=2.0, where="t.csv:2"),
+        line("Total", "2013 | Number", "4,597", "4,579", "mismatch", "transposed digits", 2.0,
+             "t.csv:2"),
+        line("Child sex traffic", "2004 | Number", "488", "", "unmatched-label", "row label",
+             where="t.csv:5"),
+        line("Child sex traffic", "2013 | Number", "1,031", "", "unmatched-label", "row label",
+             where="t.csv:5"),
+        line("Child sex trafficking", "2004 | Number", "", "488", "missing-in-transcription",
+             page=2.0),
+        line("Child sex trafficking", "2013 | Number", "", "1,031", "missing-in-transcription",
+             page=2.0)], columns=COLUMNS)
+    v = Verification(BJS, "t.csv", lines, ["table-01"],
+                     {"table-01": {"rows": ["Child sex trafficking"], "columns": []}})
+    report = PublishedReport(BJS, tmp_path, TITLE, str(tmp_path / "missing.pdf"), {}, {})
+    write_verification(v, report, tmp_path / "out")
+    return tmp_path / "out" / "verification.html"
+
+
+def test_verification_page_words_and_groups(tmp_path):
+    html = unescape(_verification(tmp_path).read_text(encoding="utf-8"))
+    stats = dict((label, int(n)) for n, label in
+                 re.findall(r'<div class="stat"><b class="\w+">(\d+)</b>([^<]+)</div>', html))
+    assert stats == {"match": 1, "mismatch": 1, "missing in the transcription": 2,
+                     "not in the table": 0, "with an unmatched label": 2}
+    assert "missing-in-transcription" not in html.split("<main>")[1].split("</h3>")[0]
+    assert "page 0" not in html and "on page 2" in html
+    # the unmatched label once, with its values counted, the printed row it likely means and
+    # the line to put in a --map file
+    assert html.count("row “Child sex traffic”") == 1 and "2 values not compared" in html
+    assert "Printed rows no typed label matched: “Child sex trafficking”" in html
+    assert "table-01: {rows: {'Child sex traffic': 'Child sex trafficking'}}" in html
+    # the cells left out: one group for the table, every cell listed
+    assert html.count("values missing in the transcription") == 1
+    assert "table-01 · 2 values missing in the transcription" in html
+    group = html[html.index('<table class="cellslist">'):]
+    assert "<td>488</td>" in group and "<td>1,031</td>" in group
