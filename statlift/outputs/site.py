@@ -97,8 +97,42 @@ def data_table(report_dir: Path, meta: TableMeta) -> dict:
         rows.append({"path": path, "depth": min(path.count(" > "), 2),
                      "label": path.split(" > ")[-1], "unit": row_units.get(path, ""),
                      "cells": cells})
-    return {"head": [(f.name, "" if f.row_units else f.unit or "") for f in meta.value_fields],
+    head = [(f.name, "" if f.row_units else f.unit or "") for f in meta.value_fields]
+    return {"head": head, "header_rows": header_rows(head),
             "mixed": any(f.row_units for f in meta.value_fields), "rows": rows}
+
+
+def header_rows(head: list[tuple[str, str]], sep: str = " | ") -> list[list[dict]]:
+    """The column header as the table prints it: one row per level of the header paths, a
+    spanner once over the columns under it (colspan), a shallower path's top level reaching down
+    (rowspan); the unit and the full path on the bottom cell.
+
+    >>> rows = header_rows([("2004 | Number", "count"), ("2004 | Percent", "percent"),
+    ...                     ("Total", "count")])
+    >>> [[(c["text"], c["colspan"], c["rowspan"]) for c in r] for r in rows]
+    [[('2004', 2, 1), ('Total', 1, 2)], [('Number', 1, 1), ('Percent', 1, 1)]]
+    >>> rows[1][0]["unit"], rows[1][0]["path"], rows[0][0]["unit"]
+    ('count', '2004 | Number', '')
+    """
+    paths = [name.split(sep) for name, _ in head]
+    depth = max((len(p) for p in paths), default=0)
+    rows: list[list[dict]] = [[] for _ in range(depth)]
+    for col, ((name, unit), path) in enumerate(zip(head, paths, strict=True)):
+        offset = depth - len(path)
+        for i, text in enumerate(path):
+            r = 0 if i == 0 else offset + i
+            bottom = i == len(path) - 1
+            key = (tuple(path[:i + 1]), r)
+            cell = {"text": text, "colspan": 1, "rowspan": offset + 1 if i == 0 else 1,
+                    "unit": unit if bottom else "", "path": name if bottom else "",
+                    "key": key, "bottom": bottom, "col": col}
+            last = rows[r][-1] if rows[r] else None
+            if last and not bottom and not last["bottom"] and last["key"] == key \
+                    and last["col"] + last["colspan"] == col:
+                last["colspan"] += 1
+            else:
+                rows[r].append(cell)
+    return rows
 
 
 def finding_line(rec: dict) -> str:
@@ -121,6 +155,31 @@ def finding_line(rec: dict) -> str:
     return text
 
 
+def agreement_text(value: Any) -> str:
+    """The readers' agreement as the run's log line says it.
+
+    >>> agreement_text(0.7292), agreement_text(1.0), agreement_text(None)
+    ('agreement 73% of cells', 'agreement 100% of cells', 'agreement not recorded')
+    """
+    try:
+        return f"agreement {float(value):.0%} of cells"
+    except (TypeError, ValueError):
+        return "agreement not recorded"
+
+
+def box_text(bbox: Any) -> str:
+    """A table's box on its page, in points from the top left.
+
+    >>> box_text([49.0, 507.3, 562.0, 740.1]), box_text(None)
+    ('x 49–562, y 507.3–740.1 pt', 'not recorded')
+    """
+    try:
+        x0, top, x1, bottom = (number(v) for v in bbox)
+    except (TypeError, ValueError):
+        return "not recorded"
+    return f"x {x0}–{x1}, y {top}–{bottom} pt"
+
+
 def note_lines(meta: TableMeta) -> list[str]:
     lines = list(meta.notes) + [f"{k} {v}" for k, v in meta.footnotes.items()]
     return lines + [meta.source] if meta.source else lines
@@ -137,8 +196,11 @@ def table_page(report_dir: Path, meta: TableMeta, entry: dict, site: Path) -> st
              ("all cells (CSV)", report_dir / "cells.csv")]
     table_doc = doc.get("tables", {}).get(meta.table_id, {})
     crop = report_dir / "crops" / f"{meta.table_id}.png"
-    findings = [dict(f, line=finding_line(f)) for f in (audit or {}).get("findings", [])
-                if f.get("table_id") == meta.table_id]
+    audit_html = report_dir / "audit.html"
+    findings = [dict(f, line=finding_line(f),
+                     audit_link=f"{href(audit_html, page_dir)}#{quote(str(f['id']))}"
+                     if audit_html.exists() and f.get("id") else "")
+                for f in (audit or {}).get("findings", []) if f.get("table_id") == meta.table_id]
     return render(
         "site_table.html", title=f"{meta.title} — statlift", meta=meta,
         index_link=href(site / "index.html", page_dir),
@@ -147,8 +209,8 @@ def table_page(report_dir: Path, meta: TableMeta, entry: dict, site: Path) -> st
         files=_links(files, page_dir), status=audit_status(audit, meta.table_id),
         findings=findings, charts=charts, table=data_table(report_dir, meta),
         note_lines=note_lines(meta),
-        prov={"bbox": table_doc.get("bbox"), "engine": table_doc.get("engine"),
-              "agreement": table_doc.get("agreement"),
+        prov={"bbox": box_text(table_doc.get("bbox")), "engine": table_doc.get("engine"),
+              "agreement": agreement_text(table_doc.get("agreement")),
               "version": doc.get("statlift_version"), "extracted_at": doc.get("extracted_at")},
         crop=href(crop, page_dir) if crop.exists() else None)
 

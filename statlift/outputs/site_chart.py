@@ -112,19 +112,34 @@ def nice_max(value: float) -> float:
     return float(10 * step)
 
 
+def has_lines(series: dict[str, list[tuple[int, float | None]]]) -> bool:
+    """Whether any series prints two consecutive years (drawn as a line, else as points)."""
+    return any(len(run) > 1 for pts in series.values() for run in segments(pts))
+
+
+def legend(series: dict[str, list[tuple[int, float | None]]]) -> list[dict]:
+    """[{"label", "colour", "shape": line | point}] of a chart, in the order of its series: the
+    page shows it as text under the chart, legible at any width (text inside an SVG shrinks
+    with the chart on a phone)."""
+    shape = "line" if has_lines(series) else "point"
+    return [{"label": label, "colour": COLOURS[i % len(COLOURS)], "shape": shape}
+            for i, label in enumerate(series)]
+
+
 def line_chart_svg(title: str, series: dict[str, list[tuple[int, float | None]]],
-                   width: int = 540, height: int = 240) -> Markup:
-    """An SVG chart (x: years, y from 0) with a legend and a <title> per point. Only printed
-    years are plotted: a line joins values of consecutive years only, so a table that prints
-    2004 and 2013 gets points, never a line across the years it does not print."""
+                   width: int = 540, height: int = 240, with_legend: bool = True) -> Markup:
+    """An SVG chart (x: years, y from 0) with a legend (unless `with_legend` is False: the page
+    writes it as text, see `legend`) and a <title> per point. Only printed years are plotted: a
+    line joins values of consecutive years only, so a table that prints 2004 and 2013 gets
+    points, never a line across the years it does not print."""
     left, right, top, bottom = 64, 16, 28, 36
-    legend_h = 18 * len(series)
+    legend_h = 18 * len(series) if with_legend else 0
     years = sorted({y for pts in series.values() for y, _ in pts})
     ymax = nice_max(max(v for pts in series.values() for _, v in pts if v is not None))
     pad = 16  # points off the axes
     x0, x1, y0, y1 = left + pad, width - right - pad, height - bottom, top
     span = max(years[-1] - years[0], 1)
-    lines = any(len(run) > 1 for pts in series.values() for run in segments(pts))
+    lines = has_lines(series)
 
     def sx(year: int) -> str:
         return f"{x0 + (year - years[0]) / span * (x1 - x0):.1f}"
@@ -156,6 +171,8 @@ def line_chart_svg(title: str, series: dict[str, list[tuple[int, float | None]]]
             parts.append(Markup('<circle cx="{}" cy="{}" r="{}" fill="{}"><title>{}, {}: {}'
                                 '</title></circle>').format(sx(y), sy(v), 3 if lines else 4.5,
                                                             colour, label, y, number(v)))
+        if not with_legend:
+            continue
         ly = height + 18 * i + 4
         marker = (Markup('<rect x="{}" y="{}" width="12" height="3" fill="{}"/>')
                   .format(left, ly, colour) if lines else
@@ -182,6 +199,8 @@ def gap_note(series: dict[str, list[tuple[int, float | None]]]) -> str:
 
 
 def table_charts(frame: pd.DataFrame, meta: TableMeta) -> list[dict]:
-    """[{"svg": Markup, "note": str}] of a table (none when it is not a time series)."""
-    return [{"svg": line_chart_svg(title, series), "note": gap_note(series)}
+    """[{"svg": Markup, "note": str, "legend": [...]}] of a table (none when it is not a time
+    series); the legend is the page's text, not the SVG's."""
+    return [{"svg": line_chart_svg(title, series, with_legend=False), "note": gap_note(series),
+             "legend": legend(series)}
             for title, _, series in chart_series(frame, meta) if series]

@@ -274,3 +274,48 @@ def long_id_site(tmp_path) -> Path:
     assert ">method-of-production<" in html
     index.write_text(html, encoding="utf-8")
     return index
+
+
+def test_table_header_as_printed_spanners_over_their_columns(site):
+    html = (site.parent / BJS / "table-01.html").read_text(encoding="utf-8")
+    head = html[html.index('<table class="data">'):html.index("<td")]
+    assert '<th class="stub" rowspan="2">Lead charge</th>' in head
+    assert '<th colspan="2" class="span">2004–2013</th>' in head
+    assert head.count('colspan="2"') == 3  # 2004–2013, 2004, 2013: each once
+    assert '<th title="2004 | Number">Number<span class="unit">count</span></th>' in head
+    assert "2004 | Number</th>" not in head  # no flattened path as a header's text
+
+
+def test_table_page_finding_acknowledgement_agreement_and_box(tmp_path):
+    processed = write_demo_tree(tmp_path) / "processed"
+    audit = demo_audit()
+    audit["findings"][0]["acknowledged"] = "Printed so in the publication. Kept as printed."
+    (processed / BJS / "audit.json").write_text(json.dumps(audit), encoding="utf-8")
+    (processed / BJS / "audit.html").write_text("<html></html>", encoding="utf-8")
+    site = build_site(processed)
+    html = unescape((site.parent / BJS / "table-01.html").read_text(encoding="utf-8"))
+    # why the finding is kept, not only that it is, and where the audit shows it
+    assert '<span class="reason">Acknowledged: Printed so in the publication.' in html
+    fid = audit["findings"][0]["id"]
+    assert f'href="../../bjs-ncj250746/audit.html#{fid}">{fid} in the audit report</a>' in html
+    assert "agreement 100% of cells" in html and "agreement 1.0 " not in html
+    assert "bbox [" not in html and re.search(r"box x [\d.]+–[\d.]+, y [\d.]+–[\d.]+ pt", html)
+
+
+def test_chart_legend_is_page_text(site):
+    html = (site.parent / BJS / "table-01.html").read_text(encoding="utf-8")
+    legend = html[html.index('<ul class="legend">'):]
+    legend = legend[:legend.index("</ul>")]
+    assert "Child pornography production</li>" in legend and 'class="key point"' in legend
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert "Child pornography production</text>" not in svg  # not shrunk with the chart
+
+
+def test_site_docstring_examples():
+    import doctest
+
+    from statlift.outputs import site as site_module
+    from statlift.outputs import site_chart
+    for module in (site_module, site_chart):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0
