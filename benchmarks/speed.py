@@ -230,6 +230,23 @@ class Homes:
         return home
 
 
+def start_server(home: Path):
+    """Prefect's API server as `prefect server start` would run it, for the runs that reuse one
+    (the same process statlift starts as its temporary server; flows/server.py)."""
+    from statlift.flows.server import TemporaryServer
+
+    saved = dict(os.environ)
+    os.environ.update({k: v for k, v in statlift_env(home).items() if k.startswith("PREFECT")})
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    try:
+        server = TemporaryServer().start()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    server.wait(300)
+    return server
+
+
 def run_cmd(out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "statlift.cli.main", "run", "--out", str(out), *extra]
 
@@ -372,14 +389,24 @@ def _measure_all(res: dict, work: Path, sizes: list[int], reps: int, fixed_only:
     res["pages_every"] = sum(len(e.split("::")[1].split(",")) for e in every)
     homes = Homes(work)
     res["prefect_db_setup"] = brief(homes.setup)
-    # 2. two reports, interleaved: engines, statlift cold, engines, ...
+    # 2. two reports, interleaved: engines, statlift cold, statlift cold with a Prefect server
+    # already running (PREFECT_API_URL, as the README suggests for frequent use), engines, ...
     pairs = []
-    for i in range(reps):
-        eng = engines(every, 1)
-        cold = measure(run_cmd(work / f"out-cold-{i}"), statlift_env(homes.fresh()))
-        pairs.append({"engines": brief(eng), "cold": brief(cold)})
-        if i == reps - 1:
-            res["timeline"] = cold["lines"]
+    server_home = homes.fresh()
+    server = start_server(server_home)
+    try:
+        for i in range(reps):
+            eng = engines(every, 1)
+            cold = measure(run_cmd(work / f"out-cold-{i}"), statlift_env(homes.fresh()))
+            env = statlift_env(homes.fresh())  # its own result storage: no cached tables
+            env["PREFECT_API_URL"] = server.api_url
+            served = measure(run_cmd(work / f"out-served-{i}"), env)
+            pairs.append({"engines": brief(eng), "cold": brief(cold),
+                          "cold_running_server": brief(served)})
+            if i == reps - 1:
+                res["timeline"] = cold["lines"]
+    finally:
+        server.stop()
     res["two_reports"] = pairs
     # 3. nothing changed; a bad --source (both answered before the orchestrator)
     home = homes.fresh()
@@ -454,12 +481,17 @@ def write_results(res: dict) -> None:
              "server (the default path), Prefect's database already created, no cached results "
              "and an empty output folder. Ratios are the figures to compare; seconds are noisy.",
              "", "## Two reports", "",
-             "| run | engines, every page (s) | statlift cold (s) | ratio |",
-             "| --- | --- | --- | --- |"]
+             "| run | engines, every page (s) | statlift cold (s) | ratio | statlift cold, "
+             "Prefect server already running (s) | ratio |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    served = [p["cold_running_server"]["seconds"] for p in pairs]
+    served_ratios = [round(s / p["engines"]["seconds"], 2) for s, p in zip(served, pairs,
+                                                                            strict=True)]
     for i, p in enumerate(pairs, 1):
         lines.append(f"| {i} | {p['engines']['seconds']} | {p['cold']['seconds']} | "
-                     f"{ratios[i - 1]} |")
-    lines += [f"| median | {eng} | {cold} | {statistics.median(ratios):.2f} |", "",
+                     f"{ratios[i - 1]} | {served[i - 1]} | {served_ratios[i - 1]} |")
+    lines += [f"| median | {eng} | {cold} | {statistics.median(ratios):.2f} | "
+              f"{statistics.median(served):.2f} | {statistics.median(served_ratios):.2f} |", "",
               f"Pages: {res['pages_every']} in the two PDFs, {res['pages_with_tables']} with "
               f"tables. Peak RSS of statlift's process tree "
               f"{max(p['cold']['peak_rss_mib'] for p in pairs)} MiB (engines "
@@ -475,7 +507,9 @@ def write_results(res: dict) -> None:
               "What the first run prints while Prefect sets up its database (seconds since "
               "start):", "", "```", *res.get("first_run_progress", []), "```", ""]
     targets = [f"| two reports cold, whole process, <= 2 x engines alone | "
-               f"{statistics.median(ratios):.2f} x (median of {len(ratios)} interleaved pairs) | "
+               f"{statistics.median(ratios):.2f} x (median of {len(ratios)} interleaved pairs; "
+               f"with a Prefect server already running "
+               f"{statistics.median(served_ratios):.2f} x) | "
                f"{_verdict(statistics.median(ratios) <= 2)} |",
                f"| bad input answered before the orchestrator, < 1 s | {bad} s | "
                f"{_verdict(bad < 1)} |",
