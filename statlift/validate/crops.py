@@ -15,6 +15,8 @@ SCALE = 2.0  # page crops at 144 dpi
 PROBLEM = "#d62728"  # the cell (or sentence) the problem is about
 INVOLVED = "#ff9f1c"  # the other cells of the check
 
+TIGHT_MARGIN_Y = 3.0  # points above and below a crop around its boxes (no region)
+
 Box = tuple[float, float, float, float]
 
 
@@ -36,8 +38,10 @@ def union(boxes: Iterable[Box]) -> Box | None:
 
 
 def render_crop(pdf_path: str, page: int, bbox, boxes: list[tuple[tuple, str]],
-                margin: float = 8.0, pages: dict | None = None) -> bytes:
-    """PNG of the page region `bbox` (points, top-left origin) with `boxes` drawn on it.
+                margin: float = 8.0, pages: dict | None = None,
+                margin_y: float | None = None) -> bytes:
+    """PNG of the page region `bbox` (points, top-left origin) with `boxes` drawn on it,
+    `margin` points around it (`margin_y` above and below, default the same).
 
     `pages` caches rendered pages (number -> image) across calls: a report's tables and findings
     share a few pages, and rendering a page costs far more than cropping it."""
@@ -47,9 +51,10 @@ def render_crop(pdf_path: str, page: int, bbox, boxes: list[tuple[tuple, str]],
             pages[page] = doc[page - 1].render(scale=SCALE).to_pil().convert("RGB")
     image = pages[page]
     x0, top, x1, bottom = bbox
-    left, upper = max(0, (x0 - margin) * SCALE), max(0, (top - margin) * SCALE)
+    my = margin if margin_y is None else margin_y
+    left, upper = max(0, (x0 - margin) * SCALE), max(0, (top - my) * SCALE)
     crop = image.crop((left, upper, min(image.width, (x1 + margin) * SCALE),
-                       min(image.height, (bottom + margin) * SCALE)))  # a copy: page stays clean
+                       min(image.height, (bottom + my) * SCALE)))  # a copy: page stays clean
     draw = ImageDraw.Draw(crop)
     for (bx0, btop, bx1, bbottom), colour in boxes:
         draw.rectangle([bx0 * SCALE - 3 - left, btop * SCALE - 2 - upper,
@@ -74,13 +79,16 @@ class Highlight:
 def highlight_crops(pdf_path: str, highlights: Iterable[Highlight],
                     pages: dict | None = None) -> dict[str | int, str]:
     """key -> base64 PNG of each highlight (each page rendered once); a highlight with neither a
-    region nor a box is left out."""
+    region nor a box is left out. A crop around the boxes themselves (no region: a sentence of
+    the running text, a callout figure) keeps only a sliver above and below them, so that it
+    does not show the neighbouring lines cut in half."""
     pages = {} if pages is None else pages
     out: dict[str | int, str] = {}
     for h in highlights:
         region = tuple(h.region) if h.region else union(b for b, _ in h.boxes)
         if region is None:
             continue
-        png = render_crop(pdf_path, h.page, region, list(h.boxes), pages=pages)
+        png = render_crop(pdf_path, h.page, region, list(h.boxes), pages=pages,
+                          margin_y=None if h.region else TIGHT_MARGIN_Y)
         out[h.key] = base64.b64encode(png).decode("ascii")
     return out

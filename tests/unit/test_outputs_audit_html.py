@@ -297,3 +297,24 @@ def test_verification_page_words_and_groups(tmp_path):
     assert "table-01 · 2 values missing in the transcription" in html
     group = html[html.index('<table class="cellslist">'):]
     assert "<td>488</td>" in group and "<td>1,031</td>" in group
+
+
+def test_a_crop_around_a_sentence_does_not_show_the_next_lines_cut_in_half():
+    """A crop with no region (a sentence, a callout figure) keeps a sliver above and below its
+    box; a crop of a table region keeps its margin."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from statlift.validate.crops import SCALE, TIGHT_MARGIN_Y, Highlight, highlight_crops
+    pdf = str(next((Path(__file__).parents[2] / "raw" / "ussc-cp-production-2021")
+                   .glob("*.pdf")))
+    box = (60.0, 100.0, 300.0, 136.0)
+    crops = highlight_crops(pdf, [Highlight("sentence", 1, ((box, "#d62728"),)),
+                                  Highlight("table", 1, ((box, "#d62728"),),
+                                            (50.0, 90.0, 320.0, 200.0))])
+    size = {k: Image.open(io.BytesIO(base64.b64decode(v))).size for k, v in crops.items()}
+    assert size["sentence"][1] == round((136 - 100 + 2 * TIGHT_MARGIN_Y) * SCALE)
+    assert size["sentence"][0] == round((300 - 60 + 2 * 8) * SCALE)
+    assert size["table"] == (round((320 - 50 + 16) * SCALE), round((200 - 90 + 16) * SCALE))
