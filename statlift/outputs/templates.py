@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -151,7 +152,28 @@ def png_css_width(b64: str, scale: float = CROP_SCALE) -> int | None:
     return round(int.from_bytes(head[16:20], "big") / scale)
 
 
+def when(value: Any) -> Markup:
+    """An ISO timestamp as a reader reads it, the exact value kept in a <time> element.
+
+    >>> when("2026-12-05T12:18:49+00:00")
+    Markup('<time datetime="2026-12-05T12:18:49+00:00">5 Dec 2026, 12:18 UTC</time>')
+    >>> when(None), when("not a date")
+    (Markup('unknown'), Markup('not a date'))
+    """
+    if not value:
+        return Markup("unknown")
+    try:
+        t = datetime.fromisoformat(str(value))
+    except ValueError:
+        return escape(value)
+    if t.tzinfo is not None:
+        t = t.astimezone(UTC)
+    text = f"{t.day} {t:%b %Y, %H:%M}" + (" UTC" if t.tzinfo is not None else "")
+    return Markup('<time datetime="{}">{}</time>').format(value, text)
+
+
 ENV.filters["number"] = number
+ENV.filters["when"] = when
 ENV.filters["breakable"] = breakable
 ENV.globals["counted"] = counted
 ENV.globals["png_css_width"] = png_css_width

@@ -96,6 +96,9 @@ def test_index_lists_reports_tables_and_status(site):
     assert "Federal Sentencing of Child Pornography" in html
     assert '<span class="badge ok">OK</span> <span class="meta detail">4/4 checks</span>' in html
     assert "1 finding, acknowledged" in html and "1 findings" not in html
+    # when, as a reader reads it (the exact timestamp kept in the element)
+    assert re.search(r'Extracted <time datetime="[^"]+">\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC</time>',
+                     html)
 
 
 def _chromium() -> str | None:
