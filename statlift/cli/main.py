@@ -138,7 +138,9 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
             if runner == "threads" and planned:  # the tasks run in this process: read ahead
                 jobs = [(spec_for(p.report_id, load_catalog(settings.catalog)), str(p.pdf),
                          str(p.sha)) for p in planned if p.report_id in to_run and p.pdf]
-                flows_run.read_ahead(jobs, stop=server.poll)
+                read = flows_run.read_ahead(jobs, stop=server.poll)
+                total = sum(len(spec.tables) for spec, _, _ in jobs)
+                say(f"read {read} of {total} tables while Prefect's server started")
             timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
                                            "120"))
             server.wait(timeout, progress=lambda s: say(

@@ -115,9 +115,10 @@ class TemporaryServer:
         return self.ready
 
     def wait(self, timeout: float, progress: Callable[[float], None] | None = None) -> None:
-        """Block until the server answers; `progress(seconds waited)` every 5 s of waiting.
-        RuntimeError (Prefect's wording) when it does not answer within `timeout` s of start."""
-        waited_from, next_note = time.monotonic(), 5.0
+        """Block until the server answers; `progress(seconds since its start)` at once when it
+        has taken 5 s or more already, then every 5 s. RuntimeError (Prefect's wording) when it
+        does not answer within `timeout` s of its start."""
+        next_note = 5.0
         while not self.poll():
             now = time.monotonic()
             if self.process is None or self.process.poll() is not None:
@@ -126,9 +127,9 @@ class TemporaryServer:
                                    f"code {code}.")
             if now - self.started > timeout:
                 raise RuntimeError(TIMEOUT_MESSAGE)
-            if progress and now - waited_from >= next_note:
+            if progress and now - self.started >= next_note:
                 progress(now - self.started)
-                next_note += 5.0
+                next_note = (now - self.started) // 5 * 5 + 5.0
             time.sleep(0.1)
 
     def stop(self) -> None:
