@@ -131,15 +131,17 @@ def breakable(text: Any) -> Markup:
 
 
 CROP_SCALE = 2.0  # page crops are rendered at twice the page's size (statlift.validate.crops)
+PHONE_ZOOM = 1.5  # on a phone a crop is shown at 1.5 px per point: 7-pt table text reads ~11 px
 
 
-def png_css_width(b64: str, scale: float = CROP_SCALE) -> int | None:
-    """The CSS width (px) that shows a base64 PNG crop at the page's own scale: its pixel width
-    (from the PNG header) over the render scale; None when it is not a PNG.
+def png_css_width(b64: str, scale: float = CROP_SCALE, zoom: float = PHONE_ZOOM) -> int | None:
+    """The CSS width (px) of a base64 PNG crop shown at `zoom` px per point of the page (on a
+    phone, in a box that scrolls sideways): its pixel width (from the PNG header) over the
+    render scale, times the zoom; None when it is not a PNG.
 
     >>> png_css_width(base64.b64encode(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(4) + b"IHDR" +
     ...               (1040).to_bytes(4, "big") + (300).to_bytes(4, "big")).decode())
-    520
+    780
     >>> png_css_width("iVBORw0KGgo="), png_css_width("not base64!")
     (None, None)
     """
@@ -149,7 +151,7 @@ def png_css_width(b64: str, scale: float = CROP_SCALE) -> int | None:
         return None
     if len(head) < 24 or not head.startswith(b"\x89PNG\r\n\x1a\n") or head[12:16] != b"IHDR":
         return None
-    return round(int.from_bytes(head[16:20], "big") / scale)
+    return round(int.from_bytes(head[16:20], "big") / scale * zoom)
 
 
 def when(value: Any) -> Markup:

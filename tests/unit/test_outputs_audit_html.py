@@ -318,3 +318,22 @@ def test_a_crop_around_a_sentence_does_not_show_the_next_lines_cut_in_half():
     assert size["sentence"][1] == round((136 - 100 + 2 * TIGHT_MARGIN_Y) * SCALE)
     assert size["sentence"][0] == round((300 - 60 + 2 * 8) * SCALE)
     assert size["table"] == (round((320 - 50 + 16) * SCALE), round((200 - 90 + 16) * SCALE))
+
+
+def test_crops_scroll_sideways_at_a_readable_scale_on_a_phone(report):
+    """A crop 400 px wide (rendered at 2x: 200 pt) is at most the column's width on a wide
+    screen and 300 px (1.5 px per point) in a sideways-scrolling box on a phone."""
+    import base64
+    import io
+
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (400, 100), "white").save(buf, format="PNG")
+    crop = base64.b64encode(buf.getvalue()).decode("ascii")
+    html = render_audit_html(_doc([_finding(1)]), ReportText.read(report), {"F001": crop})
+    assert f'<div class="cropwrap"><img alt="page crop of table-01" src="data:image/png;base64,' \
+           f'{crop}" style="--w:300px"></div>' in html
+    css, _, _ = ENV.loader.get_source(ENV, "statlift.css")
+    phone = css[css.index("@media (max-width:600px)"):]
+    assert ".cropwrap img{max-width:none;max-height:none;width:var(--w,100%)}" in phone
+    assert ".cropwrap{overflow-x:auto;max-width:100%}" in css
