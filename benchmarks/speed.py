@@ -281,18 +281,25 @@ def machine() -> dict:
 
 
 def import_times(module: str) -> list[tuple[str, float]]:
-    """The heaviest packages `import module` loads (cumulative ms, -X importtime)."""
+    """What `import module` costs (cumulative ms, -X importtime): the total, then each package
+    it loads (top-level names, and statlift's stage packages), heaviest first."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"],
                           cwd=REPO, capture_output=True, text=True, check=True)
-    rows = []
+    seen: dict[str, float] = {}
+    total = 0.0
     for line in done.stderr.splitlines():
-        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
-        if m and len(m.group(2)) <= 3:  # top-level and first-level imports
-            rows.append((m.group(3), int(m.group(1)) / 1000))
-    total = next((ms for name, ms in rows if name == module), 0.0)
-    top = sorted((r for r in rows if "." not in r[0] or r[0].startswith("statlift")),
-                 key=lambda r: -r[1])[:12]
-    return [(module, total)] + [r for r in top if r[0] != module]
+        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|\s*(\S+)", line)
+        if not m:
+            continue
+        name, ms = m.group(2), int(m.group(1)) / 1000
+        if name == module:
+            total = ms
+        parts = name.split(".")
+        if len(parts) == 1 or (parts[0] == "statlift" and len(parts) == 2):
+            seen[name] = max(seen.get(name, 0.0), ms)
+    top = sorted(((n, ms) for n, ms in seen.items() if n not in (module, "statlift")
+                  and ms >= 20), key=lambda r: -r[1])[:15]
+    return [(module, total)] + top
 
 
 PROFILE_SCRIPT = textwrap.dedent("""
