@@ -57,7 +57,8 @@ def chart_series(frame: pd.DataFrame, meta: TableMeta) -> list[tuple[str, str, d
             if sum(v is not None for _, v in points) >= 2:
                 by_unit.setdefault(unit, {})[str(row)] = points
         for unit, series in by_unit.items():
-            title = f"{rest} ({unit})" if rest and unit else (rest or unit or "value")
+            rest = rest.replace(" | ", ", ")
+            title = f"{rest or 'By year'} ({unit})" if unit else (rest or "By year")
             out.append((title, unit, dict(list(series.items())[:MAX_LINES])))
     return out
 
@@ -97,19 +98,20 @@ def gaps(years: list[int]) -> list[tuple[int, int]]:
     return [(a + 1, b - 1) for a, b in pairwise(years) if b - a > 1]
 
 
-def nice_max(value: float) -> float:
-    """A round axis maximum at or above `value`.
+def nice_axis(value: float, most: int = 5) -> tuple[float, float]:
+    """(axis maximum, tick step) for values up to `value`: the smallest step of 1, 2, 2.5 or 5
+    times a power of ten that reaches `value` in at most `most` steps, so that every tick is a
+    round number (no 37.5 or 112.5).
 
-    >>> nice_max(467), nice_max(12.0), nice_max(0)
-    (500.0, 15.0, 1.0)
+    >>> nice_axis(139.2), nice_axis(2233), nice_axis(4579), nice_axis(100), nice_axis(0)
+    ((150.0, 50.0), (2500.0, 500.0), (5000.0, 1000.0), (100.0, 20.0), (1.0, 0.25))
     """
     if value <= 0:
-        return 1.0
-    step = 10 ** math.floor(math.log10(value))
-    for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
-        if m * step >= value:
-            return float(m * step)
-    return float(10 * step)
+        return 1.0, 0.25
+    raw = value / most
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    return float(math.ceil(value / step - 1e-9) * step), float(step)
 
 
 def has_lines(series: dict[str, list[tuple[int, float | None]]]) -> bool:
@@ -127,15 +129,16 @@ def legend(series: dict[str, list[tuple[int, float | None]]]) -> list[dict]:
 
 
 def line_chart_svg(title: str, series: dict[str, list[tuple[int, float | None]]],
-                   width: int = 540, height: int = 240, with_legend: bool = True) -> Markup:
-    """An SVG chart (x: years, y from 0) with a legend (unless `with_legend` is False: the page
-    writes it as text, see `legend`) and a <title> per point. Only printed years are plotted: a
-    line joins values of consecutive years only, so a table that prints 2004 and 2013 gets
-    points, never a line across the years it does not print."""
-    left, right, top, bottom = 64, 16, 28, 36
-    legend_h = 18 * len(series) if with_legend else 0
+                   width: int = 540, height: int = 240, standalone: bool = True) -> Markup:
+    """An SVG chart (x: years, y from 0) with its title and legend (unless `standalone` is
+    False: the page writes them as text, which neither shrinks with the chart on a phone nor is
+    cut at the chart's edge, see `legend`) and a <title> per point. Only printed years are
+    plotted: a line joins values of consecutive years only, so a table that prints 2004 and 2013
+    gets points, never a line across the years it does not print."""
+    left, right, top, bottom = 64, 16, 28 if standalone else 14, 36
+    legend_h = 18 * len(series) if standalone else 0
     years = sorted({y for pts in series.values() for y, _ in pts})
-    ymax = nice_max(max(v for pts in series.values() for _, v in pts if v is not None))
+    ymax, ystep = nice_axis(max(v for pts in series.values() for _, v in pts if v is not None))
     pad = 16  # points off the axes
     x0, x1, y0, y1 = left + pad, width - right - pad, height - bottom, top
     span = max(years[-1] - years[0], 1)
@@ -148,11 +151,12 @@ def line_chart_svg(title: str, series: dict[str, list[tuple[int, float | None]]]
         return f"{y0 - v / ymax * (y0 - y1):.1f}"
 
     parts = [Markup('<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{w}" '
-                    'height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">'
-                    '<text x="{x}" y="16" class="ct">{t}</text>').format(
-                        w=width, h=height + legend_h, t=title, x=left)]
-    for i in range(5):
-        v = ymax * i / 4
+                    'height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">').format(
+                        w=width, h=height + legend_h, t=title)]
+    if standalone:
+        parts.append(Markup('<text x="{}" y="16" class="ct">{}</text>').format(left, title))
+    for i in range(round(ymax / ystep) + 1):
+        v = ystep * i
         parts.append(Markup('<line x1="{}" x2="{}" y1="{y}" y2="{y}" class="grid"/>'
                             '<text x="{}" y="{}" text-anchor="end" class="tick">{}</text>')
                      .format(x0 - pad, x1 + pad, x0 - pad - 6, f"{float(sy(v)) + 4:.1f}",
@@ -171,7 +175,7 @@ def line_chart_svg(title: str, series: dict[str, list[tuple[int, float | None]]]
             parts.append(Markup('<circle cx="{}" cy="{}" r="{}" fill="{}"><title>{}, {}: {}'
                                 '</title></circle>').format(sx(y), sy(v), 3 if lines else 4.5,
                                                             colour, label, y, number(v)))
-        if not with_legend:
+        if not standalone:
             continue
         ly = height + 18 * i + 4
         marker = (Markup('<rect x="{}" y="{}" width="12" height="3" fill="{}"/>')
@@ -200,7 +204,7 @@ def gap_note(series: dict[str, list[tuple[int, float | None]]]) -> str:
 
 def table_charts(frame: pd.DataFrame, meta: TableMeta) -> list[dict]:
     """[{"svg": Markup, "note": str, "legend": [...]}] of a table (none when it is not a time
-    series); the legend is the page's text, not the SVG's."""
-    return [{"svg": line_chart_svg(title, series, with_legend=False), "note": gap_note(series),
-             "legend": legend(series)}
+    series); the title and the legend are the page's text, not the SVG's."""
+    return [{"svg": line_chart_svg(title, series, standalone=False), "note": gap_note(series),
+             "title": title, "legend": legend(series)}
             for title, _, series in chart_series(frame, meta) if series]

@@ -322,3 +322,13 @@ def test_site_docstring_examples():
     for module in (site_module, site_chart):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0
+
+
+def test_chart_title_is_page_text_and_ticks_are_round(site):
+    html = (site.parent / BJS / "table-01.html").read_text(encoding="utf-8")
+    assert html.count('<figcaption class="ct">') == 2
+    assert '<figcaption class="ct">Number (count)</figcaption>' in html
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert 'class="ct"' not in svg  # a long title is not cut at the chart's edge
+    ticks = re.findall(r'class="tick">([\d,.]+)</text>', svg)
+    assert ticks and all(float(t.replace(",", "")) % 1 == 0 for t in ticks)
