@@ -168,16 +168,17 @@ def agreement_text(value: Any) -> str:
 
 
 def box_text(bbox: Any) -> str:
-    """A table's box on its page, in points from the top left.
+    """A table's box on its page, in points from the top left (callout figures spread over a
+    page have none).
 
     >>> box_text([49.0, 507.3, 562.0, 740.1]), box_text(None)
-    ('x 49–562, y 507.3–740.1 pt', 'not recorded')
+    ('box x 49–562, y 507.3–740.1 pt', 'no table box')
     """
     try:
         x0, top, x1, bottom = (number(v) for v in bbox)
     except (TypeError, ValueError):
-        return "not recorded"
-    return f"x {x0}–{x1}, y {top}–{bottom} pt"
+        return "no table box"
+    return f"box x {x0}–{x1}, y {top}–{bottom} pt"
 
 
 def note_lines(meta: TableMeta) -> list[str]:
