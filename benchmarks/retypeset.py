@@ -5,13 +5,15 @@ spanner rules, indents, caption style, table order, page breaks, stacked callout
 table with the shipped spec in-process (as tests/integration/test_reference_reports.py does) and
 compare it with the golden wide CSV cell by cell, labels included.
 
-    python -m benchmarks.retypeset [--copies 200] [--seed 2026] [--jobs 2]
+    python -m benchmarks.retypeset [--copies 200] [--seed 2026] [--jobs 2] [--role development]
 
-Writes benchmarks/results/retypeset.md and .json (--out DIR elsewhere). A copy is exact when every
-table of it equals its golden CSV as read back from CSV. A table that is not exact gets one kind,
-the first that applies: caption not found, shape mismatch (a named [shape-mismatch] error or a
-frame of another shape), wrong header path, wrong row path, wrong value; any other named error is
-`error [<code>]`, anything else `exception <Type>`. Nothing inside one copy stops the run.
+Writes benchmarks/results/retypeset.md and .json (--name STEM, --out DIR elsewhere); `--role`
+says whether copies of the seed were looked at while the reader was written. A copy is exact
+when every table of it equals its golden CSV as read back from CSV. A table that is not exact
+gets one kind, the first that applies: caption not found, shape mismatch (a named
+[shape-mismatch] error or a frame of another shape), wrong header path, wrong row path, wrong
+value; any other named error is `error [<code>]`, anything else `exception <Type>`. Nothing
+inside one copy stops the run.
 """
 from __future__ import annotations
 
@@ -38,14 +40,21 @@ GOLDEN = REPO / "tests" / "golden"
 OUT = REPO / "benchmarks" / "results"
 sys.path.insert(0, str(REPO / "tests"))  # the fixtures package (tests/fixtures)
 
-from fixtures.randomized import AXES, build_copy, draw_copies, draw_copy, layout_problems
+from fixtures.randomized import AXES, build_copy, draw_copies, draw_copy, layout_problems  # noqa: E402
 
-from statlift.errors import StatliftError
-from statlift.extractors.pdfdoc import Document
-from statlift.extractors.table import extract_table
-from statlift.schemas.specs import spec_for
+from statlift.errors import StatliftError  # noqa: E402
+from statlift.extractors.pdfdoc import Document  # noqa: E402
+from statlift.extractors.table import extract_table  # noqa: E402
+from statlift.schemas.specs import spec_for  # noqa: E402
 
 EXACT = "exact"
+ROLES = {
+    "held-out": "No copy of this seed was looked at while the reader was written: a held-out "
+                "figure.",
+    "development": "Copies of this seed were looked at (failures debugged) while the reader was "
+                   "written: a development figure; see the held-out seed next to it "
+                   "(benchmarks/results/retypeset.*.md).",
+}
 KINDS = ["caption not found", "shape mismatch", "wrong header path", "wrong row path",
          "wrong value"]  # then "error [<code>]", "exception <Type>", "typeset failed <Type>"
 
@@ -275,12 +284,15 @@ def render_markdown(meta: dict, summary: dict, results: list[dict]) -> str:
         "# Randomized re-typeset copies",
         "",
         (f"`python -m benchmarks.retypeset --copies {meta['copies']} --seed {meta['seed']} "
-        f"--jobs {meta['jobs']}` on {meta['date']} ({meta['machine']['nproc']} cores, "
+        f"--jobs {meta['jobs']}"
+        + ("" if meta.get("role", "held-out") == "held-out" else f" --role {meta['role']}")
+        + (f" --name {meta['name']}" if meta.get("name", "retypeset") != "retypeset" else "")
+        + f"` on {meta['date']} ({meta['machine']['nproc']} cores, "
         f"{meta['seconds']:.0f} s). Each copy is one of the two shipped reports typeset from "
         "the golden content with options drawn at random (tests/fixtures/randomized.py); every "
         "table is extracted with the shipped spec (`extract_table`, in-process) and compared "
-        "with the golden wide CSV cell by cell, labels included. These layouts were never "
-        "looked at while the reader was written: this is a held-out figure."),
+        "with the golden wide CSV cell by cell, labels included. "
+        + ROLES[meta.get("role", "held-out")]),
         "",
         "| copies | every cell exact | tables exact | cells exact | exceptions |",
         "| --- | --- | --- | --- | --- |",
@@ -344,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="worker processes (1: in this process)")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--role", choices=sorted(ROLES), default="held-out",
+                    help="whether copies of this seed were looked at while the reader was written")
+    ap.add_argument("--name", default="retypeset",
+                    help="output file stem (e.g. retypeset.seed2027)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     t0 = time.perf_counter()
@@ -354,17 +370,18 @@ def main(argv: list[str] | None = None) -> int:
             "machine": {"nproc": os.cpu_count(), "platform": platform.platform(),
                         "python": platform.python_version()},
             "seed": args.seed, "copies": args.copies, "jobs": args.jobs, "seconds": seconds,
-            "generator": "tests/fixtures/randomized.py", "axes": AXES}
+            "generator": "tests/fixtures/randomized.py", "axes": AXES, "role": args.role,
+            "name": args.name}
     args.out.mkdir(parents=True, exist_ok=True)
     slim = [{k: v for k, v in r.items()} for r in results]
-    (args.out / "retypeset.json").write_text(json.dumps(
+    (args.out / f"{args.name}.json").write_text(json.dumps(
         {**meta, "summary": summary, "copies_detail": slim}, indent=1, ensure_ascii=False,
         default=str) + "\n", encoding="utf-8")
-    (args.out / "retypeset.md").write_text(render_markdown(meta, summary, results),
+    (args.out / f"{args.name}.md").write_text(render_markdown(meta, summary, results),
                                           encoding="utf-8")
     print(f"{summary['exact_copies']}/{summary['copies']} copies exact "
           f"({_pct(summary['exact_copy_share'])}), cells {_pct(summary['exact_cell_share'])}, "
-          f"failures {summary['failures_by_kind']}, {seconds} s -> {args.out / 'retypeset.md'}")
+          f"failures {summary['failures_by_kind']}, {seconds} s -> {args.out / args.name}.md")
     return 0
 
 

@@ -101,13 +101,13 @@ def render_markdown(results: dict) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
-        "* `statlift (cmd)` is the real CLI path (`python -m statlift.cli.region PDF --page N --bbox "
-        "... --json`, the command `statlift extract-region` runs), one process per region as the "
-        "scorer's `--cmd` does: its seconds include starting Python and importing statlift "
-        "(measured on a busy machine). `statlift (callable)` is the same function called in the scorer's "
-        "process (`--callable benchmarks.icdar2013.adapter:extract`), which is how the "
-        "baselines run, so its seconds are the ones to compare with theirs. Both score the "
-        "same cells.",
+        "* `statlift (cmd)` is the real CLI path (`python -m statlift.cli.region PDF --page N "
+        "--bbox ... --json`, the command `statlift extract-region` runs), one process per "
+        "region as the scorer's `--cmd` does: its seconds include starting Python and "
+        "importing statlift (measured on a busy machine). `statlift (callable)` is the same "
+        "function called in the scorer's process (`--callable "
+        "benchmarks.icdar2013.adapter:extract`), which is how the baselines run, so its seconds "
+        "are the ones to compare with theirs. Both score the same cells.",
         f"* Engines chosen by statlift (callable run): {engines}.",
         "* `statlift, drawn rules hidden (ablation)` runs the same extractor in-process on pages "
         "whose lines and rectangles were removed, so every region reads as unruled: the "

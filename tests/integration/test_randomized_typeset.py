@@ -16,9 +16,9 @@ if str(REPO) not in sys.path:
 
 pytest.importorskip("reportlab", reason="reportlab (test extra) builds the typeset fixtures")
 
-from fixtures.randomized import build_copy, draw_copies, draw_copy
+from fixtures.randomized import build_copy, draw_copies, draw_copy  # noqa: E402
 
-from benchmarks import retypeset
+from benchmarks import retypeset  # noqa: E402
 
 pytestmark = pytest.mark.slow
 SEED = 13

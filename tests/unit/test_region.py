@@ -168,9 +168,9 @@ def test_bad_inputs_raise_typed_errors(tables_pdf, tmp_path):
 
 def test_cli_prints_cells_json(tables_pdf):
     repo = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-m", "statlift.cli.region", str(tables_pdf), "--page", "1",
-                          "--bbox", "58,300,282,357", "--json"], cwd=repo, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-m", "statlift.cli.region", str(tables_pdf),
+                          "--page", "1", "--bbox", "58,300,282,357", "--json"], cwd=repo,
+                         capture_output=True, text=True, check=True).stdout
     cells = json.loads(out)["cells"]
     assert {"row": 3, "col": 2, "row_span": 1, "col_span": 1, "text": "566"} in cells
 

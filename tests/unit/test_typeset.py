@@ -10,9 +10,9 @@ import pytest
 
 pdfplumber = pytest.importorskip("pdfplumber")
 
-from fixtures.content import apply_overrides, load_report, printed_to_value
-from fixtures.typeset import build_report_pdf, golden_dir
-from fixtures.variants import VARIANTS
+from fixtures.content import apply_overrides, load_report, printed_to_value  # noqa: E402
+from fixtures.typeset import build_report_pdf, golden_dir  # noqa: E402
+from fixtures.variants import VARIANTS  # noqa: E402
 
 
 def _layout(variants_dir: Path, name: str) -> dict:
