@@ -8,6 +8,7 @@ import pandas as pd
 from statlift.outputs.catalog import citation, entries_by_id
 from statlift.outputs.processed import ReportText
 from statlift.outputs.templates import audit_status, number, render, source_notes
+from statlift.validate.crops import focus_in_crop, parse_box
 
 Cell = tuple[str, str]  # (row_path, column_path)
 
@@ -65,6 +66,11 @@ def _finding(rec: dict, report: ReportText, crops: dict, printed: dict,
     culprits = {(c["row_path"], c["column_path"]) for c in candidates
                 if c["table_id"] == table_id}
     claim = claims.get(rec["id"])
+    region = (report.doc.get("tables", {}).get(table_id) or {}).get("bbox") or None
+    focus_cells = [c for c in rec["cells"] if c["table_id"] == table_id
+                   and (claim is not None or not culprits
+                        or (c["row_path"], c["column_path"]) in culprits)]
+    focus = focus_in_crop(region, [b for c in focus_cells if (b := parse_box(c.get("bbox")))])
     out = {"id": rec["id"], "table_id": table_id, "check_id": rec["check_id"],
            "severity": rec["severity"], "cls": rec["class"], "description": rec["description"],
            "printed": number(rec["printed"]), "expected": number(rec["expected"], 4),
@@ -73,7 +79,7 @@ def _finding(rec: dict, report: ReportText, crops: dict, printed: dict,
            "page": rec["cells"][0]["page"] if rec["cells"] else "?",
            "table": _table(_rows(report.wides.get(table_id)), table_id, involved, culprits,
                            printed),
-           "culprit": None, "tied": [], "claim": claim}
+           "culprit": None, "tied": [], "claim": claim, "focus": focus}
     if claim is not None:
         out["page"] = claim["page"]
     if cul:

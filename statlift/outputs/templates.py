@@ -130,19 +130,13 @@ def breakable(text: Any) -> Markup:
     return escape(text).replace("/", Markup("/<wbr>"))
 
 
-CROP_SCALE = 2.0  # page crops are rendered at twice the page's size (statlift.validate.crops)
-PHONE_ZOOM = 1.5  # on a phone a crop is shown at 1.5 px per point: 7-pt table text reads ~11 px
+def png_size(b64: str) -> tuple[int, int] | None:
+    """(width, height) in pixels of a base64 PNG, from its header; None when it is not a PNG.
 
-
-def png_css_width(b64: str, scale: float = CROP_SCALE, zoom: float = PHONE_ZOOM) -> int | None:
-    """The CSS width (px) of a base64 PNG crop shown at `zoom` px per point of the page (on a
-    phone, in a box that scrolls sideways): its pixel width (from the PNG header) over the
-    render scale, times the zoom; None when it is not a PNG.
-
-    >>> png_css_width(base64.b64encode(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(4) + b"IHDR" +
-    ...               (1040).to_bytes(4, "big") + (300).to_bytes(4, "big")).decode())
-    780
-    >>> png_css_width("iVBORw0KGgo="), png_css_width("not base64!")
+    >>> png_size(base64.b64encode(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(4) + b"IHDR" +
+    ...          (1040).to_bytes(4, "big") + (300).to_bytes(4, "big")).decode())
+    (1040, 300)
+    >>> png_size("iVBORw0KGgo="), png_size("not base64!")
     (None, None)
     """
     try:
@@ -151,7 +145,28 @@ def png_css_width(b64: str, scale: float = CROP_SCALE, zoom: float = PHONE_ZOOM)
         return None
     if len(head) < 24 or not head.startswith(b"\x89PNG\r\n\x1a\n") or head[12:16] != b"IHDR":
         return None
-    return round(int.from_bytes(head[16:20], "big") / scale * zoom)
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+CLOSE_UP = (400, 180)  # crop pixels a phone's close up shows (2 per point: 200 x 90 pt)
+
+
+def close_up(b64: str, focus: tuple[int, int] | None) -> str | None:
+    """The SVG viewBox of a crop's close up: a window of CLOSE_UP pixels centred on `focus`,
+    kept inside the crop; None without a focus or a PNG.
+
+    >>> png = base64.b64encode(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(4) + b"IHDR" +
+    ...                        (1040).to_bytes(4, "big") + (300).to_bytes(4, "big")).decode()
+    >>> close_up(png, (900, 100)), close_up(png, (20, 290)), close_up(png, None)
+    ('640 10 400 180', '0 120 400 180', None)
+    """
+    size = png_size(b64)
+    if focus is None or size is None:
+        return None
+    w, h = min(CLOSE_UP[0], size[0]), min(CLOSE_UP[1], size[1])
+    x = min(max(0, focus[0] - w // 2), size[0] - w)
+    y = min(max(0, focus[1] - h // 2), size[1] - h)
+    return f"{x} {y} {w} {h}"
 
 
 def when(value: Any) -> Markup:
@@ -178,7 +193,8 @@ ENV.filters["number"] = number
 ENV.filters["when"] = when
 ENV.filters["breakable"] = breakable
 ENV.globals["counted"] = counted
-ENV.globals["png_css_width"] = png_css_width
+ENV.globals["close_up"] = close_up
+ENV.globals["png_size"] = png_size
 
 
 def render(template: str, **context: Any) -> str:

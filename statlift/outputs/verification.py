@@ -12,7 +12,14 @@ import math
 from pathlib import Path
 
 from statlift.outputs.templates import counted, render
-from statlift.validate.crops import PROBLEM, Box, Highlight, highlight_crops, parse_box
+from statlift.validate.crops import (
+    PROBLEM,
+    Box,
+    Highlight,
+    focus_in_crop,
+    highlight_crops,
+    parse_box,
+)
 from statlift.validate.verify import PublishedReport, Verification
 
 # what the page calls each verdict, by count (the CSV keeps the verdicts as they are)
@@ -77,10 +84,11 @@ def _label_groups(v: Verification) -> list[dict]:
     return list(groups.values())
 
 
-def problem_crops(v: Verification, report: PublishedReport) -> dict[int | str, str]:
-    """Crop key -> data URI of the table crop with the problem's cells boxed, through the
-    audit's crop route (statlift.validate.crops): the line number of each problem with a cell
-    of its own, `missing:<table_id>` for the cells left out of a table."""
+def problem_crops(v: Verification, report: PublishedReport
+                  ) -> dict[int | str, tuple[str, tuple[int, int] | None]]:
+    """Crop key -> (data URI of the table crop with the problem's cells boxed, where they fall
+    in it), through the audit's crop route (statlift.validate.crops): the line number of each
+    problem with a cell of its own, `missing:<table_id>` for the cells left out of a table."""
     highlights = []
     missing: dict[str, list[tuple[int, Box]]] = {}
     for i, line in enumerate(v.lines.to_dict("records")):
@@ -93,14 +101,15 @@ def problem_crops(v: Verification, report: PublishedReport) -> dict[int | str, s
         if line["verdict"] == "missing-in-transcription":
             missing.setdefault(line["table_id"], []).append((page, box))
             continue
-        page, around = report.table_boxes.get(line["table_id"], (page, box))
+        page, around = report.table_boxes.get(line["table_id"], (page, None))
         highlights.append(Highlight(i, page, ((box, PROBLEM),), around))
     for table_id, cells in missing.items():
         page, around = report.table_boxes.get(table_id, (cells[0][0], None))
         boxes = tuple((b, PROBLEM) for p, b in cells if p == page)
         if boxes:
             highlights.append(Highlight(f"missing:{table_id}", page, boxes, around))
-    return {k: "data:image/png;base64," + png
+    focus = {h.key: focus_in_crop(h.region, [b for b, _ in h.boxes]) for h in highlights}
+    return {k: ("data:image/png;base64," + png, focus[k])
             for k, png in highlight_crops(report.source_path, highlights).items()}
 
 
@@ -111,10 +120,12 @@ def write_verification(v: Verification, report: PublishedReport, out_dir: Path) 
     v.lines.to_csv(csv_path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     crops = problem_crops(v, report)
     lines = v.lines.to_dict("records")
-    problems = [{**line, "page": _page(line["page"]), "crop": crops.get(i)}
+    problems = [{**line, "page": _page(line["page"]), "crop": crops.get(i, (None, None))[0],
+                 "focus": crops.get(i, (None, None))[1]}
                 for i, line in enumerate(lines)
                 if line["verdict"] in ("mismatch", "not-in-table")]
-    missing = [dict(g, crop=crops.get(f"missing:{g['table_id']}"))
+    missing = [dict(g, crop=crops.get(f"missing:{g['table_id']}", (None, None))[0],
+                    focus=crops.get(f"missing:{g['table_id']}", (None, None))[1])
                for g in _missing_groups(lines)]
     counts = v.counts()
     html = render("verification.html", title=f"Transcription check: {report.title}", v=v,

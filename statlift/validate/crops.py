@@ -37,6 +37,32 @@ def union(boxes: Iterable[Box]) -> Box | None:
             max(b[3] for b in boxes))
 
 
+def crop_origin(region: Sequence[float], margin: float = 8.0,
+                margin_y: float | None = None) -> tuple[float, float]:
+    """The page point (x, top) at the crop's top-left pixel: the region less its margins, not
+    beyond the page's edge."""
+    my = margin if margin_y is None else margin_y
+    return max(0.0, region[0] - margin), max(0.0, region[1] - my)
+
+
+def focus_in_crop(region: Sequence[float] | None, boxes: Iterable[Box]) -> tuple[int, int] | None:
+    """Where the middle of `boxes` falls in the crop `highlight_crops` makes of `region` (None:
+    around the boxes), in the crop's pixels: what a phone shows close up.
+
+    >>> focus_in_crop((50, 100, 550, 300), [(400, 200, 420, 210)])
+    (736, 226)
+    >>> focus_in_crop(None, [(60, 100, 300, 136)]), focus_in_crop(None, [])
+    ((256, 42), None)
+    """
+    around = union(boxes)
+    if around is None:
+        return None
+    margin_y = None if region else TIGHT_MARGIN_Y
+    x0, top = crop_origin(region or around, margin_y=margin_y)
+    cx, cy = (around[0] + around[2]) / 2, (around[1] + around[3]) / 2
+    return round((cx - x0) * SCALE), round((cy - top) * SCALE)
+
+
 def render_crop(pdf_path: str, page: int, bbox, boxes: list[tuple[tuple, str]],
                 margin: float = 8.0, pages: dict | None = None,
                 margin_y: float | None = None) -> bytes:
@@ -52,7 +78,8 @@ def render_crop(pdf_path: str, page: int, bbox, boxes: list[tuple[tuple, str]],
     image = pages[page]
     x0, top, x1, bottom = bbox
     my = margin if margin_y is None else margin_y
-    left, upper = max(0, (x0 - margin) * SCALE), max(0, (top - my) * SCALE)
+    origin = crop_origin(bbox, margin, margin_y)
+    left, upper = origin[0] * SCALE, origin[1] * SCALE
     crop = image.crop((left, upper, min(image.width, (x1 + margin) * SCALE),
                        min(image.height, (bottom + my) * SCALE)))  # a copy: page stays clean
     draw = ImageDraw.Draw(crop)

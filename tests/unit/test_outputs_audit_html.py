@@ -320,20 +320,33 @@ def test_a_crop_around_a_sentence_does_not_show_the_next_lines_cut_in_half():
     assert size["table"] == (round((320 - 50 + 16) * SCALE), round((200 - 90 + 16) * SCALE))
 
 
-def test_crops_scroll_sideways_at_a_readable_scale_on_a_phone(report):
-    """A crop 400 px wide (rendered at 2x: 200 pt) is at most the column's width on a wide
-    screen and 300 px (1.5 px per point) in a sideways-scrolling box on a phone."""
+def test_a_phone_gets_a_close_up_of_the_boxed_cells(report):
+    """The whole crop fits the column; on a phone a close up of the culprit's neighbourhood
+    (the crop's pixels around the cell's box, as an SVG view of the same image) comes under it,
+    hidden on a wide screen."""
     import base64
     import io
 
     from PIL import Image
     buf = io.BytesIO()
-    Image.new("RGB", (400, 100), "white").save(buf, format="PNG")
+    Image.new("RGB", (1000, 300), "white").save(buf, format="PNG")
     crop = base64.b64encode(buf.getvalue()).decode("ascii")
-    html = render_audit_html(_doc([_finding(1)]), ReportText.read(report), {"F001": crop})
+    text = ReportText.read(report)
+    text.doc["tables"]["table-01"]["bbox"] = [50.0, 100.0, 550.0, 250.0]
+    finding = _finding(1)
+    for c in finding["cells"]:
+        c["bbox"] = "400.0,200.0,420.0,210.0" if c["column_path"].endswith("Percent") else \
+            "60.0,110.0,80.0,120.0"
+    html = render_audit_html(_doc([finding]), text, {"F001": crop})
     assert f'<div class="cropwrap"><img alt="page crop of table-01" src="data:image/png;base64,' \
-           f'{crop}" style="--w:300px"></div>' in html
+           f'{crop}"></div>' in html
+    # the culprit (8.1, Percent) at (410, 205) pt is pixel (736, 226) of the crop (origin 42, 92
+    # pt, 2 px per pt): a 400 x 180 window around it, kept inside the 1000 x 300 crop
+    assert '<svg class="closeup" xmlns="http://www.w3.org/2000/svg" viewBox="536 120 400 180"' \
+        in html
+    assert f'<image href="data:image/png;base64,{crop}" width="1000" height="300"/>' in html
+    assert html.count("<img ") == 1  # one crop, one image; the close up is a view of it
     css, _, _ = ENV.loader.get_source(ENV, "statlift.css")
     phone = css[css.index("@media (max-width:600px)"):]
-    assert ".cropwrap img{max-width:none;max-height:none;width:var(--w,100%)}" in phone
-    assert ".cropwrap{overflow-x:auto;max-width:100%}" in css
+    assert ".closeup{display:none}" in css[:css.index("@media")]
+    assert "svg.closeup{display:block;" in phone
