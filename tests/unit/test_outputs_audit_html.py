@@ -97,6 +97,8 @@ def test_table_without_checks_is_not_checked_with_the_reason(report):
     assert ">OK<" in rows["table-01"] and "not checked" not in rows["table-01"]
     checked = _render(report, _doc([], table_02_checks=4))
     assert "not checked" not in checked
+    # a phone, where the page and checks columns are hidden, says them under the status
+    assert '<span class="meta narrow-only">p3 · 8/8 checks passed</span>' in rows["table-01"]
 
 
 def test_numbers_as_printed(report):
