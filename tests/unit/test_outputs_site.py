@@ -94,6 +94,7 @@ def test_index_lists_reports_tables_and_status(site):
     assert "2 reports, 4 tables" in html
     assert 'href="bjs-ncj250746/table-01.html"' in html
     assert "Federal Sentencing of Child Pornography" in html
+    assert "cite as: United States Sentencing Commission, " in html  # why the title repeats
     assert '<span class="badge ok">OK</span> <span class="meta detail">4/4 checks</span>' in html
     assert "1 finding, acknowledged" in html and "1 findings" not in html
     # when, as a reader reads it (the exact timestamp kept in the element)
