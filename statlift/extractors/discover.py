@@ -1,6 +1,6 @@
 """Find every table of a PDF: `discover_tables(pdf) -> [FoundTable]`.
 
-    page_lines -> tabular_blocks (text aligned in columns)
+    text_lines -> tabular_blocks (text aligned in columns)
                + rule_frames (connected drawn rules with text inside)
     -> merge_candidates -> extend_headers -> tight_box -> find_caption -> extract_from_page
 
@@ -20,8 +20,13 @@ from dataclasses import asdict, dataclass, field
 from statlift.extractors.cellgrid import is_numeric
 from statlift.extractors.pdfdoc import Document, PageText, Rule, Word
 from statlift.extractors.region import RegionSettings, extract_from_page, with_curve_rules
-from statlift.extractors.regionwords import body_height, group_lines, split_runs
-from statlift.extractors.whitespace import Run, column_intervals
+from statlift.extractors.textlines import (
+    GapRun,
+    body_height,
+    group_lines_by_overlap,
+    split_runs_at_gap,
+)
+from statlift.extractors.whitespace import column_intervals
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +91,10 @@ class _Line:
 
 
 # ------------------------------------------------------------------ text blocks
-def page_lines(words: list[Word], run_gap: float) -> list[_Line]:
+def text_lines(words: list[Word], run_gap: float) -> list[_Line]:
+    """The page's lines and their runs, grouped as the region reader groups them."""
     gap = run_gap * body_height(words)
-    return [_Line(ln, split_runs(ln, gap)) for ln in group_lines(words)]
+    return [_Line(ln, split_runs_at_gap(ln, gap)) for ln in group_lines_by_overlap(words)]
 
 
 def is_tabular(line: _Line, max_run_words: float) -> bool:
@@ -147,7 +153,7 @@ def has_columns(block: list[_Line], s: DiscoverSettings) -> bool:
     tab = [ln for ln in block if is_tabular(ln, s.max_run_words)]
     if len(tab) < 2:
         return False
-    runs = [Run(r, i) for i, ln in enumerate(tab) for r in ln.runs]
+    runs = [GapRun(r, i) for i, ln in enumerate(tab) for r in ln.runs]
     cols = column_intervals(runs, 1.0, int(0.1 * len(tab)))
     if len(cols) < 2:
         return False
@@ -307,7 +313,7 @@ def discover_page(page: PageText, s: DiscoverSettings,
     if not words:
         return []
     height = body_height(words)
-    lines = page_lines(words, s.run_gap)
+    lines = text_lines(words, s.run_gap)
     frames = [f for f in rule_frames(page.rules) if table_frame(f, lines, s)]
     cands: list[tuple[Box, str]] = [(f.box, "rules") for f in frames]
     for block in tabular_blocks(lines, s, height):

@@ -29,8 +29,8 @@ from statlift.extractors.cellgrid import (
     is_numeric,
 )
 from statlift.extractors.pdfdoc import Document, PageText, Rule, Word
-from statlift.extractors.regionwords import words_in_box
 from statlift.extractors.ruling import RulingSettings, read_ruled
+from statlift.extractors.textlines import words_in_box
 from statlift.extractors.whitespace import WhitespaceSettings, column_gaps, read_whitespace
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from statlift.extractors.cellgrid import TableCell, is_numeric
 from statlift.extractors.pdfdoc import Rule, Word
-from statlift.extractors.regionwords import group_lines, join_cell_text
+from statlift.extractors.textlines import group_lines_by_overlap, join_cell_text
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,8 @@ def split_text_bands(ys: list[float], xs: list[float], words: list[Word], vs: li
     out = [ys[0]]
     added: set = set()
     for a, b in zip(ys, ys[1:]):
-        lines = group_lines([w for w in words if a <= (w.top + w.bottom) / 2 < b])
+        lines = group_lines_by_overlap([w for w in words
+                                        if a <= (w.top + w.bottom) / 2 < b])
         walled = any(abs(x - xs[0]) > snap and abs(x - xs[-1]) > snap
                      and min(e, b) - max(s, a) > 0.5 * (b - a) for x, s, e in vs)
         full = sum(_full_line(ln, xs, lines) for ln in lines)

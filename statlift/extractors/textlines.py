@@ -1,12 +1,23 @@
-"""Words -> printed lines -> runs (segments of a line separated by wide gaps).
+"""Words -> printed lines -> runs (segments of a line separated by wide gaps): the one module
+that groups a page's words, for both readers.
 
 A *line* is the words sharing a baseline (superscript marks join the line they are raised over).
 A *run* is a piece of a line whose words are separated by ordinary word spaces: a table cell, a
 column of body text, a caption. Runs are what columns and captions are found from.
+
+Two groupings live here side by side, each kept exactly as the reader that uses it was measured
+with (issue 13: one module first; one rule is still to come):
+
+- `page_lines` (`group_lines` by baseline, `split_runs` at a gap in ems, numbers set close
+  together split): `statlift run`'s reader (locate, layout, callouts, specgen, claims);
+- `region_lines` (`group_lines_by_overlap` by vertical overlap, `split_runs_at_gap` at a gap in
+  points, `GapRun`): the region reader of `extract-region`, `discover` and the ICDAR benchmark
+  (ruling, whitespace, discover), with `words_in_box`, `body_height` and `join_cell_text`.
 """
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import dataclass, field
 
 from statlift.extractors.clean import join_wrapped
@@ -179,3 +190,84 @@ def words_in(words: list[Word], x0: float, top: float, x1: float, bottom: float,
 
 def text_of(runs: list[Run]) -> str:
     return join_wrapped([r.text for r in runs])
+
+
+# ------------------------------------------------------------------ the region reader's grouping
+Box = tuple[float, float, float, float]
+
+
+def words_in_box(words: list[Word], box: Box, tol: float = 1.0) -> list[Word]:
+    """Words whose centre lies inside the box grown by `tol`."""
+    x0, top, x1, bottom = box
+    out = []
+    for w in words:
+        cx, cy = (w.x0 + w.x1) / 2, (w.top + w.bottom) / 2
+        if x0 - tol <= cx <= x1 + tol and top - tol <= cy <= bottom + tol:
+            out.append(w)
+    return out
+
+
+def body_height(words: list[Word]) -> float:
+    hs = [w.bottom - w.top for w in words if not w.superscript]
+    return statistics.median(hs) if hs else 8.0
+
+
+def group_lines_by_overlap(words: list[Word]) -> list[list[Word]]:
+    """Words -> lines, top to bottom; each line sorted left to right. A word joins the line it
+    overlaps by at least half of the smaller height."""
+    lines: list[list[Word]] = []
+    spans: list[list[float]] = []  # top, bottom of each open line
+    for w in sorted(words, key=lambda w: (w.top + w.bottom) / 2):
+        h = w.bottom - w.top
+        best, best_ov = -1, 0.0
+        for i in range(max(0, len(lines) - 3), len(lines)):
+            t, b = spans[i]
+            ov = min(b, w.bottom) - max(t, w.top)
+            if ov >= 0.5 * min(h, b - t) and ov > best_ov:
+                best, best_ov = i, ov
+        if best < 0:
+            lines.append([w])
+            spans.append([w.top, w.bottom])
+        else:
+            lines[best].append(w)
+            if not w.superscript:
+                spans[best][0] = min(spans[best][0], w.top)
+                spans[best][1] = max(spans[best][1], w.bottom)
+    for ln in lines:
+        ln.sort(key=lambda w: w.x0)
+    lines.sort(key=lambda ln: min(w.top for w in ln))
+    return lines
+
+
+def split_runs_at_gap(line: list[Word], gap: float) -> list[list[Word]]:
+    """One line -> runs: a new run starts after a horizontal gap wider than `gap`."""
+    runs: list[list[Word]] = []
+    for w in line:
+        if runs and w.x0 - runs[-1][-1].x1 <= gap:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    return runs
+
+
+def join_cell_text(words: list[Word]) -> str:
+    """Words of one cell -> its text: lines top to bottom, words left to right."""
+    return "\n".join(" ".join(w.text for w in ln) for ln in group_lines_by_overlap(words))
+
+
+@dataclass
+class GapRun(WordSpan):
+    """A run cut at a gap in points, with the index of its line; its text keeps raised marks."""
+
+    words: list[Word]
+    line: int
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+def region_lines(words: list[Word], gap: float) -> list[list[GapRun]]:
+    """The region reader's lines of runs: lines by vertical overlap, runs cut at `gap` points."""
+    return [[GapRun(r, i) for r in split_runs_at_gap(ln, gap)]
+            for i, ln in enumerate(group_lines_by_overlap(words))]

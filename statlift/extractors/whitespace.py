@@ -1,6 +1,6 @@
 """Whitespace ("stream") reading of a table region: columns are the gaps that the body rows share.
 
-    group_lines -> line_runs -> body_lines -> column_intervals -> add_other_runs
+    region_lines -> body_lines -> column_intervals -> add_other_runs
     -> runs_to_cells -> (rowmerge) centred_value_groups, stacked_header_groups
     -> merge_row_groups -> merge_wrapped_rows
 
@@ -17,13 +17,12 @@ from dataclasses import dataclass
 
 from statlift.extractors.cellgrid import TableCell, is_numeric
 from statlift.extractors.pdfdoc import Word
-from statlift.extractors.regionwords import body_height, group_lines, split_runs
 from statlift.extractors.rowmerge import (
     centred_value_groups,
     merge_row_groups,
     stacked_header_groups,
 )
-from statlift.extractors.textlines import WordSpan
+from statlift.extractors.textlines import GapRun, body_height, region_lines
 
 log = logging.getLogger(__name__)
 
@@ -50,34 +49,20 @@ class WhitespaceSettings:
 
 
 @dataclass
-class Run(WordSpan):
-    words: list[Word]
-    line: int
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-
-@dataclass
 class WhitespaceTable:
     columns: list[Interval]
-    lines: list[list[Run]]
+    lines: list[list[GapRun]]
     cells: list[TableCell]
 
 
-def line_runs(lines: list[list[Word]], gap: float) -> list[list[Run]]:
-    return [[Run(r, i) for r in split_runs(ln, gap)] for i, ln in enumerate(lines)]
-
-
-def body_lines(lines: list[list[Run]], share: float) -> list[list[Run]]:
+def body_lines(lines: list[list[GapRun]], share: float) -> list[list[GapRun]]:
     """Lines with at least `share` of the widest line's run count (and at least two runs)."""
     widest = max((len(ln) for ln in lines), default=0)
     need = max(2, math.ceil(share * widest))
     return [ln for ln in lines if len(ln) >= need]
 
 
-def column_intervals(runs: list[Run], min_gap: float, allow: int = 0) -> list[Interval]:
+def column_intervals(runs: list[GapRun], min_gap: float, allow: int = 0) -> list[Interval]:
     """Where more than `allow` runs cover x, x is inside a column: each connected piece is a
     column. `allow` > 0 lets a few spanning runs (headers) cross a gap without closing it."""
     events = sorted([(r.x0, 1) for r in runs] + [(r.x1, -1) for r in runs])
@@ -97,7 +82,7 @@ def column_intervals(runs: list[Run], min_gap: float, allow: int = 0) -> list[In
     return [(a, b) for a, b in out]
 
 
-def add_other_runs(cols: list[Interval], runs: list[Run], min_gap: float) -> list[Interval]:
+def add_other_runs(cols: list[Interval], runs: list[GapRun], min_gap: float) -> list[Interval]:
     """Runs of the other lines, widest last: a run mostly inside one column widens it, a run
     that touches no column opens one (a sparse column); a run over two columns or more, or
     hanging mostly over a gap (a centred heading), changes nothing."""
@@ -113,7 +98,7 @@ def add_other_runs(cols: list[Interval], runs: list[Run], min_gap: float) -> lis
     return out
 
 
-def _columns_of(run: Run, cols: list[Interval], overlap: float) -> list[int]:
+def _columns_of(run: GapRun, cols: list[Interval], overlap: float) -> list[int]:
     """Columns a run belongs to. Each column owns the x-range up to the middle of the gaps on
     either side (its zone); a run spans the columns whose zones hold a quarter of its width
     or more, so a heading centred over two columns spans both even if it touches neither's
@@ -129,7 +114,8 @@ def _columns_of(run: Run, cols: list[Interval], overlap: float) -> list[int]:
     return [min(range(len(cols)), key=lambda i: abs((cols[i][0] + cols[i][1]) / 2 - mid))]
 
 
-def runs_to_cells(lines: list[list[Run]], cols: list[Interval], overlap: float) -> list[TableCell]:
+def runs_to_cells(lines: list[list[GapRun]], cols: list[Interval],
+                  overlap: float) -> list[TableCell]:
     """One row per line; runs of a line that share a column are one cell."""
     cells: list[TableCell] = []
     for r, line in enumerate(lines):
@@ -185,7 +171,7 @@ def read_whitespace(words: list[Word],
     s = settings or WhitespaceSettings()
     if not words:
         return WhitespaceTable([], [], [])
-    lines = line_runs(group_lines(words), s.run_gap * body_height(words))
+    lines = region_lines(words, s.run_gap * body_height(words))
     body = body_lines(lines, s.body_share)
     runs = [r for ln in lines for r in ln]
     if not body:
