@@ -19,6 +19,8 @@ pytest.importorskip("reportlab", reason="reportlab (test extra) builds the types
 from fixtures.randomized import build_copy, draw_copies, draw_copy  # noqa: E402
 
 from benchmarks import retypeset  # noqa: E402
+from statlift.extractors.pdfdoc import Document  # noqa: E402
+from statlift.schemas.specs import spec_for  # noqa: E402
 
 pytestmark = pytest.mark.slow
 SEED = 13
@@ -99,3 +101,34 @@ def test_a_copy_is_the_same_bytes_for_the_same_seed(tmp_path):
     b = build_copy(copy, tmp_path / "b").read_bytes()
     assert hashlib.sha256(a).digest() == hashlib.sha256(b).digest()
     assert [c.draws for c in draw_copies(6, SEED)] != [c.draws for c in draw_copies(6, SEED + 1)]
+
+
+# Copies of the development seeds that each needed one of the reader's general layout rules
+# (issue 13); each must stay cell-exact. (index, seed, table, what the layout has)
+RULE_CASES = [
+    (6, 2026, "table-01", "a short spanner ('2004') over the gap between its two columns"),
+    (26, 2026, "table-10", "a three-level header: a spanner above a spanner is its parent, and "
+                           "an em-dash spanner a few points off the centre of its group"),
+    (14, 2026, "table-02", "leaf headers one space apart in Courier ('Number Percent ...')"),
+    (46, 2026, "table-05", "a footnote letter on a two-column page, where the other column's "
+                           "words sort between it and the word it marks"),
+    (32, 7, "table-07", "a row label glued to its values ('... offenses 21,887 1,405 ...')"),
+    (66, 11, "table-02", "a row label glued to its first value only"),
+    (13, 7, "key-figures", "a heading that ends where a big callout figure starts"),
+    (22, 7, "table-01", "one column of ragged body text: no gutter bounds the table"),
+    (70, 2026, "table-04", "small-type tables outweigh the body text on the page"),
+    (84, 2026, "table-04", "a table wider than its column's ragged text, the next column's "
+                           "text beside it"),
+    (51, 7, "sexual-contact", "two tables side by side, captions on one line"),
+]
+
+
+@pytest.mark.parametrize("index,seed,table_id,layout", RULE_CASES,
+                         ids=[f"{s}-{i}-{t}" for i, s, t, _ in RULE_CASES])
+def test_layout_rule_cases_read_cell_exact(tmp_path, index, seed, table_id, layout):
+    copy = draw_copy(index, seed)
+    pdf = build_copy(copy, tmp_path)
+    spec = spec_for(copy.report_id)
+    with Document.open(pdf) as doc:
+        got = retypeset.score_table(doc, spec, spec.table(table_id))
+    assert got["kind"] == retypeset.EXACT, (copy.name, table_id, layout, got["detail"])
