@@ -303,6 +303,9 @@ def test_table_page_finding_acknowledgement_agreement_and_box(tmp_path):
     fid = audit["findings"][0]["id"]
     assert f'href="../../bjs-ncj250746/audit.html#{fid}">{fid} in the audit report</a>' in html
     assert "agreement 100% of cells" in html and "agreement 1.0 " not in html
+    index = site.read_text(encoding="utf-8")  # the audit report opens; the data download
+    assert '<a href="../bjs-ncj250746/audit.html">audit report</a>' in index
+    assert '<a href="../bjs-ncj250746/cells.csv" download>cells.csv</a>' in index
     assert "bbox [" not in html and re.search(r"box x [\d.]+–[\d.]+, y [\d.]+–[\d.]+ pt", html)
 
 
