@@ -85,18 +85,35 @@ def data_table(report_dir: Path, meta: TableMeta) -> dict:
     frame = typed_wide(report_dir, meta.table_id, {})  # text, as published
     printed = printed_cells(report_dir, meta.table_id)
     row_units = {r: u for f in meta.value_fields for r, u in f.row_units.items()}
-    rows = []
+    paths = {str(p) for p in frame["row_path"]}
+    rows: list[dict] = []
+    open_groups: list[str] = []  # the group headings above the current row, by depth
     for _, r in frame.iterrows():
         path = str(r["row_path"])
+        parts = path.split(" > ")
+        # a group heading that prints no values (Table 5's "Sex", "Age") is no row of the
+        # CSV: the page shows it once above its rows, as the table prints it
+        for depth in range(len(parts) - 1):
+            prefix = " > ".join(parts[:depth + 1])
+            if prefix in paths or (len(open_groups) > depth and open_groups[depth] == prefix):
+                continue
+            del open_groups[depth:]
+            open_groups.append(prefix)
+            rows.append({"heading": True, "path": prefix, "depth": min(depth, 2),
+                         "label": parts[depth]})
         cells = []
         for f in meta.value_fields:
             text, missing = printed.get((path, f.name), ("", False))
             if not text and not missing:
                 text, missing = str(r[f.name]), r[f.name] == ""
             cells.append((text, missing))
-        rows.append({"path": path, "depth": min(path.count(" > "), 2),
+        rows.append({"heading": False, "path": path, "depth": min(path.count(" > "), 2),
                      "label": path.split(" > ")[-1], "unit": row_units.get(path, ""),
                      "cells": cells})
+    last = None  # a mixed table's row unit is said where it changes, not under every row
+    for row in rows:
+        if not row["heading"]:
+            row["show_unit"], last = row["unit"] != last, row["unit"]
     head = [(f.name, "" if f.row_units else f.unit or "") for f in meta.value_fields]
     return {"head": head, "header_rows": header_rows(head),
             "mixed": any(f.row_units for f in meta.value_fields), "rows": rows}

@@ -336,3 +336,30 @@ def test_chart_title_is_page_text_and_ticks_are_round(site):
     assert 'class="ct"' not in svg  # a long title is not cut at the chart's edge
     ticks = re.findall(r'class="tick">([\d,.]+)</text>', svg)
     assert ticks and all(float(t.replace(",", "")) % 1 == 0 for t in ticks)
+
+
+def test_group_headings_that_print_no_values_are_shown_once(tmp_path):
+    """Table 5 prints "Sex", "Age", ... above their rows with no values of their own: the CSV
+    has no such row (its rows are "Sex > Male"), the page shows the heading once, above them."""
+    processed = write_demo_tree(tmp_path) / "processed"
+    csv = processed / USSC / "sentences.csv"
+    csv.write_text(csv.read_text(encoding="utf-8")
+                   .replace("\nContact offenders,", "\nBy contact > Contact offenders,")
+                   .replace("\nNon-contact offenders,", "\nBy contact > Non-contact offenders,"),
+                   encoding="utf-8")
+    html = (build_site(processed).parent / USSC / "sentences.html").read_text(encoding="utf-8")
+    table = html[html.index('<table class="data">'):html.index("</table>")]
+    assert table.count('<tr class="group">') == 1
+    assert ('<tr class="group"><td class="lvl0" colspan="4" title="By contact">By contact'
+            '</td></tr>') in table
+    heading = table.index('title="By contact">')
+    assert table.index("All production offenders") < heading < table.index(">Contact offenders")
+    assert '<td class="lvl1" title="By contact &gt; Non-contact offenders">' in table
+
+
+def test_a_mixed_table_says_a_row_unit_where_it_changes(site):
+    html = (site.parent / BJS / "table-02.html").read_text(encoding="utf-8")
+    rows = dict(re.findall(r'<td class="lvl0" title="([^"]+)">(.*?)</td>', html))
+    assert rows["Number of suspects"] == 'Number of suspects<span class="unit">count</span>'
+    assert rows["Percent female"] == 'Percent female<span class="unit">percent</span>'
+    assert rows["Percent under age 18"] == "Percent under age 18"  # percent still
