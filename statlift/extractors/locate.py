@@ -199,11 +199,14 @@ def text_columns(page: PageText, lines: list[Line]) -> list[tuple[float, float]]
             lefts[-1].append(r)
         else:
             lefts.append([r])
+    groups = [g for g in lefts if len(g) >= 4]
     cols = []
-    for group in lefts:
-        if len(group) < 4:
-            continue
-        rights = sorted(r.x1 for r in group)
+    for group in groups:
+        # a page with full-width paragraphs and two columns: the left column's own lines end
+        # before the next column starts; the full-width ones are not the column's
+        further = [g[0].x0 for g in groups if g[0].x0 > group[0].x0 + 20.0]
+        inside = [r for r in group if further and r.x1 < min(further)]
+        rights = sorted(r.x1 for r in (inside if len(inside) >= 4 else group))
         cols.append((group[0].x0, rights[int(0.9 * (len(rights) - 1))]))
     return cols
 
@@ -214,11 +217,14 @@ def _scan(lines: list[Line], cap: Caption, x0: float, limit: float,
     body: list[Line] = []
     footer: list[Line] = []
     pitch: list[float] = []
-    for ln in (ln for ln in lines if ln.top >= cap.bottom - 0.5):
+    for ln in lines:
         runs = [r for r in ln.runs if r.x0 >= x0 - 3.0 and r.x0 < limit]
         if not runs:
             continue
         clipped = Line([w for r in runs for w in r.words], runs)
+        if clipped.top < cap.bottom - 0.5:
+            continue  # above the title's end (the whole line may start higher: a bigger
+            #           word of the next column shares its baseline)
         if footer:
             if clipped.top - footer[-1].bottom > 1.2 * clipped.size:
                 break

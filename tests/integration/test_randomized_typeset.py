@@ -120,6 +120,9 @@ RULE_CASES = [
     (84, 2026, "table-04", "a table wider than its column's ragged text, the next column's "
                            "text beside it"),
     (51, 7, "sexual-contact", "two tables side by side, captions on one line"),
+    (84, 2026, "table-06", "a header line sharing its baseline with the next column's bigger "
+                           "text, which starts above the title's end"),
+    (136, 2026, "table-04", "a page of full-width paragraphs and two columns"),
 ]
 
 
