@@ -7,7 +7,7 @@ import pandas as pd
 
 from statlift.outputs.catalog import citation, entries_by_id
 from statlift.outputs.processed import ReportText
-from statlift.outputs.templates import audit_status, number, render, source_notes
+from statlift.outputs.templates import audit_status, header_rows, number, render, source_notes
 from statlift.validate.crops import focus_in_crop, parse_box
 
 Cell = tuple[str, str]  # (row_path, column_path)
@@ -45,7 +45,8 @@ def _table(rows: list[list[str]], table_id: str, involved: set[Cell], culprits: 
                 ("involved" if (r[0], col) in involved else "")
             cells.append((printed.get((table_id, r[0], col), val), cls))
         body.append({"label": r[0], "cells": cells})
-    return {"head": rows[0], "rows": body}
+    return {"head": rows[0], "header_rows": header_rows([(h, "") for h in rows[0][1:]]),
+            "rows": body}
 
 
 def _candidate(c: dict, printed: dict) -> dict:

@@ -120,6 +120,39 @@ def source_notes(entry: dict, sha256: str | None) -> dict:
             "pdf": pdf}
 
 
+def header_rows(head: list[tuple[str, str]], sep: str = " | ") -> list[list[dict]]:
+    """The column header as the table prints it: one row per level of the header paths, a
+    spanner once over the columns under it (colspan), a shallower path's top level reaching down
+    (rowspan); the unit and the full path on the bottom cell.
+
+    >>> rows = header_rows([("2004 | Number", "count"), ("2004 | Percent", "percent"),
+    ...                     ("Total", "count")])
+    >>> [[(c["text"], c["colspan"], c["rowspan"]) for c in r] for r in rows]
+    [[('2004', 2, 1), ('Total', 1, 2)], [('Number', 1, 1), ('Percent', 1, 1)]]
+    >>> rows[1][0]["unit"], rows[1][0]["path"], rows[0][0]["unit"]
+    ('count', '2004 | Number', '')
+    """
+    paths = [name.split(sep) for name, _ in head]
+    depth = max((len(p) for p in paths), default=0)
+    rows: list[list[dict]] = [[] for _ in range(depth)]
+    for col, ((name, unit), path) in enumerate(zip(head, paths, strict=True)):
+        offset = depth - len(path)
+        for i, text in enumerate(path):
+            r = 0 if i == 0 else offset + i
+            bottom = i == len(path) - 1
+            key = (tuple(path[:i + 1]), r)
+            cell = {"text": text, "colspan": 1, "rowspan": offset + 1 if i == 0 else 1,
+                    "unit": unit if bottom else "", "path": name if bottom else "",
+                    "key": key, "bottom": bottom, "col": col}
+            last = rows[r][-1] if rows[r] else None
+            if last and not bottom and not last["bottom"] and last["key"] == key \
+                    and last["col"] + last["colspan"] == col:
+                last["colspan"] += 1
+            else:
+                rows[r].append(cell)
+    return rows
+
+
 def breakable(text: Any) -> Markup:
     """Escaped text that may wrap after a slash (`possession/receipt/distribution` is one word
     to a browser and would widen its column to fit it).

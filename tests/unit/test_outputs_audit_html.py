@@ -352,3 +352,13 @@ def test_a_phone_gets_a_close_up_of_the_boxed_cells(report):
     phone = css[css.index("@media (max-width:600px)"):]
     assert ".closeup{display:none}" in css[:css.index("@media")]
     assert "svg.closeup{display:block;" in phone
+
+
+def test_finding_table_header_as_printed(report):
+    html = _render(report, _doc([_finding(1)]))
+    table = html[html.index('<div class="tablewrap">'):]
+    head = table[:table.index("<td")]
+    # the check's two columns under one "2004–2013" spanner, not "2004–2013 | Number" twice
+    assert '<th colspan="2" class="span">2004–2013</th>' in head
+    assert '<th title="2004–2013 | Number">Number</th>' in head
+    assert '<th title="2004–2013 | Percent">Percent</th>' in head
