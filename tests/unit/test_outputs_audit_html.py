@@ -362,3 +362,5 @@ def test_finding_table_header_as_printed(report):
     assert '<th colspan="2" class="span">2004–2013</th>' in head
     assert '<th title="2004–2013 | Number">Number</th>' in head
     assert '<th title="2004–2013 | Percent">Percent</th>' in head
+    # a narrow screen breaks the check id after its slash, not inside "table-01"
+    assert "<code>table-01/<wbr>percent_matches_count#1</code></h3>" in html
