@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -84,6 +85,7 @@ def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,))
     """Wall seconds and peak RSS (MiB) of a command and all its children, the load average
     before, and its output lines with the second each appeared at."""
     before = load()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = psutil.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                         stderr=subprocess.STDOUT, text=True)
@@ -108,13 +110,17 @@ def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,))
         lines.append((round(time.perf_counter() - started, 2), line.rstrip()))
     proc.wait()
     seconds = round(time.perf_counter() - started, 2)
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     stop.set()
     t.join()
+    # CPU seconds of the whole process tree (every process waited for by its parent): the work
+    # done, which other load on the machine does not inflate the way it inflates wall time
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     if proc.returncode not in ok:
         tail = "\n".join(text for _, text in lines[-30:])
         raise RuntimeError(f"{cmd[:6]} exited {proc.returncode}: {tail}")
-    return {"seconds": seconds, "peak_rss_mib": round(peak / 2**20), "load_before": before,
-            "exit": proc.returncode, "lines": lines}
+    return {"seconds": seconds, "cpu_seconds": round(cpu, 2), "peak_rss_mib": round(peak / 2**20),
+            "load_before": before, "exit": proc.returncode, "lines": lines}
 
 
 def brief(m: dict) -> dict:
@@ -497,9 +503,19 @@ def write_results(res: dict) -> None:
     for i, p in enumerate(pairs, 1):
         lines.append(f"| {i} | {p['engines']['seconds']} | {p['cold']['seconds']} | "
                      f"{ratios[i - 1]} | {served[i - 1]} | {served_ratios[i - 1]} |")
+    cpu_ratios = [p["cold"]["cpu_seconds"] / p["engines"]["cpu_seconds"] for p in pairs
+                  if p["engines"].get("cpu_seconds")]
     lines += [f"| median | {eng} | {cold} | {statistics.median(ratios):.2f} | "
-              f"{statistics.median(served):.2f} | {statistics.median(served_ratios):.2f} |", "",
-              f"Pages: {res['pages_every']} in the two PDFs, {res['pages_with_tables']} with "
+              f"{statistics.median(served):.2f} | {statistics.median(served_ratios):.2f} |", ""]
+    if cpu_ratios:
+        lines += [f"CPU seconds of the whole process tree (not inflated by other load the way "
+                  f"wall time is): statlift cold / engines = {statistics.median(cpu_ratios):.2f}"
+                  f" (median; statlift "
+                  f"{statistics.median(p['cold']['cpu_seconds'] for p in pairs):.1f} s, of "
+                  "which Prefect's temporary server is a part, engines "
+                  f"{statistics.median(p['engines']['cpu_seconds'] for p in pairs):.1f} s).",
+                  ""]
+    lines += [f"Pages: {res['pages_every']} in the two PDFs, {res['pages_with_tables']} with "
               f"tables. Peak RSS of statlift's process tree "
               f"{max(p['cold']['peak_rss_mib'] for p in pairs)} MiB (engines "
               f"{max(p['engines']['peak_rss_mib'] for p in pairs)} MiB).", "",
@@ -527,15 +543,18 @@ def write_results(res: dict) -> None:
                   f"Synthetic catalogs cycle through {len(res['sources'])} PDFs read by the two "
                   "shipped specs: " + ", ".join(s["name"] for s in res["sources"]) + ".", "",
                   "| N | workers | pages with tables | engines alone (s) | statlift (s) | ratio "
-                  "| flow began at (s) | after the last report (s) | peak RSS MiB (tree) "
-                  "| s per report | load before |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| CPU s: statlift / engines | flow began at (s) | after the last report (s) "
+                  "| peak RSS MiB (tree) | s per report | load before |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
 
         def row(n: str, workers: int, r: dict, eng: dict) -> str:
             tail = (f"{r['seconds'] - r['last_report_done']:.1f}" if "last_report_done" in r
                     else "")
+            cpu = (f"{r['cpu_seconds']:.0f} / {eng['cpu_seconds']:.0f} = "
+                   f"{r['cpu_seconds'] / eng['cpu_seconds']:.2f}" if eng.get("cpu_seconds")
+                   else "")
             return (f"| {n} | {workers} | {res['catalog'][n]['pages']} | {eng['seconds']} | "
-                    f"{r['seconds']} | {r['seconds'] / eng['seconds']:.2f} | "
+                    f"{r['seconds']} | {r['seconds'] / eng['seconds']:.2f} | {cpu} | "
                     f"{r.get('flow_began', '')} | {tail} | {r['peak_rss_mib']} | "
                     f"{r['seconds'] / int(n):.2f} | {r['load_before']} |")
 
