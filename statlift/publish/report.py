@@ -31,6 +31,7 @@ from statlift.model import ReportResult, TableOutcome, TablesDocument, text_fram
 from statlift.outputs import report_files as assemble
 from statlift.outputs.finish import finish_report
 from statlift.outputs.processed import ReportText
+from statlift.outputs.templates import counted
 from statlift.publish import store as publish
 from statlift.publish.diff import change_summary, diff_tables, write_changes
 from statlift.publish.uptodate import write_build_key
@@ -144,8 +145,8 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
         msg = f"updated: {change_words}; " + msg
     if failures:
         msg += "; " + reasons[0]
-    msg += f"; audit: {audit['checks']} checks, {audit['findings']} findings " \
-           f"({audit['unacknowledged']} not acknowledged)"
+    msg += f"; audit: {counted(audit['checks'], 'check')}, " \
+           f"{counted(audit['findings'], 'finding')} ({audit['unacknowledged']} not acknowledged)"
     return ReportResult(report_id, status, msg, len(tables), failures, audit, changes)
 
 
