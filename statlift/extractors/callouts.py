@@ -79,7 +79,7 @@ def read_with_pdfium(pdf_path: str, page: int, bbox: tuple[float, float, float, 
 
 
 def extract_callouts(doc: Document, report: ReportSpec, spec: TableSpec) -> Table:
-    where = f"{report.report_id} ({doc.path})"
+    where = str(doc.path)
     anchor = _anchor(doc, spec.caption)
     if anchor is None:
         raise StatliftError("caption-not-found", source=where, table=spec.table_id,

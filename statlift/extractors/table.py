@@ -135,8 +135,9 @@ def build_cells(report_id: str, spec: TableSpec, grid: Grid, region: TableRegion
 
 
 def source_name(doc: Document, report: ReportSpec) -> str:
-    """How an error names the table's source: the report id and the file."""
-    return f"{report.report_id} ({doc.path})"
+    """How an error names the table's source: the file (the run's summary line and the log
+    name the report before it: `bjs-ncj250746: failed: ... <file>, table table-03, ...`)."""
+    return str(doc.path)
 
 
 def extract_table(doc: Document, report: ReportSpec, spec: TableSpec) -> Table:
