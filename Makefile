@@ -1,12 +1,12 @@
 # Two commands on a fresh machine (Python 3.11 + the package registry):
 #   make run    create .venv, install statlift, extract every table of the catalog into processed/
-#   make test   create .venv, install statlift with test extras, run the test suite
+#   make test   create .venv, install statlift with test extras, lint (ruff), types (mypy), tests
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench clean
+.PHONY: run test lint install bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,9 +19,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/statlift run
 
-test: $(STAMP)
+test: $(STAMP) lint
 	bash tests/system-deps.sh
 	$(BIN)/python -m pytest -n 2 -q
+
+# ruff and mypy, both pinned in the test extra; settings in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/ruff check statlift tests benchmarks
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -418,7 +418,7 @@ class Verification:
             what = str(r.verdict) + (" (" + str(r.kind) + ")" if r.kind else "")
             out.append(f"  {r.table_id} | {r.row_path} | {r.column_path}: typed "
                        f"{r.transcribed!r}, printed {r.printed!r}: {what}"
-                       + (f"  [{r.where}]" if r.where else ""))
+                       + (f"  [{str(r.where)}]" if r.where else ""))
         if len(problems) > limit:
             out.append(f"  ... and {len(problems) - limit} more in verification.csv")
         return "\n".join(out)

@@ -106,7 +106,8 @@ def test_unusable_input_is_a_clear_error(tmp_path, content, code):
 
 
 def test_missing_path_and_unknown_table(tmp_path):
-    with pytest.raises(StatliftError, match=r"found no such file; check the path \[file-not-found\]"):
+    with pytest.raises(StatliftError,
+                       match=r"found no such file; check the path \[file-not-found\]"):
         read_transcription(tmp_path / "nope.csv", KNOWN)
     (tmp_path / "t.csv").write_text(",A\nR,1\n", encoding="utf-8")
     with pytest.raises(StatliftError, match=r"found 'table-99'.*\[unknown-table\]"):
