@@ -201,7 +201,7 @@ def populate(con: duckdb.DuckDBPyConnection, processed_dir: Path, catalog: Any) 
     create_table(con, "tables", DB_TABLE_FIELDS, tables_frame(list(docs.values())),
                  "Every extracted table (tables.json of each report)")
     create_table(con, "reports", REPORT_FIELDS, reports_frame(catalog, docs),
-                 "The reports of the statlift catalog (schemas/catalog.yaml)")
+                 "The reports of the statlift catalog (statlift/schemas/catalog.yaml)")
     findings = [r for d in dirs for r in finding_rows(d.name, read_audit(d))]
     frame = _typed(pd.DataFrame(findings, columns=[f.name for f in FINDING_FIELDS]),
                    FINDING_FIELDS)
@@ -214,7 +214,7 @@ def build_duckdb(processed_dir: str | Path, catalog: Any = None) -> Path:
     """Write processed_dir/statlift.duckdb atomically; returns its path.
 
     `catalog`: the Catalog model, its mapping, a list of entries, or None for
-    schemas/catalog.yaml.
+    statlift/schemas/catalog.yaml.
     """
     processed_dir = Path(processed_dir)
     target = processed_dir / DB_NAME

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from statlift import model
-from statlift.model import CELL_COLUMNS
+from statlift.model import CELL_COLUMNS, DISAGREES_SUFFIX, UNCONFIRMED, UNREADABLE
 from statlift.outputs.processed import ROW_PATH, ReportText, cached, read_tables_json
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,8 @@ def _f(name: str, type_: str, description: str, unit: str | None = None) -> Fiel
 
 
 _CELL_FIELDS = [
-    _f("report_id", "string", "Report id from the statlift catalog (schemas/catalog.yaml)."),
+    _f("report_id", "string",
+       "Report id from the statlift catalog (statlift/schemas/catalog.yaml)."),
     _f("table_id", "string", "Table id within the report (the wide CSV is <table_id>.csv)."),
     _f("row_path", "string", "Row label path: hierarchy levels joined with ' > '."),
     _f("column_path", "string", "Column header path: header levels joined with ' | '."),
@@ -110,7 +111,10 @@ _CELL_FIELDS = [
     _f("decimals", "integer", "Digits after the decimal point as printed."),
     _f("missing_meaning", "string", "What the missing-value symbol means, else empty."),
     # the wording is published (Parquet, data package, DuckDB); the vocabulary is model.FLAGS
-    _f("flags", "string", "';'-joined flags, e.g. engines_disagree, unconfirmed."),
+    _f("flags", "string", f"';'-joined flags: {UNCONFIRMED} (no engine confirms the page's "
+       f"reading), <engine>{DISAGREES_SUFFIX} (e.g. camelot{DISAGREES_SUFFIX}: that engine read "
+       f"another value), {UNREADABLE} (the printed text is neither a number nor a known missing "
+       "symbol)."),
 ]
 # every column of cells.csv, in the model's order (a column without a description fails here)
 _BY_NAME = {f.name: f for f in _CELL_FIELDS}
