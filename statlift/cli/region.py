@@ -158,14 +158,16 @@ def add_discover_parser(subparsers, parents=()) -> argparse.ArgumentParser:
 
 
 def run_discover(args) -> int:
+    """One reading of the PDF: with --spec the spec generator's (extractors/specgen.py), which
+    prints what it wrote; without, discover_tables'."""
     try:
         check_input_pdf(args.pdf)
+        if getattr(args, "spec", None):
+            return write_starter_spec(args)
         found = discover_tables(args.pdf)
     except StatliftError as exc:
         print(f"statlift: {exc}", file=sys.stderr)
         return exc.exit_code
-    if getattr(args, "spec", None):
-        return write_starter_spec(args)
     if args.json:
         print(json.dumps([t.to_dict() for t in found], ensure_ascii=False))
         return EXIT_OK

@@ -71,3 +71,21 @@ def test_discover_icdar_document():
     captions = [t.caption for t in found if t.caption]
     assert any(c.startswith("Table 6.1") for c in captions)
     assert len(found) >= 10
+
+
+def test_discover_spec_reads_the_pdf_once(page_pdf, tmp_path, monkeypatch, capsys):
+    """`discover --spec` runs the spec's reader only: discover_tables' reading would be thrown
+    away (issue 13), so it must not run; the printed line is the spec that was written."""
+    import argparse
+
+    from statlift.cli import region as cli_region
+
+    def unused(*a, **k):
+        raise AssertionError("discover --spec ran discover_tables as well")
+
+    monkeypatch.setattr(cli_region, "discover_tables", unused)
+    out = tmp_path / "starter.yaml"
+    args = argparse.Namespace(pdf=str(page_pdf), spec=str(out), report_id="page", json=False)
+    assert cli_region.run_discover(args) == 0
+    assert out.is_file()
+    assert capsys.readouterr().out.startswith(f"{out}: ")
