@@ -146,13 +146,13 @@ def engines_chosen(data: str, tools: str) -> dict[str, int]:
     sys.path.insert(0, tools)
     import dataset
 
-    from statlift.extractors.region import extract_region
+    from statlift.extractors.readers import read_region_file
 
     seen: dict[tuple, str] = {}
     for u in dataset.load(data):
         key = (u.pdf, u.page, tuple(u.bbox))
         if key not in seen:
-            seen[key] = extract_region(u.pdf, u.page, u.bbox).engine
+            seen[key] = read_region_file(u.pdf, u.page, u.bbox).reader
     counts: dict[str, int] = {}
     for e in seen.values():
         counts[e] = counts.get(e, 0) + 1
@@ -169,14 +169,14 @@ def rules_hidden(data: str, tools: str) -> dict:
     import metric
 
     from statlift.extractors.pdfdoc import Document
-    from statlift.extractors.region import extract_from_page
+    from statlift.extractors.readers import read_region
 
     records = []
     t0 = time.perf_counter()
     for u in dataset.load(data):
         with Document.open(u.pdf) as doc:
             page = replace(doc.page(u.page), rules=[])
-            table = extract_from_page(page, u.bbox)
+            table = read_region(page, u.bbox)
         s = metric.compare(u.gt_cells, metric.cells_from_dicts(table.to_json()["cells"]))
         records.append({"doc": u.doc, "group": u.group, "gt": s.gt, "found": s.found,
                         "correct": s.correct, "seconds": 0.0})

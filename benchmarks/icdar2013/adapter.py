@@ -1,13 +1,15 @@
 """The scorer's `--callable` entry: extract(pdf_path, page_number, bbox) -> {"cells": [...]}.
 
-STATLIFT_ENGINE=ruled|whitespace forces one engine (to measure each engine alone)."""
+Reads through the reader registry (statlift/extractors/readers.py), as extract-region does.
+STATLIFT_ENGINE=ruled|whitespace|fused forces one region reader (to measure each engine alone)."""
 from __future__ import annotations
 
 import os
 
-from statlift.extractors.region import RegionSettings, extract_region
+from statlift.extractors.readers import read_region_file
+from statlift.extractors.region import RegionSettings
 
 
 def extract(pdf_path: str, page_number: int, bbox: tuple) -> dict:
     settings = RegionSettings(engine=os.environ.get("STATLIFT_ENGINE", "auto"))
-    return extract_region(pdf_path, page_number, bbox, settings=settings).to_json()
+    return read_region_file(pdf_path, page_number, bbox, settings).to_json()

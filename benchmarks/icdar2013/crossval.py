@@ -35,7 +35,8 @@ from pathlib import Path
 
 from benchmarks.icdar2013.__main__ import DATA, TOOLS, run_scorer
 from statlift.extractors.pdfdoc import Document
-from statlift.extractors.region import ENGINES, RegionSettings, extract_from_page, with_curve_rules
+from statlift.extractors.readers import read_region
+from statlift.extractors.region import ENGINES, RegionSettings, with_curve_rules
 
 HERE = Path(__file__).resolve().parent
 MARK = "<!-- crossval -->"
@@ -128,8 +129,8 @@ def score_config(args: tuple[dict, str]) -> list[dict]:
     recs = []
     for u in _UNITS:
         try:
-            table = extract_from_page(_PAGES[(u.pdf, u.page)], u.bbox, s)
-            cells, chosen, err = table.to_json()["cells"], table.engine, None
+            table = read_region(_PAGES[(u.pdf, u.page)], u.bbox, s)
+            cells, chosen, err = table.to_json()["cells"], table.reader, None
         except Exception as e:  # noqa: BLE001 - a failure scores as nothing found
             cells, chosen, err = [], None, f"{type(e).__name__}: {e}"[:200]
         sc = metric.compare(u.gt_cells, metric.cells_from_dicts(cells))

@@ -28,7 +28,8 @@ from statlift.acquire.pdfcheck import validate_pdf_file
 from statlift.errors import EXIT_INPUT, EXIT_OK, StatliftError, error_from_os
 from statlift.extractors.cellgrid import format_grid
 from statlift.extractors.discover import discover_tables
-from statlift.extractors.region import RegionSettings, extract_region
+from statlift.extractors.readers import read_region_file
+from statlift.extractors.region import RegionSettings
 from statlift.extractors.specgen import starter_spec
 
 EXTRACT_REGION_HELP = "the cell structure of the table in a given region of one page"
@@ -127,16 +128,16 @@ def run_extract_region(args) -> int:
         return EXIT_INPUT
     try:
         check_input_pdf(args.pdf)
-        table = extract_region(args.pdf, args.page, args.bbox, settings=settings)
+        table = read_region_file(args.pdf, args.page, args.bbox, settings)
     except StatliftError as exc:
         print(f"statlift: {exc}", file=sys.stderr)
         return exc.exit_code
     if args.json:
         print(json.dumps(table.to_json(), ensure_ascii=False))
     else:
-        print(format_grid(table.to_grid()))
+        print(format_grid(table.region_table().to_grid()))
     if args.diagnostics:
-        print(json.dumps(table.report(), default=list), file=sys.stderr)
+        print(json.dumps(table.region_table().report(), default=list), file=sys.stderr)
     return EXIT_OK
 
 

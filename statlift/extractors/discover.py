@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 
 from statlift.extractors.cellgrid import is_numeric
 from statlift.extractors.pdfdoc import Document, PageText, Rule, Word
-from statlift.extractors.region import RegionSettings, extract_from_page, with_curve_rules
+from statlift.extractors.readers import read_region
+from statlift.extractors.region import RegionSettings, with_curve_rules
 from statlift.extractors.textlines import (
     GapRun,
     body_height,
@@ -327,12 +328,12 @@ def discover_page(page: PageText, s: DiscoverSettings,
         tight = tight_box(box, words)
         if tight is None:
             continue
-        table = extract_from_page(page, tight, s.region)
+        table = read_region(page, tight, s.region)
         if min(table.shape) < 2:
             continue
         found.append(FoundTable(page=page.number, bbox=tight,
                                 caption=find_caption(tight, lines, height), shape=table.shape,
-                                ruled=table.engine != "whitespace", engine=table.engine,
+                                ruled=table.reader != "whitespace", engine=table.reader,
                                 source=src))
     found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
     return found

@@ -13,9 +13,10 @@ from typing import Any
 
 from statlift.extractors.callouts import find_callouts
 from statlift.extractors.clean import join_wrapped
-from statlift.extractors.layout import Grid, LayoutError, read_grid
+from statlift.extractors.layout import Grid, LayoutError
 from statlift.extractors.locate import locate_table
 from statlift.extractors.pdfdoc import Document, PageText
+from statlift.extractors.readers import read_located
 from statlift.extractors.textlines import page_lines
 
 log = logging.getLogger(__name__)
@@ -132,10 +133,11 @@ def spec_entry(doc: Document, cand: Candidate) -> dict | None:
     if region is None:
         return None
     try:
-        grid = read_grid(region.body_lines, doc.page(region.page).rules)
+        read = read_located(doc, region.page, region.body_bbox, region.body_lines)
     except LayoutError as exc:
         log.info("%s: no table grid under the caption (%s)", cand.caption, exc)
         return None
+    grid = read.layout_grid()
     if len(grid.rows) < 2 or len(grid.cells) < 2:
         return None
     unit, rules = unit_rules(grid)

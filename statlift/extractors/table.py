@@ -1,7 +1,8 @@
 """extract_table(doc, report_spec, table_spec) -> Table: one table, every cell read twice.
 
-    locate_table (caption) -> read_grid (page words) -> engines (pdfplumber, camelot)
-    -> reconcile each cell -> compare with the spec (relabels, shape) -> Table (cells + meta)
+    locate_table (caption) -> readers.read_located (layout: page words)
+    -> engines (pdfplumber, camelot) -> reconcile each cell
+    -> compare with the spec (relabels, shape) -> Table (cells + meta)
 
 `extract_table` is the boundary of one table: whatever goes wrong inside it (a caption not found,
 a shape other than the spec's, two columns or rows with one path, more than half of the labels
@@ -20,9 +21,10 @@ from statlift.errors import StatliftError
 from statlift.extractors.callouts import extract_callouts
 from statlift.extractors.clean import CellReading, parse_cell
 from statlift.extractors.engines import EngineReading, read_with_engines
-from statlift.extractors.layout import Grid, LayoutError, read_grid
+from statlift.extractors.layout import Grid, LayoutError
 from statlift.extractors.locate import TableRegion, locate_table, split_footer
 from statlift.extractors.pdfdoc import Document, PageText
+from statlift.extractors.readers import read_located
 from statlift.model import UNCONFIRMED, UNREADABLE, Cell, Relabel, Table, TableMeta, disagrees
 from statlift.schemas.specs import ReportSpec, TableSpec
 
@@ -208,8 +210,9 @@ def _extract_grid_table(doc: Document, report: ReportSpec, spec: TableSpec) -> T
     page = doc.page(region.page)
     missing = report.missing_codes
     try:
-        grid = read_grid(region.body_lines, page.rules, missing, layout.indent_tolerance,
-                         spec.rows or None)
+        grid = read_located(doc, region.page, region.body_bbox, region.body_lines,
+                            missing=missing, indent_tolerance=layout.indent_tolerance,
+                            expected_rows=spec.rows or None).layout_grid()
     except LayoutError as exc:
         raise StatliftError("shape-mismatch", source=where, table=spec.table_id,
                             page=region.page, expected="a header and rows of values",

@@ -89,3 +89,45 @@ def test_discover_spec_reads_the_pdf_once(page_pdf, tmp_path, monkeypatch, capsy
     assert cli_region.run_discover(args) == 0
     assert out.is_file()
     assert capsys.readouterr().out.startswith(f"{out}: ")
+
+
+def test_reader_registry_is_the_one_entry(page_pdf):
+    """readers.READERS holds every reader name the Literal accepts; region readers return the
+    same cells as the region engine they wrap, with a quality score; unknown names are named."""
+    from statlift.extractors import readers
+    from statlift.extractors.pdfdoc import Document
+    from statlift.extractors.region import RegionSettings, extract_from_page
+
+    assert tuple(readers.READERS) == readers.READER_NAMES
+    with pytest.raises(ValueError, match="unknown reader 'camelot'"):
+        readers.reader("camelot")
+    box = (58.0, 305.0, 342.0, 372.0)
+    with Document.open(str(page_pdf)) as doc:
+        page = doc.page(1)
+        for name in ("auto", "ruled", "whitespace", "fused"):
+            got = readers.read_region(page, box, RegionSettings(engine=name))
+            want = extract_from_page(page, box, RegionSettings(engine=name))
+            assert got.cells == want.cells and got.quality == want.quality
+            assert got.reader == want.engine
+        with pytest.raises(ValueError, match="located by its caption"):
+            readers.READERS["layout"](readers.ReadRequest(page, box))
+
+
+def test_layout_reader_returns_a_cell_grid(page_pdf):
+    """`statlift run`'s reader (layout) through the registry: header rows, column paths, the
+    row hierarchy and the cells of the same Grid run reconciles."""
+    from statlift.extractors import readers
+    from statlift.extractors.locate import locate_table
+    from statlift.extractors.pdfdoc import Document
+
+    with Document.open(str(page_pdf)) as doc:
+        region = locate_table(doc, "TABLE 1")
+        assert region is not None
+        got = readers.read_located(doc, region.page, region.body_bbox, region.body_lines)
+    grid = got.layout_grid()
+    assert got.reader == "layout" and got.header_rows >= 1
+    assert got.columns == [c.path for c in grid.columns]
+    assert [p for p, _ in got.rows] == [r.path for r in grid.rows]
+    body = [c for c in got.cells if c.row >= got.header_rows and c.col > 0]
+    assert sorted(c.text for c in body) == sorted(r.text for r in grid.cells.values())
+    assert 0 < got.quality <= 1

@@ -65,11 +65,11 @@ def test_renamed_row_is_a_relabel_and_the_printed_label_is_kept(bjs_doc):
 
 
 def test_any_exception_inside_one_table_is_a_named_error(bjs_doc, monkeypatch):
-    import statlift.extractors.table as table_mod
+    import statlift.extractors.readers as readers_mod
 
     def broken(*args, **kwargs):
         raise IndexError("list index out of range")
-    monkeypatch.setattr(table_mod, "read_grid", broken)
+    monkeypatch.setattr(readers_mod, "read_grid", broken)
     spec = spec_for("bjs-ncj250746")
     with pytest.raises(StatliftError) as info:
         extract_table(bjs_doc, spec, spec.table("table-03"))
@@ -92,9 +92,9 @@ def _merged_spanners(real):
 
 
 def test_duplicate_header_paths_are_a_named_error_not_relabels(bjs_doc, monkeypatch):
-    import statlift.extractors.table as table_mod
+    import statlift.extractors.readers as readers_mod
 
-    monkeypatch.setattr(table_mod, "read_grid", _merged_spanners(table_mod.read_grid))
+    monkeypatch.setattr(readers_mod, "read_grid", _merged_spanners(readers_mod.read_grid))
     spec = spec_for("bjs-ncj250746")
     with pytest.raises(StatliftError) as info:
         extract_table(bjs_doc, spec, spec.table("table-03"))
@@ -122,33 +122,33 @@ def test_more_than_half_the_labels_changed_is_a_structure_error(bjs_doc):
 def _outcomes(doc, monkeypatch, broken: dict[str, object]):
     """What the report task does: one outcome per table, a StatliftError kept as the table's
     error (flows/run.py extract_table_task), with some tables' reader broken."""
-    import statlift.extractors.table as table_mod
+    import statlift.extractors.readers as readers_mod
     from statlift.flows.run import _error_dict
     from statlift.model import TableOutcome
 
-    real = table_mod.read_grid
+    real = readers_mod.read_grid
     spec = spec_for("bjs-ncj250746")
     out = []
     for t in spec.tables:
-        monkeypatch.setattr(table_mod, "read_grid", broken.get(t.table_id, real))
+        monkeypatch.setattr(readers_mod, "read_grid", broken.get(t.table_id, real))
         try:
             out.append(TableOutcome(t.table_id, extract_table(doc, spec, t)))
         except StatliftError as exc:
             out.append(TableOutcome(t.table_id, error=_error_dict(exc)))
-    monkeypatch.setattr(table_mod, "read_grid", real)
+    monkeypatch.setattr(readers_mod, "read_grid", real)
     return out
 
 
 def test_failed_tables_are_named_and_the_others_publish(bjs_doc, monkeypatch, tmp_path):
     import json
 
-    import statlift.extractors.table as table_mod
+    import statlift.extractors.readers as readers_mod
     from statlift.publish.report import publish_outcomes
 
     def raises(*args, **kwargs):
         raise KeyError("pyarrow would have crashed later")
     outcomes = _outcomes(bjs_doc, monkeypatch, {
-        "table-03": _merged_spanners(table_mod.read_grid), "table-09": raises})
+        "table-03": _merged_spanners(readers_mod.read_grid), "table-09": raises})
     assert [o.table_id for o in outcomes if o.error] == ["table-03", "table-09"]
     result = publish_outcomes(tmp_path, "bjs-ncj250746", bjs_doc.sha256, str(bjs_doc.path),
                               outcomes)
