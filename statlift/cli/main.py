@@ -296,6 +296,12 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         return getattr(exc, "exit_code", EXIT_INPUT)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `statlift discover report.pdf | head`: the reader went away; not an error of ours.
+        # stdout is pointed at devnull so that the interpreter's final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -331,3 +331,15 @@ def test_discover_spec_to_a_folder_that_does_not_exist(run, files, tmp_path):
     assert (rc, stdout) == (3, "") and "Traceback" not in err
     assert err.strip().startswith(f"statlift: {out}: expected a writable --spec path, found No "
                                   "such file or directory while writing the starter spec")
+
+
+def test_output_piped_into_head_ends_quietly():
+    """`statlift discover report.pdf | head`: the reader closes the pipe before anything is
+    written; the command exits 0 with nothing on stderr (it printed a BrokenPipeError
+    traceback)."""
+    pdf = next((REPO / "raw" / "bjs-ncj250746").glob("*.pdf"))
+    statlift = Path(sys.executable).with_name("statlift")
+    done = subprocess.run(["bash", "-c", f"'{statlift}' discover '{pdf}' | true;"
+                           " exit ${PIPESTATUS[0]}"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
