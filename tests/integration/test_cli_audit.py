@@ -93,6 +93,6 @@ def test_the_claims_of_the_text_are_in_the_audit(published, tmp_path):
     assert all(c["page"] == 1 and c["box"] and c["sentence"] for c in audit["claims"])
     assert "offenders in FY 2005 to 512 offenders" in audit["claims"][0]["sentence"]
     html = (published / REPORT / "audit.html").read_text(encoding="utf-8")
-    assert html.count('<tr id="C00') == 3 and "3 supported, 0 contradicted" in html
+    assert html.count('<li id="C00') == 3 and "3 supported, 0 contradicted" in html
     done = run_cli(["audit", "--out", str(published), "--report", REPORT], tmp_path)
     assert "claims of the text: 3 supported, 0 contradicted, 0 not resolvable" in done.stdout
