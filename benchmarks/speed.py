@@ -363,6 +363,99 @@ def profile_stages(work: Path) -> dict:
     return json.loads(line.removeprefix("PROFILE-JSON"))
 
 
+TEXT_SUFFIXES = {".csv", ".json", ".html", ".md", ".yaml"}
+
+
+def clone_processed(base: Path, folder: Path, n: int) -> tuple[Path, Path]:
+    """A processed/ tree of N published reports without running N extractions, for profiling the
+    builders over every report (DuckDB, site, dictionary): the report folders of one real run of
+    the shipped catalog (`base`) copied under N catalog ids (their id replaced in the text files;
+    binary files copied as they are), and a catalog of those ids. Returns (processed, catalog)."""
+    base_catalog = {r["report_id"]: r for r in yaml.safe_load(CATALOG.read_text())["reports"]}
+    ids = sorted(d.name for d in base.iterdir() if (d / "tables.json").exists())
+    processed = folder / f"processed-{n}"
+    reports = []
+    for i in range(n):
+        src = ids[i % len(ids)]
+        rid = f"{src}-copy{i:03d}"
+        entry = dict(base_catalog[src], report_id=rid)
+        entry["embedded"] = str((REPO / entry["embedded"]).resolve())
+        reports.append(entry)
+        for path in (base / src).rglob("*"):
+            if path.is_dir():
+                continue
+            dest = processed / rid / path.relative_to(base / src)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix in TEXT_SUFFIXES:
+                dest.write_text(path.read_text(encoding="utf-8").replace(src, rid),
+                                encoding="utf-8")
+            else:
+                shutil.copy2(path, dest)
+    catalog = folder / f"catalog-clones-{n}.yaml"
+    catalog.write_text(yaml.safe_dump({"catalog_version": 1, "reports": reports}))
+    return processed, catalog
+
+
+DOWNSTREAM_SCRIPT = textwrap.dedent("""
+    # build_downstream over a processed/ tree: CPU seconds and a cProfile (argv: processed, top)
+    import cProfile, io, json, pstats, resource, sys, time
+    from pathlib import Path
+    from statlift.outputs.finish import build_downstream
+    processed, top = Path(sys.argv[1]), int(sys.argv[2])
+    out = {"runs": []}
+    for label in sys.argv[3:]:
+        if label == "touch":  # one report changed: its tables.json rewritten with a new time
+            first = sorted(p for p in processed.iterdir() if (p / "tables.json").exists())[0]
+            doc = json.loads((first / "tables.json").read_text())
+            doc["extracted_at"] = "2099-01-01T00:00:00+00:00"
+            (first / "tables.json").write_text(json.dumps(doc, indent=2) + "\\n")
+            continue
+        prof = cProfile.Profile()
+        cpu, wall = time.process_time(), time.perf_counter()
+        prof.enable()
+        build_downstream(processed, incremental=not label.startswith("full"))
+        prof.disable()
+        text = io.StringIO()
+        pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(top)
+        out["runs"].append({"label": label, "cpu": time.process_time() - cpu,
+                            "wall": time.perf_counter() - wall, "profile": text.getvalue()})
+    out["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("DOWNSTREAM-JSON" + json.dumps(out))
+""")
+
+
+def profile_downstream(base: Path, sizes: list[int], top: int = 25) -> dict:
+    """build_downstream (the step after the last report) over N cloned reports: in one process
+    a full build (every report read: the code before issue 15's incremental build); in another
+    the incremental build with no record yet (first), again with nothing changed, and with one
+    report's tables.json changed. CPU seconds and a cProfile of each, peak RSS of each process."""
+    work = Path(tempfile.mkdtemp(prefix="statlift-downstream-"))
+    res = {}
+    try:
+        for n in sizes:
+            processed, catalog = clone_processed(base, work, n)
+            env = dict(os.environ, STATLIFT_CATALOG=str(catalog),
+                       XDG_CACHE_HOME=str(work / "cache"))  # the build records
+            res[str(n)] = {}
+            # a process each, for its peak RSS: the full build (every report read, the code
+            # before the incremental build) in a copy; the incremental build's runs
+            shutil.copytree(processed, work / "full")
+            for name, folder, labels in (
+                    ("full", work / "full", ["full"]),
+                    ("incremental", processed, ["first", "nothing-changed", "touch",
+                                                "one-changed"])):
+                done = measure([sys.executable, "-c", DOWNSTREAM_SCRIPT, str(folder), str(top),
+                                *labels], env)
+                line = next(text for _, text in done["lines"]
+                            if text.startswith("DOWNSTREAM-JSON"))
+                res[str(n)][name] = json.loads(line.removeprefix("DOWNSTREAM-JSON"))
+            shutil.rmtree(work / "full", ignore_errors=True)
+            shutil.rmtree(processed, ignore_errors=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return res
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10,50,200")
@@ -370,7 +463,15 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="sizes 10 only, 1 repetition")
     ap.add_argument("--fixed-only", action="store_true",
                     help="only the two-report rows; keep the catalog rows of the last speed.json")
+    ap.add_argument("--downstream", metavar="PROCESSED",
+                    help="only profile build_downstream over N clones of the reports published "
+                         "in PROCESSED (a `statlift run` output folder), for --sizes; prints "
+                         "JSON")
     args = ap.parse_args(argv)
+    if args.downstream:
+        sizes = [int(s) for s in args.sizes.split(",") if s]
+        print(json.dumps(profile_downstream(Path(args.downstream), sizes), indent=1))
+        return 0
     sizes = [10] if args.quick else [int(s) for s in args.sizes.split(",") if s]
     reps = 1 if args.quick else args.reps
     work = Path(tempfile.mkdtemp(prefix="statlift-speed-"))

@@ -187,6 +187,57 @@ def reports_frame(catalog: Any, docs: dict[str, dict]) -> pd.DataFrame:
     return _typed(frame, REPORT_FIELDS)
 
 
+CELLS_COMMENT = "Every published cell of every report, tidy (docs/contract.md)"
+TABLES_COMMENT = "Every extracted table (tables.json of each report)"
+REPORTS_COMMENT = "The reports of the statlift catalog (statlift/schemas/catalog.yaml)"
+FINDINGS_COMMENT = "Audit findings (audit.json of each report): failed cross-checks"
+# the tables with rows of every report, in report order (the `reports` table is the catalog's)
+SHARED_TABLES = {"cells": (DB_CELL_FIELDS, CELLS_COMMENT),
+                 "tables": (DB_TABLE_FIELDS, TABLES_COMMENT),
+                 "findings": (FINDING_FIELDS, FINDINGS_COMMENT)}
+
+
+def findings_frame(rows: list[dict]) -> pd.DataFrame:
+    return _typed(pd.DataFrame(rows, columns=[f.name for f in FINDING_FIELDS]), FINDING_FIELDS)
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    """Append `frame` (the table's column order) to the existing table `name`."""
+    if len(frame):
+        con.register("_statlift_frame", frame)
+        con.execute(f"INSERT INTO {quote_ident(name)} SELECT * FROM _statlift_frame")
+        con.unregister("_statlift_frame")
+
+
+def create_shared_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """cells, tables and findings, empty, with their comments (add_report fills them)."""
+    for name, (fields, comment) in SHARED_TABLES.items():
+        create_table(con, name, fields, pd.DataFrame(columns=[f.name for f in fields]), comment)
+
+
+def add_report(con: duckdb.DuckDBPyConnection, report_dir: Path, doc: dict) -> dict:
+    """One report's part of the database: its wide tables, and its rows appended to cells,
+    tables and findings (which exist). Returns what the incremental build keeps of it: the wide
+    tables' names and the rows added to each shared table."""
+    names = []
+    for meta in report_table_metas(report_dir, doc):
+        add_wide_table(con, report_dir, meta)
+        names.append(meta.db_name)
+    frames = {"cells": cells_frame([report_dir]), "tables": tables_frame([doc]),
+              "findings": findings_frame(finding_rows(report_dir.name, read_audit(report_dir)))}
+    for name, frame in frames.items():
+        insert_frame(con, name, frame)
+    return {"db_tables": names, "rows": {k: len(v) for k, v in frames.items()},
+            "source_sha256": doc.get("source_sha256")}
+
+
+def create_reports_table(con: duckdb.DuckDBPyConnection, catalog: Any,
+                         docs: dict[str, dict]) -> None:
+    """`reports`: the catalog, with whether (and from which PDF) each report is published;
+    `docs`: {report_id: its tables.json, or at least its source_sha256}."""
+    create_table(con, "reports", REPORT_FIELDS, reports_frame(catalog, docs), REPORTS_COMMENT)
+
+
 def populate(con: duckdb.DuckDBPyConnection, processed_dir: Path, catalog: Any) -> int:
     """Create every table in `con`; returns the number of extracted tables."""
     dirs = report_dirs(processed_dir)

@@ -9,6 +9,7 @@ from pathlib import Path
 from statlift.outputs.datapackage import write_datapackage
 from statlift.outputs.dictionary import write_data_dictionary
 from statlift.outputs.duckdb import build_duckdb
+from statlift.outputs.incremental import build_downstream_incremental
 from statlift.outputs.parquet import write_report_parquet
 from statlift.outputs.processed import ReportText, read_once
 from statlift.outputs.site import build_site
@@ -32,12 +33,19 @@ def finish_report(staging: Path, report_id: str, report: ReportText) -> dict:
     return summary
 
 
-def build_downstream(processed_dir: Path) -> None:
-    """Everything built over all published reports (each written atomically)."""
+def build_downstream(processed_dir: Path, incremental: bool = True) -> None:
+    """Everything built over all published reports: DuckDB (written atomically), the site and
+    the data dictionary. Incremental (outputs/incremental.py): only the reports whose files
+    changed since the last build are read again; the files are those of a full build
+    (`incremental=False`, every report read by build_duckdb, build_site and
+    write_data_dictionary)."""
     catalog = load_catalog()
     published = [r for r in catalog.reports
                  if (processed_dir / r.report_id / "tables.json").exists()]
     if not published:
+        return
+    if incremental:
+        build_downstream_incremental(processed_dir, catalog)
         return
     with read_once():  # the three builders read the same published tables: parse each once
         build_duckdb(processed_dir, catalog)

@@ -69,7 +69,9 @@ def report_dirs(processed_dir: str | Path) -> list[Path]:
 
 
 def read_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+    """A JSON file, parsed once inside `read_once` (the site reads a report's tables.json and
+    audit.json once per table page): callers read it and never change it."""
+    return cached(("json", str(path)), lambda: json.loads(path.read_text(encoding="utf-8")))
 
 
 def read_tables_json(report_dir: Path) -> dict:

@@ -63,9 +63,27 @@ def index_page(processed: Path, site: Path, entries: dict[str, dict],
                metas: dict[str, list[TableMeta]]) -> str:
     reports = [report_card(processed / rid, entries.get(rid, {"report_id": rid}), ms, site)
                for rid, ms in metas.items()]
+    return index_from_cards(processed, site, reports)
+
+
+def index_from_cards(processed: Path, site: Path, cards: list[dict]) -> str:
+    """site/index.html from each report's card (report_card), in report order: the builder
+    that keeps the cards of unchanged reports (outputs/incremental.py) renders the same page."""
     db = _links([("statlift.duckdb (all reports)", processed / "statlift.duckdb")], site)
-    return render("site_index.html", title="statlift datasets", n_reports=len(metas),
-                  n_tables=sum(len(ms) for ms in metas.values()), db=db, reports=reports)
+    return render("site_index.html", title="statlift datasets", n_reports=len(cards),
+                  n_tables=sum(len(c["tables"]) for c in cards), db=db, reports=cards)
+
+
+def write_report_pages(processed: Path, site: Path, report_id: str, metas: list[TableMeta],
+                       entry: dict) -> list[Path]:
+    """site/<report_id>/<table_id>.html of one report; returns the pages written."""
+    (site / report_id).mkdir(parents=True, exist_ok=True)
+    pages = []
+    for m in metas:
+        page = site / report_id / f"{m.table_id}.html"
+        page.write_text(table_page(processed / report_id, m, entry, site), encoding="utf-8")
+        pages.append(page)
+    return pages
 
 
 def printed_cells(report_dir: Path, table_id: str) -> dict[tuple[str, str], tuple[str, bool]]:
@@ -206,6 +224,11 @@ def _cite(entry: dict, meta: TableMeta, report_id: str) -> str:
     return citation(entry, meta.caption or meta.table_id, meta.page)
 
 
+def site_entries(catalog: Any) -> dict[str, dict]:
+    """The catalog's entries by report id as the site reads them ({} without a catalog)."""
+    return _entries(catalog)
+
+
 def _entries(catalog: Any) -> dict[str, dict]:
     try:
         return entries_by_id(catalog)
@@ -222,10 +245,7 @@ def build_site(processed_dir: str | Path, out_dir: str | Path | None = None,
     entries = _entries(catalog)
     metas = {d.name: report_table_metas(d) for d in report_dirs(processed)}
     for rid, ms in metas.items():
-        (site / rid).mkdir(parents=True, exist_ok=True)
-        for m in ms:
-            (site / rid / f"{m.table_id}.html").write_text(
-                table_page(processed / rid, m, entries.get(rid, {}), site), encoding="utf-8")
+        write_report_pages(processed, site, rid, ms, entries.get(rid, {}))
     site.mkdir(parents=True, exist_ok=True)
     index = site / "index.html"
     index.write_text(index_page(processed, site, entries, metas), encoding="utf-8")

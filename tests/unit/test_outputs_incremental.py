@@ -1,0 +1,177 @@
+"""DuckDB, the site and the data dictionary built incrementally (outputs/incremental.py, issue 15)
+are the files a full build writes: after a first build, one report changed (a number, a table
+removed, an audit added), one report removed, nothing changed, an edited database or page. The
+full build is the code before the incremental one (build_duckdb, build_site,
+write_data_dictionary over every report) run on a copy of the same folder.
+
+statlift.duckdb is compared by content, not bytes: two full builds of one folder already differ
+in their bytes (DuckDB's file header). Compared: every table's comment, its columns (name, type,
+comment) and its rows in storage order (SELECT * without ORDER BY)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from statlift.outputs import incremental
+from statlift.outputs.demo import demo_audit, demo_tables, write_demo_report, write_demo_tree
+from statlift.outputs.finish import build_downstream
+from statlift.outputs.incremental import build_downstream_incremental
+from statlift.schemas.specs import load_catalog
+
+BJS, USSC = "bjs-ncj250746", "ussc-cp-production-2021"
+
+
+def duckdb_content(path: Path) -> dict:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        out = {}
+        for name, comment in con.execute("SELECT table_name, comment FROM duckdb_tables() "
+                                         "ORDER BY table_name").fetchall():
+            cols = con.execute("SELECT column_name, data_type, comment FROM duckdb_columns() "
+                               "WHERE table_name = ? ORDER BY column_index", [name]).fetchall()
+            rows = con.execute(f'SELECT * FROM "{name}"').fetchall()
+            out[name] = (comment, cols, rows)
+        return out
+    finally:
+        con.close()
+
+
+def outputs(processed: Path) -> dict:
+    out: dict = {p.relative_to(processed).as_posix(): p.read_bytes()
+                 for p in sorted((processed / "site").rglob("*")) if p.is_file()}
+    out["data-dictionary.md"] = (processed / "data-dictionary.md").read_bytes()
+    out["statlift.duckdb"] = duckdb_content(processed / "statlift.duckdb")
+    return out
+
+
+def differences(a: Path, b: Path) -> list[str]:
+    """The output files of two folders that differ (a DuckDB table by name)."""
+    oa, ob = outputs(a), outputs(b)
+    diff = sorted(k for k in set(oa) | set(ob) if oa.get(k) != ob.get(k))
+    if "statlift.duckdb" in diff:
+        da, db = oa["statlift.duckdb"], ob["statlift.duckdb"]
+        diff += [f"statlift.duckdb:{t}" for t in sorted(set(da) | set(db))
+                 if da.get(t) != db.get(t)]
+    return diff
+
+
+def incremental_vs_full(processed: Path, tmp_path: Path) -> tuple[incremental.Built,
+                                                                   list[str]]:
+    """The incremental build of `processed`, and how it differs from a full build of a copy of
+    `processed` as it was before (its earlier outputs included)."""
+    ref = tmp_path / f"full-{len(list(tmp_path.glob('full-*')))}"
+    shutil.copytree(processed, ref)
+    built = build_downstream_incremental(processed, load_catalog())
+    build_downstream(ref, incremental=False)
+    return built, differences(processed, ref)
+
+
+def change_ussc(processed: Path) -> None:
+    """A new edition of the USSC report: one number changed, a table dropped, an audit added."""
+    tables = demo_tables()[USSC]
+    first = tables[0]
+    rows = [(first.rows[0][0], ["513", "100.0%"])] + first.rows[1:]
+    shutil.rmtree(processed / USSC)
+    write_demo_report(processed / USSC, USSC, [dataclasses.replace(first, rows=rows)])
+    audit = demo_audit()
+    audit["summary"]["report_id"] = USSC
+    audit["summary"]["tables"] = {"sexual-contact": {"checks": 2, "passed": 1, "findings": 1}}
+    audit["findings"][0].update(table_id="sexual-contact", check_id="sexual-contact/sum#1",
+                                acknowledged=False, message="printed 513, expected 512")
+    (processed / USSC / "audit.json").write_text(json.dumps(audit, indent=2) + "\n",
+                                                 encoding="utf-8")
+
+
+@pytest.fixture()
+def processed(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the build records
+    return write_demo_tree(tmp_path / "demo") / "processed"
+
+
+def test_first_build_is_the_full_build(processed, tmp_path):
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == []
+    assert built.full_duckdb and sorted(built.duckdb_rebuilt) == [BJS, USSC]
+
+
+def test_one_changed_report_is_the_only_one_rebuilt_and_the_files_are_a_full_builds(
+        processed, tmp_path):
+    incremental_vs_full(processed, tmp_path)
+    change_ussc(processed)
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == []
+    assert not built.full_duckdb
+    assert (built.duckdb_rebuilt, built.site_rebuilt, built.dictionary_rebuilt) == (
+        [USSC], [USSC], [USSC])
+    names = set(duckdb_content(processed / "statlift.duckdb"))
+    assert "ussc_cp_production_2021__sentences" not in names  # the dropped table is gone
+
+
+def test_nothing_changed_rebuilds_nothing(processed, tmp_path):
+    incremental_vs_full(processed, tmp_path)
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == []
+    assert (built.duckdb_rebuilt, built.site_rebuilt, built.dictionary_rebuilt) == ([], [], [])
+
+
+def test_a_removed_report_leaves_no_part_behind(processed, tmp_path):
+    incremental_vs_full(processed, tmp_path)
+    shutil.rmtree(processed / BJS)
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == []
+    assert not built.full_duckdb and built.duckdb_rebuilt == []
+    assert not any(n.startswith("bjs") for n in duckdb_content(processed / "statlift.duckdb"))
+
+
+def test_a_stale_part_is_caught_by_the_comparison(processed, tmp_path, monkeypatch):
+    """The comparison can fail: with a key blind to the files, the changed report's old parts are
+    reused, and the incremental build differs from the full one in every output."""
+    incremental_vs_full(processed, tmp_path)
+    monkeypatch.setattr(incremental, "report_key", lambda d, entry, spec: d.name)
+    incremental_vs_full(processed, tmp_path)  # records made with the blind key
+    change_ussc(processed)
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert built.duckdb_rebuilt == []
+    assert "statlift.duckdb" in diff and "site/index.html" in diff
+    assert f"site/{USSC}/sexual-contact.html" in diff
+
+
+def test_an_edited_database_or_page_is_built_again(processed, tmp_path):
+    incremental_vs_full(processed, tmp_path)
+    con = duckdb.connect(str(processed / "statlift.duckdb"))
+    con.execute("DELETE FROM cells WHERE report_id = ?", [BJS])
+    con.close()
+    page = processed / "site" / BJS / "table-01.html"
+    page.write_text("edited", encoding="utf-8")
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert built.full_duckdb and built.site_rebuilt == [BJS]
+    assert page.read_text(encoding="utf-8") != "edited"
+    assert differences(processed, tmp_path / "full-0") == []  # the first full build
+
+
+def test_an_unreadable_record_means_a_full_build(processed, tmp_path):
+    incremental_vs_full(processed, tmp_path)
+    incremental.state_path(processed).write_bytes(b"not a pickle")
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == [] and built.full_duckdb
+
+
+def test_a_record_that_does_not_match_the_database_means_a_full_build(processed, tmp_path):
+    """The rows copied for the unchanged reports are counted against the record: a mismatch
+    (here: a record that says BJS had one cell more) rebuilds the database in full."""
+    incremental_vs_full(processed, tmp_path)
+    path = incremental.state_path(processed)
+    state = incremental.load_state(path, processed)
+    record = state.reports[BJS].db
+    assert record is not None
+    record["rows"]["cells"] += 1
+    incremental.save_state(path, state)
+    change_ussc(processed)
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == [] and built.full_duckdb
+    assert sorted(built.duckdb_rebuilt) == [BJS, USSC]
