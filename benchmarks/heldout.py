@@ -458,7 +458,8 @@ def report(result: dict) -> str:
     lines = [
         "# Held-out ICDAR 2013 benchmark: extract-region vs camelot stream",
         "",
-        f"Run {result['date']} on {result['machine']}; `python -m benchmarks.heldout --seed "
+        f"Run {result['date']} on {result['machine']} ({result.get('code', '?')}); "
+        f"`python -m benchmarks.heldout --seed "
         f"{result['seed']} --copies {result['copies']}`; {result['wall_seconds']:.0f} s in all "
         f"(typesetting {result['build_seconds']:.0f} s).",
         "",
@@ -546,6 +547,18 @@ def report(result: dict) -> str:
     if result.get("notes"):
         lines += ["## Notes", ""] + [f"- {x}" for x in result["notes"]] + [""]
     return "\n".join(lines)
+
+
+def _code_state() -> str:
+    """The commit the reader was run at, and whether statlift/ had uncommitted changes."""
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else "?"
+
+    dirty = [ln for ln in git("status", "--porcelain", "--", "statlift").splitlines() if ln]
+    state = f", statlift/ with {len(dirty)} uncommitted changed files" if dirty \
+        else ", statlift/ clean"
+    return f"commit {git('rev-parse', '--short', 'HEAD')}{state}"
 
 
 def _one_per_table(rows: list[dict]) -> list[dict]:
@@ -662,6 +675,7 @@ def main(argv: list[str] | None = None) -> int:
         result = {
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
+            "code": _code_state(),
             "seed": a.seed, "held_out": a.seed not in DEV_SEEDS, "copies": a.copies,
             "copies_used": len({m["copy"] for m in manifest}), "tables": len(manifest),
             "summary": {m: {k: v for k, v in r["summary"].items()} for m, r in runs.items()},
