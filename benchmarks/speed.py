@@ -81,13 +81,14 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,)) -> dict:
+def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,),
+            cwd: Path = REPO) -> dict:
     """Wall seconds and peak RSS (MiB) of a command and all its children, the load average
     before, and its output lines with the second each appeared at."""
     before = load()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = psutil.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+    proc = psutil.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                         stderr=subprocess.STDOUT, text=True)
     peak = 0
     stop = threading.Event()
@@ -397,7 +398,8 @@ def clone_processed(base: Path, folder: Path, n: int) -> tuple[Path, Path]:
 
 
 DOWNSTREAM_SCRIPT = textwrap.dedent("""
-    # build_downstream over a processed/ tree: CPU seconds and a cProfile (argv: processed, top)
+    # build_downstream over a processed/ tree: CPU seconds and, when top > 0, a cProfile
+    # (argv: processed, top, labels)
     import cProfile, io, json, pstats, resource, sys, time
     from pathlib import Path
     from statlift.outputs.finish import build_downstream
@@ -412,23 +414,40 @@ DOWNSTREAM_SCRIPT = textwrap.dedent("""
             continue
         prof = cProfile.Profile()
         cpu, wall = time.process_time(), time.perf_counter()
-        prof.enable()
-        build_downstream(processed, incremental=not label.startswith("full"))
+        if top:
+            prof.enable()
+        if label == "prepare-each":  # what the workers would do, report by report
+            from statlift.outputs.incremental import prepare_report
+            for d in sorted(p for p in processed.iterdir() if (p / "tables.json").exists()):
+                prepare_report(processed, d.name)
+        elif label == "full":
+            try:
+                build_downstream(processed, incremental=False)
+            except TypeError:  # the code before the incremental build (--downstream-code)
+                build_downstream(processed)
+        else:
+            build_downstream(processed)
         prof.disable()
         text = io.StringIO()
-        pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(top)
+        if top:
+            pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(top)
         out["runs"].append({"label": label, "cpu": time.process_time() - cpu,
                             "wall": time.perf_counter() - wall, "profile": text.getvalue()})
     out["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    import statlift
+    out["statlift_from"] = statlift.__file__
     print("DOWNSTREAM-JSON" + json.dumps(out))
 """)
 
 
-def profile_downstream(base: Path, sizes: list[int], top: int = 25) -> dict:
+def profile_downstream(base: Path, sizes: list[int], top: int = 25,
+                       code: Path | None = None) -> dict:
     """build_downstream (the step after the last report) over N cloned reports: in one process
     a full build (every report read: the code before issue 15's incremental build); in another
     the incremental build with no record yet (first), again with nothing changed, and with one
-    report's tables.json changed. CPU seconds and a cProfile of each, peak RSS of each process."""
+    report's tables.json changed; in a third every report's parts prepared as the workers
+    would (prepare_report, after its publish), then the build. CPU seconds and a cProfile of
+    each, peak RSS of each process."""
     work = Path(tempfile.mkdtemp(prefix="statlift-downstream-"))
     res = {}
     try:
@@ -436,20 +455,27 @@ def profile_downstream(base: Path, sizes: list[int], top: int = 25) -> dict:
             processed, catalog = clone_processed(base, work, n)
             env = dict(os.environ, STATLIFT_CATALOG=str(catalog),
                        XDG_CACHE_HOME=str(work / "cache"))  # the build records
+            if code:  # another checkout's statlift (e.g. the code before a change)
+                env["PYTHONPATH"] = str(code)
             res[str(n)] = {}
             # a process each, for its peak RSS: the full build (every report read, the code
             # before the incremental build) in a copy; the incremental build's runs
-            shutil.copytree(processed, work / "full")
-            for name, folder, labels in (
-                    ("full", work / "full", ["full"]),
-                    ("incremental", processed, ["first", "nothing-changed", "touch",
-                                                "one-changed"])):
+            full, prepared = work / f"full-{n}", work / f"prepared-{n}"
+            shutil.copytree(processed, full)
+            shutil.copytree(processed, prepared)
+            runs = [("full", full, ["full"])]
+            if not code:
+                runs += [("incremental", processed, ["first", "nothing-changed", "touch",
+                                                     "one-changed"]),
+                         ("prepared", prepared, ["prepare-each", "first"])]
+            for name, folder, labels in runs:
                 done = measure([sys.executable, "-c", DOWNSTREAM_SCRIPT, str(folder), str(top),
-                                *labels], env)
+                                *labels], env, cwd=code or REPO)  # `-c` imports from cwd first
                 line = next(text for _, text in done["lines"]
                             if text.startswith("DOWNSTREAM-JSON"))
                 res[str(n)][name] = json.loads(line.removeprefix("DOWNSTREAM-JSON"))
-            shutil.rmtree(work / "full", ignore_errors=True)
+            shutil.rmtree(full, ignore_errors=True)
+            shutil.rmtree(prepared, ignore_errors=True)
             shutil.rmtree(processed, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -467,10 +493,17 @@ def main(argv=None) -> int:
                     help="only profile build_downstream over N clones of the reports published "
                          "in PROCESSED (a `statlift run` output folder), for --sizes; prints "
                          "JSON")
+    ap.add_argument("--top", type=int, default=0,
+                    help="with --downstream: cProfile each run, print its top N functions "
+                         "(the profiler adds ~70%% to the CPU seconds)")
+    ap.add_argument("--downstream-code", type=Path,
+                    help="with --downstream: the full build only, with the statlift package of "
+                         "this folder (e.g. `git archive REV | tar -x -C DIR`)")
     args = ap.parse_args(argv)
     if args.downstream:
         sizes = [int(s) for s in args.sizes.split(",") if s]
-        print(json.dumps(profile_downstream(Path(args.downstream), sizes), indent=1))
+        print(json.dumps(profile_downstream(Path(args.downstream), sizes, args.top,
+                                            args.downstream_code), indent=1))
         return 0
     sizes = [10] if args.quick else [int(s) for s in args.sizes.split(",") if s]
     reps = 1 if args.quick else args.reps

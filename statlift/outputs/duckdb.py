@@ -209,16 +209,28 @@ def insert_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame)
         con.unregister("_statlift_frame")
 
 
+def insert_pending(con: duckdb.DuckDBPyConnection,
+                   pending: dict[str, list[pd.DataFrame]]) -> None:
+    """Insert the frames add_report left in `pending`, in order, one INSERT per table."""
+    for name, frames in pending.items():
+        if frames:
+            insert_frame(con, name, frames[0] if len(frames) == 1 else
+                         pd.concat(frames, ignore_index=True))
+    pending.clear()
+
+
 def create_shared_tables(con: duckdb.DuckDBPyConnection) -> None:
     """cells, tables and findings, empty, with their comments (add_report fills them)."""
     for name, (fields, comment) in SHARED_TABLES.items():
         create_table(con, name, fields, pd.DataFrame(columns=[f.name for f in fields]), comment)
 
 
-def add_report(con: duckdb.DuckDBPyConnection, report_dir: Path, doc: dict) -> dict:
+def add_report(con: duckdb.DuckDBPyConnection, report_dir: Path, doc: dict,
+               pending: dict[str, list[pd.DataFrame]] | None = None) -> dict:
     """One report's part of the database: its wide tables, and its rows appended to cells,
-    tables and findings (which exist). Returns what the incremental build keeps of it: the wide
-    tables' names and the rows added to each shared table."""
+    tables and findings (which exist), or to `pending` ({table: frames}) for the caller to
+    insert with other reports' (insert_pending). Returns what the incremental build keeps of
+    it: the wide tables' names and the rows added to each shared table."""
     names = []
     for meta in report_table_metas(report_dir, doc):
         add_wide_table(con, report_dir, meta)
@@ -226,7 +238,10 @@ def add_report(con: duckdb.DuckDBPyConnection, report_dir: Path, doc: dict) -> d
     frames = {"cells": cells_frame([report_dir]), "tables": tables_frame([doc]),
               "findings": findings_frame(finding_rows(report_dir.name, read_audit(report_dir)))}
     for name, frame in frames.items():
-        insert_frame(con, name, frame)
+        if pending is None:
+            insert_frame(con, name, frame)
+        elif len(frame):
+            pending.setdefault(name, []).append(frame)
     return {"db_tables": names, "rows": {k: len(v) for k, v in frames.items()},
             "source_sha256": doc.get("source_sha256")}
 

@@ -87,6 +87,14 @@ def change_ussc(processed: Path) -> None:
                                                  encoding="utf-8")
 
 
+def change_bjs(processed: Path) -> None:
+    """A new edition of the BJS report (the first in report order): one number changed."""
+    tables = demo_tables()[BJS]
+    first = tables[0]
+    rows = [(first.rows[0][0], ["37,106"] + first.rows[0][1][1:])] + first.rows[1:]
+    write_demo_report(processed / BJS, BJS, [dataclasses.replace(first, rows=rows)] + tables[1:])
+
+
 @pytest.fixture()
 def processed(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the build records
@@ -110,6 +118,16 @@ def test_one_changed_report_is_the_only_one_rebuilt_and_the_files_are_a_full_bui
         [USSC], [USSC], [USSC])
     names = set(duckdb_content(processed / "statlift.duckdb"))
     assert "ussc_cp_production_2021__sentences" not in names  # the dropped table is gone
+
+
+def test_the_changed_report_before_an_unchanged_one_keeps_the_row_order(processed, tmp_path):
+    """BJS (first in report order) changed, USSC not: BJS's new rows go before USSC's copied
+    ones in cells, tables and findings, as in a full build."""
+    incremental_vs_full(processed, tmp_path)
+    change_bjs(processed)
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == []
+    assert built.duckdb_rebuilt == [BJS] and not built.full_duckdb
 
 
 def test_nothing_changed_rebuilds_nothing(processed, tmp_path):
@@ -175,3 +193,29 @@ def test_a_record_that_does_not_match_the_database_means_a_full_build(processed,
     built, diff = incremental_vs_full(processed, tmp_path)
     assert diff == [] and built.full_duckdb
     assert sorted(built.duckdb_rebuilt) == [BJS, USSC]
+
+
+def test_parts_prepared_by_the_workers_are_copied_in(processed, tmp_path):
+    """Cold: each report's parts made where it was published (prepare_report), the build after
+    the last report only copies them in; then one report changed and prepared again."""
+    for rid in (BJS, USSC):
+        assert incremental.prepare_report(processed, rid)
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == []
+    assert built.prepared == [BJS, USSC]
+    assert (built.duckdb_rebuilt, built.site_rebuilt, built.dictionary_rebuilt) == ([], [], [])
+    folder = incremental.prepared_dir(processed)
+    assert not list(folder.glob("*.duckdb")) and not list(folder.glob("*.pickle"))  # used
+    change_ussc(processed)
+    incremental.prepare_report(processed, USSC)
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == [] and built.prepared == [USSC] and not built.full_duckdb
+
+
+def test_parts_prepared_before_a_later_change_are_not_used(processed, tmp_path):
+    incremental_vs_full(processed, tmp_path)
+    incremental.prepare_report(processed, USSC)  # prepared for the old edition...
+    change_ussc(processed)  # ...which a later run replaced
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == []
+    assert built.prepared == [] and built.duckdb_rebuilt == [USSC]
