@@ -139,7 +139,7 @@ def score_table(doc, spec, table_spec, keep_frame: bool = False) -> dict:
 
 
 def score_copy(index: int, seed: int, report_id: str, workdir: str,
-               keep_frames: bool = False) -> dict:
+               keep_frames: bool = False, reader: str | None = None) -> dict:
     """Typeset copy `index` of run `seed`, extract every table of it, compare with the goldens.
     Never raises: whatever goes wrong is a table's (or the copy's) kind."""
     t0 = time.perf_counter()
@@ -157,6 +157,8 @@ def score_copy(index: int, seed: int, report_id: str, workdir: str,
     try:
         with Document.open(pdf) as doc:
             for t in spec.tables:
+                if reader and t.kind == "table":  # every grid table read by this reader
+                    t = t.model_copy(update={"reader": reader})
                 res["tables"][t.table_id] = score_table(doc, spec, t, keep_frames)
     except Exception as err:  # noqa: BLE001 - opening/closing the PDF: every table unread
         for t in spec.tables:
@@ -172,8 +174,8 @@ def score_copy(index: int, seed: int, report_id: str, workdir: str,
 
 
 def _worker(args: tuple) -> dict:
-    index, seed, rid, workdir = args
-    return score_copy(index, seed, rid, workdir)
+    index, seed, rid, workdir, reader = args
+    return score_copy(index, seed, rid, workdir, reader=reader)
 
 
 def _crashed(index: int, seed: int, rid: str, err: BaseException) -> dict:
@@ -187,14 +189,15 @@ def _crashed(index: int, seed: int, rid: str, err: BaseException) -> dict:
                 for t in spec.tables}}
 
 
-def run(copies: int, seed: int, jobs: int, progress: bool = True) -> list[dict]:
+def run(copies: int, seed: int, jobs: int, progress: bool = True,
+        reader: str | None = None) -> list[dict]:
     """Score `copies` copies (reports in turn) with `jobs` processes (1: in this process)."""
     todo = [(c.index, seed, c.report_id) for c in draw_copies(copies, seed)]
     results: dict[int, dict] = {}
     with tempfile.TemporaryDirectory(prefix="statlift-retypeset-") as tmp:
         if jobs <= 1:
             for i, s, rid in todo:
-                results[i] = score_copy(i, s, rid, tmp)
+                results[i] = score_copy(i, s, rid, tmp, reader=reader)
                 _tick(progress, len(results), len(todo), results[i])
             return [results[i] for i, _, _ in todo]
         for attempt in range(2):  # a pool broken by a dying worker: retry the rest once
@@ -203,7 +206,7 @@ def run(copies: int, seed: int, jobs: int, progress: bool = True) -> list[dict]:
                 break
             try:
                 with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-                    futs = {pool.submit(_worker, (*t, tmp)): t for t in pending}
+                    futs = {pool.submit(_worker, (*t, tmp, reader)): t for t in pending}
                     for fut, t in futs.items():
                         try:
                             results[t[0]] = fut.result()
@@ -287,6 +290,8 @@ def render_markdown(meta: dict, summary: dict, results: list[dict]) -> str:
         f"--jobs {meta['jobs']}"
         + ("" if meta.get("role", "held-out") == "held-out" else f" --role {meta['role']}")
         + (f" --name {meta['name']}" if meta.get("name", "retypeset") != "retypeset" else "")
+        + (f" --reader {meta['reader']}" if meta.get("reader", "the spec's (layout)")
+           != "the spec's (layout)" else "")
         + f"` on {meta['date']} ({meta['machine']['nproc']} cores, "
         f"{meta['seconds']:.0f} s). Each copy is one of the two shipped reports typeset from "
         "the golden content with options drawn at random (tests/fixtures/randomized.py); every "
@@ -358,12 +363,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--role", choices=sorted(ROLES), default="held-out",
                     help="whether copies of this seed were looked at while the reader was written")
+    ap.add_argument("--reader", choices=["layout", "auto", "ruled", "whitespace", "fused"],
+                    help="read every grid table with this registered reader instead of the "
+                         "one its spec names (the shipped specs: layout)")
     ap.add_argument("--name", default="retypeset",
                     help="output file stem (e.g. retypeset.seed2027)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     t0 = time.perf_counter()
-    results = run(args.copies, args.seed, args.jobs, progress=not args.quiet)
+    results = run(args.copies, args.seed, args.jobs, progress=not args.quiet,
+                  reader=args.reader)
     seconds = round(time.perf_counter() - t0, 1)
     summary = summarize(results)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -371,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
                         "python": platform.python_version()},
             "seed": args.seed, "copies": args.copies, "jobs": args.jobs, "seconds": seconds,
             "generator": "tests/fixtures/randomized.py", "axes": AXES, "role": args.role,
+            "reader": args.reader or "the spec's (layout)",
             "name": args.name}
     args.out.mkdir(parents=True, exist_ok=True)
     slim = [{k: v for k, v in r.items()} for r in results]

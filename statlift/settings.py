@@ -13,6 +13,7 @@ when called (tests and the CLI change it); code below the CLI takes a `Settings`
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -52,3 +53,9 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The settings as the environment says now (empty variables count as unset)."""
     return Settings()
+
+
+def user_cache_dir() -> Path:
+    """The user's cache folder ($XDG_CACHE_HOME, else ~/.cache): records that only save work
+    (the downstream build record of outputs/incremental.py); deleting them costs a rebuild."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")

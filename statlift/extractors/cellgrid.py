@@ -8,7 +8,9 @@ can be compared shape for shape.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+
+from statlift.extractors.pdfdoc import Word
 
 _NUMBER = re.compile(r"^[\s(+\-–−]*[\d.,\s]*\d[\d.,\s]*%?\)?[*a-z]?$")
 
@@ -20,6 +22,9 @@ class TableCell:
     row_span: int
     col_span: int
     text: str
+    # the printed words the cell was read from (what the shared header/row step needs: their
+    # boxes, fonts, raised marks); not part of a cell's identity or its JSON
+    words: tuple[Word, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def last_row(self) -> int:
@@ -30,7 +35,8 @@ class TableCell:
         return self.col + self.col_span - 1
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"row": self.row, "col": self.col, "row_span": self.row_span,
+                "col_span": self.col_span, "text": self.text}
 
 
 def is_numeric(text: str) -> bool:
@@ -59,7 +65,7 @@ def compact_cells(cells: list[TableCell]) -> list[TableCell]:
     for c in kept:
         r0, r1 = rmap[c.row], rmap[c.last_row]
         c0, c1 = cmap[c.col], cmap[c.last_col]
-        out.append(TableCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, c.text))
+        out.append(TableCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, c.text, c.words))
     out = merge_redundant_rows(merge_redundant_columns(out))
     out.sort(key=lambda c: (c.row, c.col))
     return out
@@ -78,13 +84,13 @@ def merge_redundant_columns(cells: list[TableCell]) -> list[TableCell]:
         for k in range(k0, k1):
             new_of[k] = i
     return [TableCell(c.row, new_of[c.col], c.row_span, new_of[c.last_col] - new_of[c.col] + 1,
-                      c.text) for c in cells]
+                      c.text, c.words) for c in cells]
 
 
 def merge_redundant_rows(cells: list[TableCell]) -> list[TableCell]:
     """Rows likewise (see merge_redundant_columns)."""
-    flipped = [TableCell(c.col, c.row, c.col_span, c.row_span, c.text) for c in cells]
-    return [TableCell(c.col, c.row, c.col_span, c.row_span, c.text)
+    flipped = [TableCell(c.col, c.row, c.col_span, c.row_span, c.text, c.words) for c in cells]
+    return [TableCell(c.col, c.row, c.col_span, c.row_span, c.text, c.words)
             for c in merge_redundant_columns(flipped)]
 
 

@@ -21,12 +21,7 @@ from statlift.extractors.cellgrid import is_numeric
 from statlift.extractors.pdfdoc import Document, PageText, Rule, Word
 from statlift.extractors.readers import read_region
 from statlift.extractors.region import RegionSettings, with_curve_rules
-from statlift.extractors.textlines import (
-    GapRun,
-    body_height,
-    group_lines_by_overlap,
-    split_runs_at_gap,
-)
+from statlift.extractors.textlines import Run, body_height, region_lines
 from statlift.extractors.whitespace import column_intervals
 
 log = logging.getLogger(__name__)
@@ -38,7 +33,7 @@ CAPTION = re.compile(r"^\s*(table|tab\.|tableau|tabelle|tabla|tabella)"
 
 @dataclass(frozen=True)
 class DiscoverSettings:
-    run_gap: float = 0.55        # gap (text heights) that splits a line into runs
+    run_gap: float = 0.55        # gap (ems of font size) that splits a line into runs
     min_lines: int = 3           # a text-found table has at least this many tabular lines
     max_run_words: float = 5.0   # tabular lines: runs of at most this many words on average
     line_gap: float = 2.2        # lines further apart than this many heights end a block
@@ -94,8 +89,8 @@ class _Line:
 # ------------------------------------------------------------------ text blocks
 def text_lines(words: list[Word], run_gap: float) -> list[_Line]:
     """The page's lines and their runs, grouped as the region reader groups them."""
-    gap = run_gap * body_height(words)
-    return [_Line(ln, split_runs_at_gap(ln, gap)) for ln in group_lines_by_overlap(words)]
+    return [_Line([w for r in runs for w in r.words], [r.words for r in runs])
+            for runs in region_lines(words, run_gap)]
 
 
 def is_tabular(line: _Line, max_run_words: float) -> bool:
@@ -154,7 +149,7 @@ def has_columns(block: list[_Line], s: DiscoverSettings) -> bool:
     tab = [ln for ln in block if is_tabular(ln, s.max_run_words)]
     if len(tab) < 2:
         return False
-    runs = [GapRun(r, i) for i, ln in enumerate(tab) for r in ln.runs]
+    runs = [Run(r, i) for i, ln in enumerate(tab) for r in ln.runs]
     cols = column_intervals(runs, 1.0, int(0.1 * len(tab)))
     if len(cols) < 2:
         return False

@@ -537,11 +537,11 @@ def row_paths(rows: list[BodyLine], tol: float = 2.5,
 
 
 # ---------------------------------------------------------------- all steps
-def read_grid(lines: list[Line], rules: list[Rule], missing: dict[str, str] | None = None,
-              indent_tol: float = 2.5, expected_rows: list[str] | None = None) -> Grid:
-    split_glued_values(lines, missing)
-    header, rows = classify_lines(lines, missing)
-    cols = find_columns(rows)
+def read_header(header: list[Line], rows: list[BodyLine], cols: list[Column],
+                rules: list[Rule]) -> tuple[list[tuple[float, float]], list[HeaderBlock], str]:
+    """The header lines over the value columns `cols` -> the columns' zones, the header blocks
+    (each column's `path` and `marks` set) and the stub header. Shared by every reader: the
+    region readers find `cols` their own way (structure.py)."""
     labels = [bl.label for bl in rows if bl.label is not None]
     stub_right = max((r.x1 for r in labels if r.x1 < cols[0].x0), default=cols[0].x0 - 20)
     zones = column_zones(cols, stub_right)
@@ -551,6 +551,16 @@ def read_grid(lines: list[Line], rules: list[Rule], missing: dict[str, str] | No
     assign_spans(blocks, zones)
     widen_spanners(blocks, cols, rules)
     header_paths(cols, blocks)
+    stub_header = join_wrapped([r.text for r in sorted(stub_runs, key=lambda r: r.top)])
+    return zones, blocks, stub_header
+
+
+def read_grid(lines: list[Line], rules: list[Rule], missing: dict[str, str] | None = None,
+              indent_tol: float = 2.5, expected_rows: list[str] | None = None) -> Grid:
+    split_glued_values(lines, missing)
+    header, rows = classify_lines(lines, missing)
+    cols = find_columns(rows)
+    zones, blocks, stub_header = read_header(header, rows, cols, rules)
     expected_leaves = {p.split(" > ")[-1] for p in expected_rows} if expected_rows else None
     table_rows = row_paths(rows, indent_tol, expected_leaves)
     cells: dict[tuple[int, int], Run] = {}
@@ -562,5 +572,4 @@ def read_grid(lines: list[Line], rules: list[Rule], missing: dict[str, str] | No
                 unplaced.append(run)
                 continue
             cells[(ri, ci[0])] = run
-    stub_header = join_wrapped([r.text for r in sorted(stub_runs, key=lambda r: r.top)])
     return Grid(cols, table_rows, stub_header, cells, blocks, unplaced)

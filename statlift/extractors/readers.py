@@ -11,10 +11,13 @@ caption: `statlift run`, `discover --spec`), and gets a `CellGrid` back.
       fused       region reader, rules where drawn and text gaps elsewhere
 
 `CellGrid` is the common result: cells with spans (header rows first), the number of header
-rows, column paths, row paths with their level (row hierarchy), a 0..1 quality score, and the
-implementation's own result (`source`: a layout `Grid` or a `RegionTable`) for the callers that
-need more (run's cell reconciliation needs the layout Grid's printed runs). The two
-implementations behind the registry are still two (see README "How a table is read").
+rows, column paths, row paths with their level (row hierarchy), a 0..1 quality score, and
+`grid()`: the table's structure as a layout `Grid` (value runs by row and column path), which
+is what `statlift run` reconciles and publishes. Every reader gives one: the layout reader reads
+it from the page's lines, the region readers cut the region into cells and
+`structure.read_structure` gives those cells their header and row paths by the layout reader's
+own rules, so the paths are the same whichever reader cut the cells. A spec picks the reader
+per table (`reader:` in the table spec; layout by default).
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from statlift.extractors.cellgrid import TableCell
-from statlift.extractors.layout import Grid, read_grid
+from statlift.extractors.layout import Grid, LayoutError, read_grid
 from statlift.extractors.pdfdoc import Document, PageText, Rule
 from statlift.extractors.region import (
     RegionSettings,
@@ -32,6 +35,7 @@ from statlift.extractors.region import (
     extract_region,
     grid_quality,
 )
+from statlift.extractors.structure import read_structure
 from statlift.extractors.textlines import Line
 
 Box = tuple[float, float, float, float]
@@ -51,6 +55,8 @@ class CellGrid:
     rows: list[tuple[str, int]]        # (row path "A > b", level): the row hierarchy
     quality: float
     source: Grid | RegionTable = field(repr=False)
+    structure: Grid | None = field(default=None, repr=False)  # the paths of a region reading
+    structure_error: str = ""  # why a region reading has no structure (no row of values)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -61,11 +67,20 @@ class CellGrid:
     def to_json(self) -> dict:
         return {"cells": [c.to_dict() for c in self.cells]}
 
-    def layout_grid(self) -> Grid:
-        """The layout reader's own Grid (its printed runs, for run's cell reconciliation)."""
-        if not isinstance(self.source, Grid):
-            raise TypeError(f"reader {self.reader!r} gives no layout Grid")
-        return self.source
+    def structure_json(self) -> dict:
+        """Header rows, column paths and row paths (level) as JSON (extract-region --json)."""
+        return {"header_rows": self.header_rows, "columns": self.columns,
+                "rows": [{"path": p, "level": lv} for p, lv in self.rows],
+                **({"structure_error": self.structure_error} if self.structure_error else {})}
+
+    def grid(self) -> Grid:
+        """The table as row paths x column paths of printed value runs, whichever reader read
+        it (LayoutError when the reading has no row of values)."""
+        if isinstance(self.source, Grid):
+            return self.source
+        if self.structure is None:
+            raise LayoutError(self.structure_error or "no row of values found")
+        return self.structure
 
     def region_table(self) -> RegionTable:
         """The region reader's own RegionTable (features, alternatives, timing)."""
@@ -86,10 +101,23 @@ class ReadRequest:
     region: RegionSettings | None = None     # settings of the region reader
 
 
-def from_region(table: RegionTable) -> CellGrid:
-    """A region reading: no header/body split is made by these engines (header_rows 0)."""
+def from_region(table: RegionTable, missing: dict[str, str] | None = None,
+                indent_tolerance: float = 2.5, expected_rows: list[str] | None = None,
+                rules: list[Rule] | None = None) -> CellGrid:
+    """A region reading with its structure (header rows, column and row paths) read from its
+    cells by the layout reader's rules; a reading with no row of values keeps its cells and
+    says why it has no structure."""
+    try:
+        grid, header_rows = read_structure(table.cells, missing, indent_tolerance,
+                                           expected_rows, rules)
+    except LayoutError as exc:
+        return CellGrid(reader=table.engine, page=table.page, bbox=table.bbox,
+                        cells=table.cells, header_rows=0, columns=[], rows=[],
+                        quality=table.quality, source=table, structure_error=str(exc))
     return CellGrid(reader=table.engine, page=table.page, bbox=table.bbox, cells=table.cells,
-                    header_rows=0, columns=[], rows=[], quality=table.quality, source=table)
+                    header_rows=header_rows, columns=[c.path for c in grid.columns],
+                    rows=[(r.path, r.level) for r in grid.rows], quality=table.quality,
+                    source=table, structure=grid)
 
 
 def from_layout(grid: Grid, page: int, box: Box) -> CellGrid:
@@ -138,7 +166,8 @@ def _region(engine: str) -> Callable[[ReadRequest], CellGrid]:
             s = RegionSettings(engine=engine, min_v_cover=s.min_v_cover,
                                min_h_cover=s.min_h_cover, max_cut_share=s.max_cut_share,
                                ruling=s.ruling, whitespace=s.whitespace)
-        return from_region(extract_from_page(req.page, req.box, s))
+        return from_region(extract_from_page(req.page, req.box, s), req.missing,
+                           req.indent_tolerance, req.expected_rows, req.page.rules)
     return read
 
 

@@ -88,7 +88,9 @@ def merge_row_groups(cells: list[TableCell], groups: list[list[int]]) -> list[Ta
     for (row, _), bucket in keyed.items():
         c0 = min(c.col for c in bucket)
         c1 = max(c.last_col for c in bucket)
-        text = "\n".join(c.text for c in sorted(bucket, key=lambda c: c.row))
-        merged.append(TableCell(row, c0, 1, c1 - c0 + 1, text))
+        ordered = sorted(bucket, key=lambda c: c.row)
+        text = "\n".join(c.text for c in ordered)
+        merged.append(TableCell(row, c0, 1, c1 - c0 + 1, text,
+                                tuple(w for c in ordered for w in c.words)))
     order = {r: i for i, r in enumerate(sorted({c.row for c in merged}))}
-    return [TableCell(order[c.row], c.col, 1, c.col_span, c.text) for c in merged]
+    return [TableCell(order[c.row], c.col, 1, c.col_span, c.text, c.words) for c in merged]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from statlift.extractors.cellgrid import TableCell, is_numeric
 from statlift.extractors.pdfdoc import Rule, Word
-from statlift.extractors.textlines import group_lines_by_overlap, join_cell_text
+from statlift.extractors.textlines import join_cell_text, word_lines
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +124,7 @@ def split_text_bands(ys: list[float], xs: list[float], words: list[Word], vs: li
     out = [ys[0]]
     added: set = set()
     for a, b in zip(ys, ys[1:]):
-        lines = group_lines_by_overlap([w for w in words
-                                        if a <= (w.top + w.bottom) / 2 < b])
+        lines = word_lines([w for w in words if a <= (w.top + w.bottom) / 2 < b])
         walled = any(abs(x - xs[0]) > snap and abs(x - xs[-1]) > snap
                      and min(e, b) - max(s, a) > 0.5 * (b - a) for x, s, e in vs)
         full = sum(_full_line(ln, xs, lines) for ln in lines)
@@ -286,15 +285,20 @@ def words_to_cells(words: list[Word], xs: list[float], ys: list[float],
             for c in range(c0, c1 + 1):
                 owner[(r, c)] = i
     bins: dict[int, list[Word]] = {}
+    stray: dict[tuple[int, int], list[Word]] = {}  # positions no span owns (an L-shaped group)
     for w in words:
         r = _index(ys, (w.top + w.bottom) / 2)
         c = _index(xs, (w.x0 + w.x1) / 2)
         if (r, c) in owner:
             bins.setdefault(owner[(r, c)], []).append(w)
+        else:
+            stray.setdefault((r, c), []).append(w)
     cells = []
     for i, ws in bins.items():
         r0, c0, r1, c1 = spans[i]
-        cells.append(TableCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, join_cell_text(ws)))
+        cells.append(TableCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, join_cell_text(ws), tuple(ws)))
+    for (r, c), ws in stray.items():  # never drop a printed word: its position is its cell
+        cells.append(TableCell(r, c, 1, 1, join_cell_text(ws), tuple(ws)))
     return cells
 
 

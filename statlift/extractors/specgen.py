@@ -137,7 +137,7 @@ def spec_entry(doc: Document, cand: Candidate) -> dict | None:
     except LayoutError as exc:
         log.info("%s: no table grid under the caption (%s)", cand.caption, exc)
         return None
-    grid = read.layout_grid()
+    grid = read.grid()
     if len(grid.rows) < 2 or len(grid.cells) < 2:
         return None
     unit, rules = unit_rules(grid)

@@ -1,6 +1,6 @@
 """extract_table(doc, report_spec, table_spec) -> Table: one table, every cell read twice.
 
-    locate_table (caption) -> readers.read_located (layout: page words)
+    locate_table (caption) -> readers.read_located (the spec's reader; layout by default)
     -> engines (pdfplumber, camelot) -> reconcile each cell
     -> compare with the spec (relabels, shape) -> Table (cells + meta)
 
@@ -212,7 +212,7 @@ def _extract_grid_table(doc: Document, report: ReportSpec, spec: TableSpec) -> T
     try:
         grid = read_located(doc, region.page, region.body_bbox, region.body_lines,
                             missing=missing, indent_tolerance=layout.indent_tolerance,
-                            expected_rows=spec.rows or None).layout_grid()
+                            expected_rows=spec.rows or None, name=spec.reader).grid()
     except LayoutError as exc:
         raise StatliftError("shape-mismatch", source=where, table=spec.table_id,
                             page=region.page, expected="a header and rows of values",

@@ -5,14 +5,12 @@ A *line* is the words sharing a baseline (superscript marks join the line they a
 A *run* is a piece of a line whose words are separated by ordinary word spaces: a table cell, a
 column of body text, a caption. Runs are what columns and captions are found from.
 
-Two groupings live here side by side, each kept exactly as the reader that uses it was measured
-with (issue 13: one module first; one rule is still to come):
-
-- `page_lines` (`group_lines` by baseline, `split_runs` at a gap in ems, numbers set close
-  together split): `statlift run`'s reader (locate, layout, callouts, specgen, claims);
-- `region_lines` (`group_lines_by_overlap` by vertical overlap, `split_runs_at_gap` at a gap in
-  points, `GapRun`): the region reader of `extract-region`, `discover` and the ICDAR benchmark
-  (ruling, whitespace, discover), with `words_in_box`, `body_height` and `join_cell_text`.
+One rule groups every reader's words (issue 13): lines by baseline (`group_lines`), runs cut
+where the gap between two words is wider than a share of their font size (`split_runs`, in
+ems). The readers differ only in that share: `statlift run`'s layout reader cuts at 0.9 em and
+then splits numbers set close together (`page_lines`); the region readers of `extract-region`,
+`discover` and the ICDAR benchmark cut at their `run_gap` (`region_lines`), and their runs keep
+the index of their line and their raised marks (`Run.printed`).
 """
 from __future__ import annotations
 
@@ -49,6 +47,7 @@ class WordSpan:
 @dataclass
 class Run(WordSpan):
     words: list[Word]
+    line: int = -1  # index of its line in the grouping it came from (region_lines)
 
     @property
     def _body(self) -> list[Word]:
@@ -58,6 +57,11 @@ class Run(WordSpan):
     def text(self) -> str:
         """The run's text without superscript marks."""
         return " ".join(w.text for w in self._body)
+
+    @property
+    def printed(self) -> str:
+        """The run's text as printed, raised marks included."""
+        return " ".join(w.text for w in self.words)
 
     @property
     def marks(self) -> tuple[str, ...]:
@@ -212,62 +216,23 @@ def body_height(words: list[Word]) -> float:
     return statistics.median(hs) if hs else 8.0
 
 
-def group_lines_by_overlap(words: list[Word]) -> list[list[Word]]:
-    """Words -> lines, top to bottom; each line sorted left to right. A word joins the line it
-    overlaps by at least half of the smaller height."""
-    lines: list[list[Word]] = []
-    spans: list[list[float]] = []  # top, bottom of each open line
-    for w in sorted(words, key=lambda w: (w.top + w.bottom) / 2):
-        h = w.bottom - w.top
-        best, best_ov = -1, 0.0
-        for i in range(max(0, len(lines) - 3), len(lines)):
-            t, b = spans[i]
-            ov = min(b, w.bottom) - max(t, w.top)
-            if ov >= 0.5 * min(h, b - t) and ov > best_ov:
-                best, best_ov = i, ov
-        if best < 0:
-            lines.append([w])
-            spans.append([w.top, w.bottom])
-        else:
-            lines[best].append(w)
-            if not w.superscript:
-                spans[best][0] = min(spans[best][0], w.top)
-                spans[best][1] = max(spans[best][1], w.bottom)
-    for ln in lines:
-        ln.sort(key=lambda w: w.x0)
-    lines.sort(key=lambda ln: min(w.top for w in ln))
-    return lines
-
-
-def split_runs_at_gap(line: list[Word], gap: float) -> list[list[Word]]:
-    """One line -> runs: a new run starts after a horizontal gap wider than `gap`."""
-    runs: list[list[Word]] = []
-    for w in line:
-        if runs and w.x0 - runs[-1][-1].x1 <= gap:
-            runs[-1].append(w)
-        else:
-            runs.append([w])
-    return runs
+def word_lines(words: list[Word]) -> list[list[Word]]:
+    """The words of each line (`group_lines`), top to bottom, each left to right."""
+    return [ln.words for ln in group_lines(words)]
 
 
 def join_cell_text(words: list[Word]) -> str:
     """Words of one cell -> its text: lines top to bottom, words left to right."""
-    return "\n".join(" ".join(w.text for w in ln) for ln in group_lines_by_overlap(words))
+    return "\n".join(" ".join(w.text for w in ln) for ln in word_lines(words))
 
 
-@dataclass
-class GapRun(WordSpan):
-    """A run cut at a gap in points, with the index of its line; its text keeps raised marks."""
-
-    words: list[Word]
-    line: int
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-
-def region_lines(words: list[Word], gap: float) -> list[list[GapRun]]:
-    """The region reader's lines of runs: lines by vertical overlap, runs cut at `gap` points."""
-    return [[GapRun(r, i) for r in split_runs_at_gap(ln, gap)]
-            for i, ln in enumerate(group_lines_by_overlap(words))]
+def region_lines(words: list[Word], gap_em: float) -> list[list[Run]]:
+    """The region readers' lines of runs: `group_lines`, then `split_runs` at `gap_em`; each
+    run knows the index of its line."""
+    out: list[list[Run]] = []
+    for i, ln in enumerate(group_lines(words)):
+        runs = split_runs(ln, gap_em)
+        for r in runs:
+            r.line = i
+        out.append(runs)
+    return out

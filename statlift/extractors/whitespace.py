@@ -22,7 +22,7 @@ from statlift.extractors.rowmerge import (
     merge_row_groups,
     stacked_header_groups,
 )
-from statlift.extractors.textlines import GapRun, body_height, region_lines
+from statlift.extractors.textlines import Run, body_height, region_lines
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ Interval = tuple[float, float]
 
 @dataclass(frozen=True)
 class WhitespaceSettings:
-    run_gap: float = 0.55      # a gap wider than this many text heights splits a line into runs
+    run_gap: float = 0.55      # a gap wider than this many ems (font size) splits a line into runs
     body_share: float = 0.75   # body lines have at least this share of the widest line's runs
     min_gap: float = 1.0       # column intervals closer than this (pt) are one column
     span_allow: float = 0.1    # a gap stays open if at most this share of body lines cross it
@@ -51,18 +51,18 @@ class WhitespaceSettings:
 @dataclass
 class WhitespaceTable:
     columns: list[Interval]
-    lines: list[list[GapRun]]
+    lines: list[list[Run]]
     cells: list[TableCell]
 
 
-def body_lines(lines: list[list[GapRun]], share: float) -> list[list[GapRun]]:
+def body_lines(lines: list[list[Run]], share: float) -> list[list[Run]]:
     """Lines with at least `share` of the widest line's run count (and at least two runs)."""
     widest = max((len(ln) for ln in lines), default=0)
     need = max(2, math.ceil(share * widest))
     return [ln for ln in lines if len(ln) >= need]
 
 
-def column_intervals(runs: list[GapRun], min_gap: float, allow: int = 0) -> list[Interval]:
+def column_intervals(runs: list[Run], min_gap: float, allow: int = 0) -> list[Interval]:
     """Where more than `allow` runs cover x, x is inside a column: each connected piece is a
     column. `allow` > 0 lets a few spanning runs (headers) cross a gap without closing it."""
     events = sorted([(r.x0, 1) for r in runs] + [(r.x1, -1) for r in runs])
@@ -82,7 +82,7 @@ def column_intervals(runs: list[GapRun], min_gap: float, allow: int = 0) -> list
     return [(a, b) for a, b in out]
 
 
-def add_other_runs(cols: list[Interval], runs: list[GapRun], min_gap: float) -> list[Interval]:
+def add_other_runs(cols: list[Interval], runs: list[Run], min_gap: float) -> list[Interval]:
     """Runs of the other lines, widest last: a run mostly inside one column widens it, a run
     that touches no column opens one (a sparse column); a run over two columns or more, or
     hanging mostly over a gap (a centred heading), changes nothing."""
@@ -98,7 +98,7 @@ def add_other_runs(cols: list[Interval], runs: list[GapRun], min_gap: float) -> 
     return out
 
 
-def _columns_of(run: GapRun, cols: list[Interval], overlap: float) -> list[int]:
+def _columns_of(run: Run, cols: list[Interval], overlap: float) -> list[int]:
     """Columns a run belongs to. Each column owns the x-range up to the middle of the gaps on
     either side (its zone); a run spans the columns whose zones hold a quarter of its width
     or more, so a heading centred over two columns spans both even if it touches neither's
@@ -114,22 +114,23 @@ def _columns_of(run: GapRun, cols: list[Interval], overlap: float) -> list[int]:
     return [min(range(len(cols)), key=lambda i: abs((cols[i][0] + cols[i][1]) / 2 - mid))]
 
 
-def runs_to_cells(lines: list[list[GapRun]], cols: list[Interval],
+def runs_to_cells(lines: list[list[Run]], cols: list[Interval],
                   overlap: float) -> list[TableCell]:
     """One row per line; runs of a line that share a column are one cell."""
     cells: list[TableCell] = []
     for r, line in enumerate(lines):
-        placed: list[list] = []  # [c0, c1, texts]
+        placed: list[list] = []  # [c0, c1, runs]
         for run in line:
             idx = _columns_of(run, cols, overlap)
             c0, c1 = idx[0], idx[-1]
             if placed and c0 <= placed[-1][1]:
                 placed[-1][1] = max(placed[-1][1], c1)
-                placed[-1][2].append(run.text)
+                placed[-1][2].append(run)
             else:
-                placed.append([c0, c1, [run.text]])
-        for c0, c1, texts in placed:
-            cells.append(TableCell(r, c0, 1, c1 - c0 + 1, " ".join(texts)))
+                placed.append([c0, c1, [run]])
+        for c0, c1, runs in placed:
+            cells.append(TableCell(r, c0, 1, c1 - c0 + 1, " ".join(u.printed for u in runs),
+                                   tuple(w for u in runs for w in u.words)))
     return cells
 
 
@@ -156,7 +157,9 @@ def merge_wrapped_rows(cells: list[TableCell]) -> list[TableCell]:
             continue
         label = [p for p, q in merged_into.items() if q == c.row and c.col == 0]
         if label:
-            c = TableCell(c.row, 0, 1, c.col_span, by_row[label[0]][0].text + "\n" + c.text)
+            head = by_row[label[0]][0]
+            c = TableCell(c.row, 0, 1, c.col_span, head.text + "\n" + c.text,
+                          head.words + c.words)
         out.append(c)
     return out
 
@@ -171,7 +174,7 @@ def read_whitespace(words: list[Word],
     s = settings or WhitespaceSettings()
     if not words:
         return WhitespaceTable([], [], [])
-    lines = region_lines(words, s.run_gap * body_height(words))
+    lines = region_lines(words, s.run_gap)
     body = body_lines(lines, s.body_share)
     runs = [r for ln in lines for r in ln]
     if not body:

@@ -50,6 +50,7 @@ from statlift.outputs.metadata import report_table_metas
 from statlift.outputs.processed import read_once, read_tables_json, report_dirs
 from statlift.outputs.site import index_from_cards, report_card, site_entries, write_report_pages
 from statlift.schemas.specs import Catalog, ReportSpec, load_catalog, spec_for, spec_sha256
+from statlift.settings import user_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,7 @@ def file_sha256(path: Path) -> str | None:
 
 def cache_dir() -> Path:
     """Where build records are kept: $XDG_CACHE_HOME/statlift/downstream (~/.cache/...)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "statlift" / "downstream"
+    return user_cache_dir() / "statlift" / "downstream"
 
 
 def file_signature(path: Path) -> tuple | None:

@@ -168,6 +168,10 @@ class TableSpec(_Frozen):
     columns: list[str] = Field(default_factory=list)  # expected leaf column paths
     units: list[UnitRule] = Field(default_factory=list)
     default_unit: str = "count"
+    # which registered reader reads the table (statlift/extractors/readers.py): layout (the
+    # page's text geometry), or a region reader over the located body: auto, ruled,
+    # whitespace, fused. Left out of the spec hash at its default (see `_hash_payload`)
+    reader: Literal["layout", "auto", "ruled", "whitespace", "fused"] = "layout"
     engines: EngineSettings | None = None
     layout: LayoutSettings | None = None
     checks: list[CheckSpec] = Field(default_factory=list)
@@ -214,9 +218,19 @@ class ReportSpec(_Frozen):
         return table.layout or self.layout
 
 
+# Fields added to a spec after datasets were published with it: at their default they are left
+# out of the hashes below, so adding one does not make every published table look changed.
+_HASH_OMITS_DEFAULT = {"reader": "layout"}
+
+
+def _table_payload(table: TableSpec) -> dict:
+    return {k: v for k, v in table.model_dump(mode="json").items()
+            if not (k in _HASH_OMITS_DEFAULT and v == _HASH_OMITS_DEFAULT[k])}
+
+
 def table_fingerprint(report: ReportSpec, table: TableSpec) -> str:
     """A hash of everything that shapes one table's extraction (for caching)."""
-    payload = {"table": table.model_dump(mode="json"),
+    payload = {"table": _table_payload(table),
                "engines": report.engines_for(table).model_dump(mode="json"),
                "layout": report.layout_for(table).model_dump(mode="json"),
                "missing": report.missing_codes, "spec_version": report.spec_version}
@@ -226,7 +240,9 @@ def table_fingerprint(report: ReportSpec, table: TableSpec) -> str:
 def spec_sha256(report: ReportSpec) -> str:
     """A hash of the whole report spec (tables, checks, acknowledgements): a published report
     whose source and spec_sha256 both match needs no new run (flows/run.py)."""
-    payload = json.dumps(report.model_dump(mode="json"), sort_keys=True)
+    doc = report.model_dump(mode="json")
+    doc["tables"] = [_table_payload(t) for t in report.tables]
+    payload = json.dumps(doc, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -124,7 +124,7 @@ def test_layout_reader_returns_a_cell_grid(page_pdf):
         region = locate_table(doc, "TABLE 1")
         assert region is not None
         got = readers.read_located(doc, region.page, region.body_bbox, region.body_lines)
-    grid = got.layout_grid()
+    grid = got.grid()
     assert got.reader == "layout" and got.header_rows >= 1
     assert got.columns == [c.path for c in grid.columns]
     assert [p for p, _ in got.rows] == [r.path for r in grid.rows]
