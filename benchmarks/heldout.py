@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from benchmarks.icdar2013.__main__ import run_scorer as icdar_run_scorer
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 TOOLS = Path(os.environ.get("ICDAR2013_TOOLS", "/work/shared/tools/icdar2013"))
@@ -283,18 +285,9 @@ def build_set(seed: int, copies: int, out_dir: Path, log=print) -> list[dict]:
 # ---------------------------------------------------------------- scoring
 
 
-def run_scorer(data: Path, args: list[str], out: Path) -> dict:
+def run_scorer(data: Path, args: list[str], only: str | None = None) -> dict:
     """One run of the shared scorer (run.py, not copied); -> its --out JSON."""
-    cmd = [sys.executable, str(TOOLS / "run.py"), str(data), *args, "--out", str(out), "--quiet"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO),
-                                                         os.environ.get("PYTHONPATH", "")])}
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"scorer failed ({' '.join(args[:2])}): {proc.stderr[-800:]}")
-    result = json.loads(out.read_text())
-    result["wall_seconds"] = round(time.perf_counter() - t0, 1)
-    return result
+    return icdar_run_scorer(str(TOOLS), str(data), args, only)
 
 
 def f1_of(r: dict) -> float:
@@ -434,10 +427,10 @@ def compare(records: dict[str, list[dict]]) -> dict:
     return dict(out)
 
 
-def cmd_check(data: Path, docs: list[str], work: Path, callable_recs: dict) -> dict:
+def cmd_check(data: Path, docs: list[str], callable_recs: dict) -> dict:
     """The CLI path (`--cmd statlift.cli.region`) on a sample: the same cells as --callable?"""
     only = "^(" + "|".join(docs) + ")$"
-    res = run_scorer(data, ["--cmd", CMD, "--only", only], work / "cmd.json")
+    res = run_scorer(data, ["--cmd", CMD], only)
     same = []
     for r in res["records"]:
         a = _output_cells(r["output"]) if r["output"] is not None else None
@@ -522,20 +515,13 @@ def report(result: dict) -> str:
     for g in result["groups"]:
         lines.append(f"| {g['group']} | {g['tables']} | {g['statlift_f1']:.3f} | "
                      f"{g['stream_f1']:.3f} | {g['wins']} | {g['ties']} | {g['losses']} |")
-    lines += ["", "## Worst tables for statlift (the worst copy of each table design)", "",
-              "| table | typeset | statlift F1 | stream F1 | kind | why |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    for w in result["worst"]:
-        lines.append(f"| {w['doc']} | {w['typeset']} | {w['statlift_f1']:.3f} | "
-                     f"{w['stream_f1']:.3f} | "
-                     f"{w['kind']} | {w['why']} |")
-    lines += ["", "## Biggest losses to camelot stream (the worst copy of each table design)", "",
-              "| table | typeset | statlift F1 | stream F1 | kind | why |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    for w in result["biggest_losses"]:
-        lines.append(f"| {w['doc']} | {w['typeset']} | {w['statlift_f1']:.3f} | "
-                     f"{w['stream_f1']:.3f} | "
-                     f"{w['kind']} | {w['why']} |")
+    for heading, key in (("Worst tables for statlift", "worst"),
+                         ("Biggest losses to camelot stream", "biggest_losses")):
+        lines += ["", f"## {heading} (the worst copy of each table design)", "",
+                  "| table | typeset | statlift F1 | stream F1 | kind | why |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {w['doc']} | {w['typeset']} | {w['statlift_f1']:.3f} | "
+                  f"{w['stream_f1']:.3f} | {w['kind']} | {w['why']} |" for w in result[key]]
     lines += ["", "Kinds of every loss to stream: "
               + ", ".join(f"{k} {v}" for k, v in result["loss_kinds"].items()) + "."]
     lines += ["", "Kinds of every table below F1 1.000 for statlift: "
@@ -636,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         methods = {k: v for k, v in METHODS.items() if not (a.no_plumber and k == "plumber-text")}
         runs = {}
         for method, args in methods.items():
-            runs[method] = run_scorer(data, args, data / f"scored-{method}.json")
+            runs[method] = run_scorer(data, args)
             print(f"{method}: micro F1 {runs[method]['summary']['micro_f1']:.4f} "
                   f"({runs[method]['wall_seconds']} s)", file=sys.stderr)
         records = {k: r["records"] for k, r in runs.items()}
@@ -671,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
             step = max(1, len(manifest) // a.cmd_sample)
             sample = [m["doc"] for m in manifest[::step]][: a.cmd_sample]
             sample += [w["doc"] for w in worst[:2] if w["doc"] not in sample]
-            cmd = cmd_check(data, sample, data, st)
+            cmd = cmd_check(data, sample, st)
         result = {
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
