@@ -67,12 +67,6 @@ class CellGrid:
     def to_json(self) -> dict:
         return {"cells": [c.to_dict() for c in self.cells]}
 
-    def structure_json(self) -> dict:
-        """Header rows, column paths and row paths (level) as JSON (extract-region --json)."""
-        return {"header_rows": self.header_rows, "columns": self.columns,
-                "rows": [{"path": p, "level": lv} for p, lv in self.rows],
-                **({"structure_error": self.structure_error} if self.structure_error else {})}
-
     def grid(self) -> Grid:
         """The table as row paths x column paths of printed value runs, whichever reader read
         it (LayoutError when the reading has no row of values)."""
@@ -107,17 +101,19 @@ def from_region(table: RegionTable, missing: dict[str, str] | None = None,
     """A region reading with its structure (header rows, column and row paths) read from its
     cells by the layout reader's rules; a reading with no row of values keeps its cells and
     says why it has no structure."""
+    grid: Grid | None = None
+    header_rows, error = 0, ""
     try:
         grid, header_rows = read_structure(table.cells, missing, indent_tolerance,
                                            expected_rows, rules)
     except LayoutError as exc:
-        return CellGrid(reader=table.engine, page=table.page, bbox=table.bbox,
-                        cells=table.cells, header_rows=0, columns=[], rows=[],
-                        quality=table.quality, source=table, structure_error=str(exc))
+        error = str(exc)
     return CellGrid(reader=table.engine, page=table.page, bbox=table.bbox, cells=table.cells,
-                    header_rows=header_rows, columns=[c.path for c in grid.columns],
-                    rows=[(r.path, r.level) for r in grid.rows], quality=table.quality,
-                    source=table, structure=grid)
+                    header_rows=header_rows,
+                    columns=[c.path for c in grid.columns] if grid else [],
+                    rows=[(r.path, r.level) for r in grid.rows] if grid else [],
+                    quality=table.quality, source=table, structure=grid,
+                    structure_error=error)
 
 
 def from_layout(grid: Grid, page: int, box: Box) -> CellGrid:
