@@ -35,6 +35,7 @@ from statlift.extractors.pdfdoc import Document, lent
 from statlift.extractors.table import extract_table
 from statlift.model import ReportResult, TableOutcome
 from statlift.outputs.finish import build_downstream
+from statlift.outputs.incremental import prepare_report
 from statlift.publish.report import publish_outcomes
 from statlift.publish.uptodate import UP_TO_DATE, build_key, table_cache_key, up_to_date
 from statlift.schemas.specs import (
@@ -143,7 +144,8 @@ def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
     """Every table of one report (each a cached task), then its audit and atomic publish; the
     report's PDF is opened and each page parsed once for all of them."""
     logger = get_run_logger()
-    report = spec_for(report_id, load_catalog(catalog))
+    cat = load_catalog(catalog)
+    report = spec_for(report_id, cat)
     try:
         outcomes = [extract_table_task(report_id, pdf_path, sha, t.table_id,
                                        table_fingerprint(report, t), catalog)
@@ -159,7 +161,23 @@ def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
         release_memory()
     (logger.info if result.status in OK_STATUSES else logger.error)(
         "%s", result_line(result))
+    if result.status in PREPARED_STATUSES:
+        _prepare_outputs(logger, Path(out_dir), report_id, cat)
     return result
+
+
+# a report whose published files changed: its part of DuckDB, the site and the dictionary is made
+# here, in the worker, so that the step after the last report only copies parts in
+PREPARED_STATUSES = ("published", "updated", "partial")
+
+
+def _prepare_outputs(logger, out_dir: Path, report_id: str, cat: Catalog) -> None:
+    try:
+        prepare_report(out_dir, report_id, cat)
+    except Exception as exc:  # the report is published; the build after the last one redoes it
+        logger.warning("%s: its outputs part was not prepared in the worker (%s: %s); the "
+                       "build after the last report makes it", report_id,
+                       type(exc).__name__, exc)
 
 
 def release_memory() -> None:
