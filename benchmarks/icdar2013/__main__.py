@@ -44,7 +44,8 @@ METHODS = [
 ]
 
 
-def run_scorer(tools: str, data: str, args: list[str], only: str | None) -> dict:
+def run_scorer(tools: str, data: str, args: list[str], only: str | None,
+               env_extra: dict[str, str] | None = None) -> dict:
     """One run of the scorer; -> its --out JSON (summary and per-table records)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
@@ -53,7 +54,7 @@ def run_scorer(tools: str, data: str, args: list[str], only: str | None) -> dict
         if only:
             cmd += ["--only", only]
         path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
-        env = {**os.environ, "PYTHONPATH": path}
+        env = {**os.environ, "PYTHONPATH": path, **(env_extra or {})}
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
         if proc.returncode != 0:

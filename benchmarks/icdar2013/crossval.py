@@ -46,6 +46,8 @@ GRID: dict[str, list] = {
     "min_v_cover": [0.25, 0.5, 1.0, 2.0, 4.0],
     "min_h_cover": [0.5, 1.0, 2.0, 4.0, 8.0],
     "max_cut_share": [0.0, 0.02, 0.05, 0.15, 0.3],
+    "columns_drawn": [0.25, 0.5, 1.0, 2.0],
+    "layout_keep": [0.0, 0.3, 0.5, 0.7, 0.9],
     "ruling.pad": [2.0, 5.0, 10.0],
     "ruling.snap": [0.5, 1.0, 2.0, 4.0],
     "ruling.join": [1.0, 3.0, 6.0, 10.0],

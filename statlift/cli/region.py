@@ -28,6 +28,7 @@ from statlift.acquire.pdfcheck import validate_pdf_file
 from statlift.errors import EXIT_INPUT, EXIT_OK, StatliftError, error_from_os
 from statlift.extractors.cellgrid import format_grid
 from statlift.extractors.discover import discover_tables
+from statlift.extractors.layout import LayoutError
 from statlift.extractors.readers import read_region_file
 from statlift.extractors.region import RegionSettings
 from statlift.extractors.specgen import starter_spec
@@ -102,7 +103,8 @@ def _region_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true",
                    help='print {"cells": [{row, col, row_span, col_span, text}]}')
     p.add_argument("--engine", default="auto",
-                   help="auto (default), or force one engine: ruled, whitespace, fused")
+                   help="auto (default), or force one reader: layout (text lines, as `statlift "
+                        "run` reads a table), ruled, whitespace, fused")
     p.add_argument("--diagnostics", action="store_true",
                    help="also print the engine chosen, the features of the region and the "
                         "quality of each engine's reading, as JSON on stderr")
@@ -122,22 +124,29 @@ def add_extract_region_parser(subparsers, parents=()) -> argparse.ArgumentParser
 
 def run_extract_region(args) -> int:
     try:
-        settings = RegionSettings(engine=args.engine)
+        settings = RegionSettings(engine="auto" if args.engine == "layout" else args.engine)
     except ValueError as exc:
         print(f"statlift: {exc}", file=sys.stderr)
         return EXIT_INPUT
     try:
         check_input_pdf(args.pdf)
-        table = read_region_file(args.pdf, args.page, args.bbox, settings)
+        table = read_region_file(args.pdf, args.page, args.bbox, settings,
+                                 "layout" if args.engine == "layout" else None)
     except StatliftError as exc:
         print(f"statlift: {exc}", file=sys.stderr)
         return exc.exit_code
+    except LayoutError as exc:  # --engine layout on a box with no row of values
+        print(f"statlift: {args.pdf} page {args.page} box {args.bbox}: the layout reader found "
+              f"no table ({exc}); try --engine auto", file=sys.stderr)
+        return EXIT_INPUT
     if args.json:
         print(json.dumps(table.to_json(), ensure_ascii=False))
     else:
-        print(format_grid(table.region_table().to_grid()))
+        print(format_grid(table.to_grid()))
     if args.diagnostics:
-        print(json.dumps(table.region_table().report(), default=list), file=sys.stderr)
+        cut = table.region
+        print(json.dumps({"reader": table.reader, **(cut.report() if cut else {})},
+                         default=list), file=sys.stderr)
     return EXIT_OK
 
 

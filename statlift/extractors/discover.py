@@ -328,7 +328,8 @@ def discover_page(page: PageText, s: DiscoverSettings,
             continue
         found.append(FoundTable(page=page.number, bbox=tight,
                                 caption=find_caption(tight, lines, height), shape=table.shape,
-                                ruled=table.reader != "whitespace", engine=table.reader,
+                                ruled=table.region_table().engine != "whitespace",
+                                engine=table.reader,
                                 source=src))
     found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
     return found

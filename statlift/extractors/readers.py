@@ -22,21 +22,21 @@ per table (`reader:` in the table spec; layout by default).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
-from statlift.extractors.cellgrid import TableCell
+from statlift.extractors.cellgrid import TableCell, cells_to_grid
 from statlift.extractors.layout import Grid, LayoutError, read_grid
 from statlift.extractors.pdfdoc import Document, PageText, Rule
 from statlift.extractors.region import (
     RegionSettings,
     RegionTable,
     extract_from_page,
-    extract_region,
     grid_quality,
+    open_region_page,
 )
 from statlift.extractors.structure import read_structure
-from statlift.extractors.textlines import Line
+from statlift.extractors.textlines import Line, page_lines, words_in_box
 
 Box = tuple[float, float, float, float]
 ReaderName = Literal["layout", "auto", "ruled", "whitespace", "fused"]
@@ -57,6 +57,7 @@ class CellGrid:
     source: Grid | RegionTable = field(repr=False)
     structure: Grid | None = field(default=None, repr=False)  # the paths of a region reading
     structure_error: str = ""  # why a region reading has no structure (no row of values)
+    region: RegionTable | None = field(default=None, repr=False)  # the cells cut by rules/gaps
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -65,7 +66,15 @@ class CellGrid:
         return rows, cols
 
     def to_json(self) -> dict:
-        return {"cells": [c.to_dict() for c in self.cells]}
+        """The cells (what the ICDAR scorer reads) and the structure: header rows, leaf column
+        paths, row paths with their level (empty when the reading has no row of values)."""
+        return {"reader": self.reader, "page": self.page, "bbox": list(self.bbox),
+                "header_rows": self.header_rows,
+                "cells": [c.to_dict() for c in self.cells],
+                "columns": list(self.columns),
+                "rows": [{"path": p, "level": lv} for p, lv in self.rows],
+                "quality": self.quality,
+                **({"structure_error": self.structure_error} if self.structure_error else {})}
 
     def grid(self) -> Grid:
         """The table as row paths x column paths of printed value runs, whichever reader read
@@ -77,10 +86,16 @@ class CellGrid:
         return self.structure
 
     def region_table(self) -> RegionTable:
-        """The region reader's own RegionTable (features, alternatives, timing)."""
-        if not isinstance(self.source, RegionTable):
+        """The region reader's own RegionTable (features, alternatives, timing); for a layout
+        reading that `auto` chose, the cells it was weighed against."""
+        if isinstance(self.source, RegionTable):
+            return self.source
+        if self.region is None:
             raise TypeError(f"reader {self.reader!r} gives no RegionTable")
-        return self.source
+        return self.region
+
+    def to_grid(self) -> list[list[str]]:
+        return cells_to_grid(self.cells)
 
 
 @dataclass(frozen=True)
@@ -113,13 +128,15 @@ def from_region(table: RegionTable, missing: dict[str, str] | None = None,
                     columns=[c.path for c in grid.columns] if grid else [],
                     rows=[(r.path, r.level) for r in grid.rows] if grid else [],
                     quality=table.quality, source=table, structure=grid,
-                    structure_error=error)
+                    structure_error=error, region=table)
 
 
 def from_layout(grid: Grid, page: int, box: Box) -> CellGrid:
     """A layout Grid as cells: header levels as rows (a spanner is one cell over the columns
-    that share it), the stub in column 0, one body row per table row."""
+    that share it), the stub in column 0 (none when no row has a label and the stub has no
+    head: a table whose first column is values), one body row per table row."""
     depth = max((len(c.levels) for c in grid.columns), default=1) or 1
+    stub = 1 if grid.stub_header or any(r.label for r in grid.rows) else 0
     cells: list[TableCell] = []
     if grid.stub_header:
         cells.append(TableCell(0, 0, depth, 1, grid.stub_header))
@@ -135,12 +152,13 @@ def from_layout(grid: Grid, page: int, box: Box) -> CellGrid:
             while end + 1 < len(paths) and paths[end + 1][:level + 1] == parts[:level + 1]:
                 end += 1
             span_rows = depth - level if level == len(parts) - 1 else 1
-            cells.append(TableCell(level, k + 1, span_rows, end - k + 1, parts[level]))
+            cells.append(TableCell(level, k + stub, span_rows, end - k + 1, parts[level]))
             k = end + 1
     for ri, row in enumerate(grid.rows):
-        cells.append(TableCell(depth + ri, 0, 1, 1, row.label))
+        if stub:
+            cells.append(TableCell(depth + ri, 0, 1, 1, row.label))
     for (ri, ci), run in sorted(grid.cells.items()):
-        cells.append(TableCell(depth + ri, ci + 1, 1, 1, run.text))
+        cells.append(TableCell(depth + ri, ci + stub, 1, 1, run.text))
     return CellGrid(reader="layout", page=page, bbox=box, cells=cells, header_rows=depth,
                     columns=[c.path for c in grid.columns],
                     rows=[(r.path, r.level) for r in grid.rows],
@@ -148,10 +166,13 @@ def from_layout(grid: Grid, page: int, box: Box) -> CellGrid:
 
 
 def _layout(req: ReadRequest) -> CellGrid:
+    """The lines located under a caption, or the lines of the box when none are given."""
     if req.lines is None:
-        raise ValueError("the layout reader reads a table located by its caption (lines)")
-    rules = req.page.rules if req.rules is None else req.rules
-    grid = read_grid(req.lines, rules, req.missing, req.indent_tolerance, req.expected_rows)
+        lines = page_lines(words_in_box(req.page.words, req.box))
+        rules = rules_near(req.page.rules if req.rules is None else req.rules, req.box)
+    else:
+        lines, rules = req.lines, req.page.rules if req.rules is None else req.rules
+    grid = read_grid(lines, rules, req.missing, req.indent_tolerance, req.expected_rows)
     return from_layout(grid, req.page.number, req.box)
 
 
@@ -159,12 +180,39 @@ def _region(engine: str) -> Callable[[ReadRequest], CellGrid]:
     def read(req: ReadRequest) -> CellGrid:
         s = req.region or RegionSettings()
         if s.engine != engine:
-            s = RegionSettings(engine=engine, min_v_cover=s.min_v_cover,
-                               min_h_cover=s.min_h_cover, max_cut_share=s.max_cut_share,
-                               ruling=s.ruling, whitespace=s.whitespace)
-        return from_region(extract_from_page(req.page, req.box, s), req.missing,
-                           req.indent_tolerance, req.expected_rows, req.page.rules)
+            s = replace(s, engine=engine)
+        cut = from_region(extract_from_page(req.page, req.box, s), req.missing,
+                          req.indent_tolerance, req.expected_rows, req.page.rules)
+        if engine != "auto":
+            return cut
+        return _columns_from_text(req, cut, s)
     return read
+
+
+def rules_near(rules: list[Rule], box: Box, pad: float = 2.0) -> list[Rule]:
+    x0, top, x1, bottom = box
+    return [r for r in rules if r.x1 >= x0 - pad and r.x0 <= x1 + pad
+            and r.bottom >= top - pad and r.top <= bottom + pad]
+
+
+def _columns_from_text(req: ReadRequest, cut: CellGrid, s: RegionSettings) -> CellGrid:
+    """`auto`: where the columns are not drawn, the cells cut by text gaps are a guess at the
+    structure that the layout reader (`statlift run`'s) makes from the same lines with its
+    header and row rules: its reading is taken when it keeps at least `s.layout_keep` of the
+    cut cells (fewer: it read lines of the body as header lines). Drawn columns are the
+    structure: the cut cells stand. Nor is it taken when it has more columns than the cut (a
+    column that no gap through the rows separates, e.g. "1 204" with a space for thousands)."""
+    table = cut.region_table()
+    if table.features.get("v_cover", 0.0) >= s.columns_drawn:
+        return cut
+    try:
+        text = _layout(replace(req, lines=None, rules=None))
+    except LayoutError:
+        return cut
+    if len(text.cells) < s.layout_keep * len(cut.cells) or text.shape[1] > cut.shape[1]:
+        return cut  # it merged body lines into the header, or split a column no gap splits
+    text.region = table
+    return text
 
 
 READERS: dict[str, Callable[[ReadRequest], CellGrid]] = {
@@ -179,17 +227,21 @@ def reader(name: str) -> Callable[[ReadRequest], CellGrid]:
     return READERS[name]
 
 
-def read_region(page: PageText, box: Box, settings: RegionSettings | None = None) -> CellGrid:
-    """The table in `box` of an already-read page, by the region reader `settings.engine`
-    names (auto by default)."""
+def read_region(page: PageText, box: Box, settings: RegionSettings | None = None,
+                name: str | None = None) -> CellGrid:
+    """The table in `box` of an already-read page, by the reader `name` (default: the one
+    `settings.engine` names, auto by default; `layout` reads the box's lines)."""
     s = settings or RegionSettings()
-    return reader(s.engine)(ReadRequest(page, box, region=s))
+    return reader(name or s.engine)(ReadRequest(page, box, region=s))
 
 
 def read_region_file(pdf_path: str, page_number: int, box: Box,
-                     settings: RegionSettings | None = None) -> CellGrid:
+                     settings: RegionSettings | None = None, name: str | None = None
+                     ) -> CellGrid:
     """extract-region's entry: opens the PDF once, checks page and box (named errors)."""
-    return from_region(extract_region(pdf_path, page_number, box, settings=settings))
+    with open_region_page(pdf_path, page_number, box) as page:
+        return read_region(page, tuple(float(v) for v in box), settings,  # type: ignore[arg-type]
+                           name)
 
 
 def read_located(doc: Document, page_number: int, box: Box, lines: list[Line], *,

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -44,6 +45,12 @@ class RegionSettings:
     min_v_cover: float = 1.0         # vertical rules adding up to this many region heights,
     min_h_cover: float = 2.0         # or horizontal ones to this many widths: a ruled table
     max_cut_share: float = 0.05      # at most this share of words may be crossed by a rule
+    # auto, the columns not drawn (vertical rules adding up to less than this many region
+    # heights): the table is read from its text lines by the layout reader, as `statlift run`
+    # reads a table, when that reading keeps at least `layout_keep` of the cells cut by rules
+    # and gaps (fewer: it took body lines of words for header lines; the cut cells are kept)
+    columns_drawn: float = 0.5
+    layout_keep: float = 0.5
     ruling: RulingSettings = field(default_factory=RulingSettings)
     whitespace: WhitespaceSettings = field(default_factory=WhitespaceSettings)
 
@@ -53,8 +60,10 @@ class RegionSettings:
                              f"{sorted(ENGINES)}")
         if not 0 <= self.max_cut_share <= 1:
             raise ValueError("RegionSettings.max_cut_share must be in [0, 1]")
-        if self.min_v_cover < 0 or self.min_h_cover < 0:
+        if self.min_v_cover < 0 or self.min_h_cover < 0 or self.columns_drawn < 0:
             raise ValueError("RegionSettings: rule covers must be >= 0")
+        if not 0 <= self.layout_keep <= 1:
+            raise ValueError("RegionSettings.layout_keep must be in [0, 1]")
 
 
 @dataclass
@@ -219,10 +228,10 @@ def extract_from_page(page: PageText, box: Box,
     return table
 
 
-def extract_region(pdf_path: str, page_number: int, bbox: Box, *,
-                   settings: RegionSettings | None = None) -> RegionTable:
-    """Cells of the table in `bbox` = (x0, top, x1, bottom), PDF points, top-left origin, on
-    1-based page `page_number`. Opens the PDF once."""
+@contextmanager
+def open_region_page(pdf_path: str, page_number: int, bbox: Box) -> Iterator[PageText]:
+    """The page of `pdf_path` a region is on, with rules drawn as curves (named errors for a bad
+    box, a missing file, a page out of range); the PDF is closed on leaving."""
     x0, top, x1, bottom = (float(v) for v in bbox)
     if not (x1 > x0 and bottom > top):
         raise StatliftError("bad-bbox", source=str(pdf_path), page=page_number,
@@ -236,8 +245,16 @@ def extract_region(pdf_path: str, page_number: int, bbox: Box, *,
             raise StatliftError("page-out-of-range", source=str(pdf_path), page=page_number,
                                 expected=f"a page number from 1 to {doc.page_count}",
                                 found=str(page_number), hint="pages are numbered from 1")
-        page = with_curve_rules(doc.page(page_number), doc.plumber_page(page_number))
-        return extract_from_page(page, (x0, top, x1, bottom), settings)
+        yield with_curve_rules(doc.page(page_number), doc.plumber_page(page_number))
+
+
+def extract_region(pdf_path: str, page_number: int, bbox: Box, *,
+                   settings: RegionSettings | None = None) -> RegionTable:
+    """Cells of the table in `bbox` = (x0, top, x1, bottom), PDF points, top-left origin, on
+    1-based page `page_number`, as the rules and gaps cut them. Opens the PDF once."""
+    box = tuple(float(v) for v in bbox)
+    with open_region_page(pdf_path, page_number, bbox) as page:
+        return extract_from_page(page, box, settings)  # type: ignore[arg-type]
 
 
 def curve_rules(curves: list[dict]) -> list[Rule]:

@@ -109,8 +109,10 @@ def test_reader_registry_is_the_one_entry(page_pdf):
             want = extract_from_page(page, box, RegionSettings(engine=name))
             assert got.cells == want.cells and got.quality == want.quality
             assert got.reader == want.engine
-        with pytest.raises(ValueError, match="located by its caption"):
-            readers.READERS["layout"](readers.ReadRequest(page, box))
+        # no located lines: the layout reader reads the lines of the box
+        text = readers.READERS["layout"](readers.ReadRequest(page, box))
+        assert text.reader == "layout" and text.columns == ["Women", "Men"]
+        assert [p for p, _ in text.rows] == ["A", "B"]
 
 
 def test_layout_reader_returns_a_cell_grid(page_pdf):
