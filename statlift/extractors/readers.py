@@ -200,8 +200,8 @@ def _columns_from_text(req: ReadRequest, cut: CellGrid, s: RegionSettings) -> Ce
     structure that the layout reader (`statlift run`'s) makes from the same lines with its
     header and row rules: its reading is taken when it keeps at least `s.layout_keep` of the
     cut cells (fewer: it read lines of the body as header lines). Drawn columns are the
-    structure: the cut cells stand. Nor is it taken when it has more columns than the cut (a
-    column that no gap through the rows separates, e.g. "1 204" with a space for thousands)."""
+    structure: the cut cells stand. Nor is it taken when it adds a column that no header names
+    and no gap through the rows separates (e.g. "1 204" with a space for thousands)."""
     table = cut.region_table()
     if table.features.get("v_cover", 0.0) >= s.columns_drawn:
         return cut
@@ -209,8 +209,10 @@ def _columns_from_text(req: ReadRequest, cut: CellGrid, s: RegionSettings) -> Ce
         text = _layout(replace(req, lines=None, rules=None))
     except LayoutError:
         return cut
-    if len(text.cells) < s.layout_keep * len(cut.cells) or text.shape[1] > cut.shape[1]:
-        return cut  # it merged body lines into the header, or split a column no gap splits
+    if len(text.cells) < s.layout_keep * len(cut.cells):
+        return cut  # it took body lines for header lines
+    if "" in text.columns and text.shape[1] > cut.shape[1]:
+        return cut  # a column no header names and no gap through the rows splits
     text.region = table
     return text
 
