@@ -114,28 +114,26 @@ def _is_year_header(bl: BodyLine) -> bool:
     return bl.label is None and bool(bl.values) and all(_YEAR.match(v.text) for v in bl.values)
 
 
-def classify_lines(lines: list[Line], missing: dict[str, str] | None) -> tuple[list[Line],
-                                                                             list[BodyLine]]:
-    """Split the body lines into header lines and row lines (the rows start at the first line
-    with values after which every line is a row line or a label-only line)."""
-    stub_left = min(ln.runs[0].x0 for ln in lines)
-    classified = [classify_line(ln, stub_left, missing) for ln in lines]
+def is_row_line(bl: BodyLine) -> bool:
+    return bool(bl.values) and not _is_year_header(bl)
 
-    def is_row_line(bl: BodyLine) -> bool:
-        return bool(bl.values) and not _is_year_header(bl)
 
-    def is_label_only(bl: BodyLine) -> bool:
-        return bl.label is not None and not bl.values and len(bl.line.runs) == 1
+def is_label_only(bl: BodyLine) -> bool:
+    return bl.label is not None and not bl.values and len(bl.line.runs) == 1
 
+
+def body_start(classified: list[BodyLine], stub_left: float) -> int | None:
+    """Index of the first row line: the first line with values after which every line is a row
+    line or a label-only line, moved up over label-only lines just above it that belong to the
+    rows (a group heading or the first half of a wrapped label) unless they sit in the header's
+    stub position. None when there is no such line. Shared with structure.py (grid rows)."""
     start = None
     for i, bl in enumerate(classified):
         if is_row_line(bl) and all(is_row_line(b) or is_label_only(b) for b in classified[i:]):
             start = i
             break
     if start is None:
-        raise LayoutError("no line of values found under the header")
-    # label-only lines just above the first row belong to the rows (a group heading or the first
-    # half of a wrapped label), unless they sit in the header's stub position
+        return None
     while start > 0 and is_label_only(classified[start - 1]):
         above, below = classified[start - 1].label, classified[start].label
         if above is None:  # is_label_only: never
@@ -145,6 +143,18 @@ def classify_lines(lines: list[Line], missing: dict[str, str] | None) -> tuple[l
         if not (indented or has_child):
             break  # a stub header printed on its own line
         start -= 1
+    return start
+
+
+def classify_lines(lines: list[Line], missing: dict[str, str] | None) -> tuple[list[Line],
+                                                                             list[BodyLine]]:
+    """Split the body lines into header lines and row lines (the rows start at the first line
+    with values after which every line is a row line or a label-only line)."""
+    stub_left = min(ln.runs[0].x0 for ln in lines)
+    classified = [classify_line(ln, stub_left, missing) for ln in lines]
+    start = body_start(classified, stub_left)
+    if start is None:
+        raise LayoutError("no line of values found under the header")
     return [bl.line for bl in classified[:start]], classified[start:]
 
 

@@ -88,8 +88,6 @@ class CellGrid:
     def region_table(self) -> RegionTable:
         """The region reader's own RegionTable (features, alternatives, timing); for a layout
         reading that `auto` chose, the cells it was weighed against."""
-        if isinstance(self.source, RegionTable):
-            return self.source
         if self.region is None:
             raise TypeError(f"reader {self.reader!r} gives no RegionTable")
         return self.region

@@ -14,7 +14,7 @@ cut it into cells, ruled or not:
     row paths      labels by indent (`layout.row_paths`: wrapped labels joined, a label alone
                    heads the indented rows under it, a group heading's marks cover its rows)
 
-`interpret(cells, ...)` returns a layout `Grid`, so `statlift run` reconciles and publishes a
+`read_structure(cells, ...)` returns a layout `Grid`, so `statlift run` reconciles and publishes a
 table the same way whichever reader read it.
 """
 from __future__ import annotations
@@ -22,11 +22,11 @@ from __future__ import annotations
 from statlift.extractors.cellgrid import TableCell
 from statlift.extractors.clean import is_value_text
 from statlift.extractors.layout import (
-    _YEAR,
     BodyLine,
     Column,
     Grid,
     LayoutError,
+    body_start,
     read_header,
     row_paths,
 )
@@ -56,47 +56,21 @@ def _body_line(cells: list[TableCell], missing: dict[str, str] | None,
     return BodyLine(line, label, others)
 
 
-def _is_row(bl: BodyLine) -> bool:
-    return bool(bl.values) and not (bl.label is None and all(_YEAR.match(v.text)
-                                                                for v in bl.values))
-
-
-def _is_label_only(bl: BodyLine) -> bool:
-    return bl.label is not None and not bl.values and len(bl.line.runs) == 1
-
-
 def header_row_count(body: list[BodyLine]) -> int:
-    """Grid rows above the body (classify_lines' rule over grid rows)."""
-    start = next((i for i, bl in enumerate(body)
-                  if _is_row(bl) and all(_is_row(b) or _is_label_only(b) for b in body[i:])),
-                 None)
+    """Grid rows above the body (classify_lines' rule, `layout.body_start`, over grid rows)."""
+    stub_left = min((bl.label.x0 for bl in body if bl.label is not None), default=0.0)
+    start = body_start(body, stub_left)
     if start is None:
         raise LayoutError("no row of values found under the header")
-    stub_left = min((bl.label.x0 for bl in body if bl.label is not None), default=0.0)
-    while start > 0 and _is_label_only(body[start - 1]):
-        above, below = body[start - 1].label, body[start].label
-        if above is None:
-            break
-        indented = above.x0 - stub_left > 1.0
-        has_child = below is not None and below.x0 > above.x0 + 1.0
-        if not (indented or has_child):
-            break
-        start -= 1
     return start
-
-
-def interpret(cells: list[TableCell], missing: dict[str, str] | None = None,
-              indent_tol: float = 2.5, expected_rows: list[str] | None = None,
-              rules: list[Rule] | None = None) -> Grid:
-    """A reader's cells (with their words) -> the layout Grid of header paths, row paths and
-    value cells. LayoutError when no row of values is found."""
-    return read_structure(cells, missing, indent_tol, expected_rows, rules)[0]
 
 
 def read_structure(cells: list[TableCell], missing: dict[str, str] | None = None,
                    indent_tol: float = 2.5, expected_rows: list[str] | None = None,
                    rules: list[Rule] | None = None) -> tuple[Grid, int]:
-    """`interpret`, and the number of grid rows above the first body row (header rows)."""
+    """A reader's cells (with their words) -> the layout Grid of header paths, row paths and
+    value cells, and the number of grid rows above the first body row (header rows).
+    LayoutError when no row of values is found."""
     if not cells or not any(c.words for c in cells):
         raise LayoutError("no cells with printed words")
     nrows = max(c.last_row for c in cells) + 1
