@@ -44,6 +44,7 @@ from fixtures.randomized import AXES, build_copy, draw_copies, draw_copy, layout
 
 from statlift.errors import StatliftError  # noqa: E402
 from statlift.extractors.pdfdoc import Document  # noqa: E402
+from statlift.extractors.readers import READER_NAMES  # noqa: E402
 from statlift.extractors.table import extract_table  # noqa: E402
 from statlift.schemas.specs import spec_for  # noqa: E402
 
@@ -363,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--role", choices=sorted(ROLES), default="held-out",
                     help="whether copies of this seed were looked at while the reader was written")
-    ap.add_argument("--reader", choices=["layout", "auto", "ruled", "whitespace", "fused"],
+    ap.add_argument("--reader", choices=READER_NAMES,
                     help="read every grid table with this registered reader instead of the "
                          "one its spec names (the shipped specs: layout)")
     ap.add_argument("--name", default="retypeset",
