@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
 from statlift.extractors.cellgrid import TableCell, cells_to_grid
-from statlift.extractors.layout import Grid, LayoutError, read_grid
+from statlift.extractors.layout import Grid, LayoutError, Row, read_grid
 from statlift.extractors.pdfdoc import Document, PageText, Rule
 from statlift.extractors.region import (
     RegionSettings,
@@ -152,15 +152,35 @@ def from_layout(grid: Grid, page: int, box: Box) -> CellGrid:
             span_rows = depth - level if level == len(parts) - 1 else 1
             cells.append(TableCell(level, k + stub, span_rows, end - k + 1, parts[level]))
             k = end + 1
-    for ri, row in enumerate(grid.rows):
+    body = _body_rows(grid.rows) if stub else [(ri, row.label) for ri, row in
+                                                 enumerate(grid.rows)]
+    at = {ri: depth + k for k, (ri, _) in enumerate(body) if ri is not None}
+    for k, (_, label) in enumerate(body):
         if stub:
-            cells.append(TableCell(depth + ri, 0, 1, 1, row.label))
+            cells.append(TableCell(depth + k, 0, 1, 1, label))
     for (ri, ci), run in sorted(grid.cells.items()):
-        cells.append(TableCell(depth + ri, ci + stub, 1, 1, run.text))
+        cells.append(TableCell(at[ri], ci + stub, 1, 1, run.text))
     return CellGrid(reader="layout", page=page, bbox=box, cells=cells, header_rows=depth,
                     columns=[c.path for c in grid.columns],
                     rows=[(r.path, r.level) for r in grid.rows],
                     quality=grid_quality(cells), source=grid)
+
+
+def _body_rows(rows: list[Row]) -> list[tuple[int | None, str]]:
+    """The printed body lines in order: (row index, label) for each row of values, and
+    (None, heading) for a group heading printed on a line of its own, which a Grid keeps only
+    as the first part of its rows' paths (`Sex > Male`)."""
+    out: list[tuple[int | None, str]] = []
+    open_path: list[str] = []
+    for ri, row in enumerate(rows):
+        parts = row.path.split(" > ")
+        for k, heading in enumerate(parts[:-1]):
+            if parts[:k + 1] != open_path[:k + 1]:
+                out.append((None, heading))
+                open_path = parts[:k + 1]
+        out.append((ri, row.label))
+        open_path = parts
+    return out
 
 
 def _layout(req: ReadRequest) -> CellGrid:

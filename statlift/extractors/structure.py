@@ -88,6 +88,8 @@ def read_structure(cells: list[TableCell], missing: dict[str, str] | None = None
     # leaf columns: grid columns that hold a value in the body
     value_cols = sorted({c.col for _, cs in grid_rows[start:] for c in cs
                          if c.col > 0 and c.col_span == 1})
+    if not value_cols:  # every value sits in a spanning cell or in the stub column
+        raise LayoutError("no column of values: every value spans several grid columns")
     index = {k: i for i, k in enumerate(value_cols)}
     cols = []
     for k in value_cols:

@@ -139,3 +139,24 @@ def test_extract_region_layout_on_prose_is_a_named_error(tmp_path):
     r = _cli(str(path), "--page", "1", "--bbox", "50,90,400,110", "--engine", "layout")
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "prose.pdf page 1" in r.stderr and "layout reader found no table" in r.stderr
+
+
+def test_layout_cells_keep_group_headings_as_label_only_rows():
+    # a Grid keeps a heading printed on a line of its own only in its rows' paths; as cells
+    # (extract-region, the ICDAR scorer) it is a row of its own, where it was printed
+    from statlift.extractors.layout import Column, Grid, Row
+    from statlift.extractors.pdfdoc import Word
+    from statlift.extractors.textlines import Run
+
+    def run(text: str) -> Run:
+        return Run([Word(text, 200, 220, 0, 9, 9.0, "Helvetica")])
+
+    col = Column(190, 220, path="Percent", levels=["Percent"])
+    rows = [Row(p, p.split(" > ")[-1], p.count(" > "), (), None, []) for p in
+            ["Total", "Sex > Male", "Sex > Female", "Age > Under 30", "Age > 30 > Older"]]
+    grid = Grid([col], rows, "Characteristic",
+                {(i, 0): run(v) for i, v in enumerate(["100", "60", "40", "55", "45"])})
+    got = readers.from_layout(grid, 1, (0, 0, 300, 300)).to_grid()
+    assert [r[0] for r in got] == ["Characteristic", "Total", "Sex", "Male", "Female", "Age",
+                                   "Under 30", "30", "Older"]
+    assert [r[1] for r in got] == ["Percent", "100", "", "60", "40", "", "55", "", "45"]
