@@ -6,7 +6,6 @@ from statlift.extractors.discover import discover_tables
 from statlift.extractors.layout import LayoutError
 from statlift.extractors.pdfdoc import Word
 from statlift.extractors.structure import read_structure
-
 from tests.unit.test_discover import ICDAR
 
 
