@@ -149,8 +149,17 @@ def from_layout(grid: Grid, page: int, box: Box) -> CellGrid:
             end = k
             while end + 1 < len(paths) and paths[end + 1][:level + 1] == parts[:level + 1]:
                 end += 1
-            span_rows = depth - level if level == len(parts) - 1 else 1
-            cells.append(TableCell(level, k + stub, span_rows, end - k + 1, parts[level]))
+            # leaves are printed on the last header line: a head with no spanner above spans
+            # every header row, and the lowest spanner reaches down to the leaves' row
+            if len(parts) == 1:
+                row, span_rows = 0, depth
+            elif level == len(parts) - 1:
+                row, span_rows = depth - 1, 1
+            else:
+                row = level  # (one row when a column under it has a spanner of its own)
+                lowest = max(len(p) for p in paths[k:end + 1]) == level + 2
+                span_rows = depth - 1 - level if lowest else 1
+            cells.append(TableCell(row, k + stub, span_rows, end - k + 1, parts[level]))
             k = end + 1
     body = _body_rows(grid.rows) if stub else [(ri, row.label) for ri, row in
                                                  enumerate(grid.rows)]

@@ -160,3 +160,20 @@ def test_layout_cells_keep_group_headings_as_label_only_rows():
     assert [r[0] for r in got] == ["Characteristic", "Total", "Sex", "Male", "Female", "Age",
                                    "Under 30", "30", "Older"]
     assert [r[1] for r in got] == ["Percent", "100", "", "60", "40", "", "55", "", "45"]
+
+
+def test_layout_header_cells_put_leaves_on_the_last_header_row():
+    from statlift.extractors.layout import Column, Grid
+
+    paths = ["All | Number", "Child pornography | Production | Number",
+             "Child pornography | Production | Percent", "Total"]
+    cols = [Column(100 + 50 * i, 130 + 50 * i, path=p, levels=p.split(" | "))
+            for i, p in enumerate(paths)]
+    got = readers.from_layout(Grid(cols, [], "", {}), 1, (0, 0, 400, 100))
+    placed = {(c.text, c.col): (c.row, c.row_span, c.col_span) for c in got.cells}
+    assert placed == {
+        ("All", 0): (0, 2, 1), ("Number", 0): (2, 1, 1),            # spanner reaches the leaf
+        ("Child pornography", 1): (0, 1, 2), ("Production", 1): (1, 1, 2),
+        ("Number", 1): (2, 1, 1), ("Percent", 2): (2, 1, 1),
+        ("Total", 3): (0, 3, 1)}                                    # no spanner: every row
+    assert got.header_rows == 3

@@ -28,3 +28,31 @@ def test_discover_reads_a_page_of_chart_labels_without_a_traceback():
     # eu-015's pie-chart labels once cut into cells whose values all spanned columns
     found = discover_tables(ICDAR / "eu-015.pdf")
     assert found and all(t.shape[0] > 0 for t in found)
+
+
+def _body(indent: float, label: str, *values: str, top: float = 0.0):
+    from statlift.extractors.layout import BodyLine
+    from statlift.extractors.textlines import Line, Run
+
+    def run(text: str, x0: float) -> Run:
+        return Run([Word(text, x0, x0 + 5 * len(text), top, top + 9, 9.0, "Helvetica")])
+
+    lab = run(label, 10 + indent)
+    vals = [run(v, 200 + 40 * k) for k, v in enumerate(values)]
+    return BodyLine(Line([w for r in [lab, *vals] for w in r.words], [lab, *vals]), lab, vals)
+
+
+def test_a_flush_wrapped_label_with_rows_under_it_is_one_label_and_a_heading_is_kept():
+    from statlift.extractors.layout import row_paths
+
+    # "Offenses Involving Sexual / Contact 414": flush, rows indented under it -> one label
+    wrapped = [_body(0, "Total", "512"), _body(0, "Offenses Involving Sexual"),
+               _body(0, "Contact", "414"), _body(8, "Offender contacted a victim", "262"),
+               _body(8, "Victim engaged in contact", "129"), _body(0, "No contact", "98")]
+    assert [r.path for r in row_paths(wrapped)] == [
+        "Total", "Offenses Involving Sexual Contact",
+        "Offenses Involving Sexual Contact > Offender contacted a victim",
+        "Offenses Involving Sexual Contact > Victim engaged in contact", "No contact"]
+    # a heading over flush rows with none under them stays a heading of its own
+    heading = [_body(0, "Sex"), _body(0, "Male", "97.1"), _body(0, "Female", "2.9")]
+    assert [r.label for r in row_paths(heading)] == ["Male", "Female"]
