@@ -571,7 +571,7 @@ def report(result: dict) -> str:
     if result["seed"] == SEED:
         lines += ["## What the worst tables show", "",
                   "Read by hand on copies of a development seed (4041), not on this set. "
-                  "This set's summary tables were seen once before the last three rules below "
+                  "This set's summary tables were seen once before the three changes named below "
                   "were made (they showed the same kinds as seed 4041); none of its tables "
                   "was read to make them.", ""]
         lines += [f"- {x}" for x in FINDINGS] + [""]
