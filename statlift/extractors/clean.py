@@ -35,7 +35,7 @@ UNIT_WORDS: dict[str, str] = {
 }
 
 _NUMBER = re.compile(
-    r"""^(?P<sign>[-−]?)(?P<cur>\$?)
+    r"""^(?P<sign>[-−]?)(?P<cur>(?:\$\s?)?)
         (?P<int>\d{1,3}(?:,\d{3})+|\d+)
         (?P<frac>\.\d+)?
         (?P<pct>\s?%)?$""",

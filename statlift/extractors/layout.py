@@ -190,6 +190,29 @@ def split_glued_values(lines: list[Line], missing: dict[str, str] | None) -> Non
         ln.runs = runs
 
 
+def join_detached_signs(lines: list[Line], missing: dict[str, str] | None) -> None:
+    """A currency sign or a unit printed apart from its number ("$    1,204", "70.0   mos.")
+    reads as a run of its own, which would make its line a header line (text among the
+    values). A one-word run that is no value joins the run after it (a sign) or before it (a
+    unit) when the two read as one value."""
+    for ln in lines:
+        runs: list[Run] = []
+        pending = list(ln.runs)
+        while pending:
+            run = pending.pop(0)
+            lone = len(run.words) == 1 and not _is_value(run, missing)
+            if lone and pending and _is_value(pending[0], missing) and \
+                    is_value_text(f"{run.text} {pending[0].text}", missing):
+                pending[0] = Run(run.words + pending[0].words)
+                continue
+            if lone and runs and _is_value(runs[-1], missing) and \
+                    is_value_text(f"{runs[-1].text} {run.text}", missing):
+                runs[-1] = Run(runs[-1].words + run.words)
+                continue
+            runs.append(run)
+        ln.runs = runs
+
+
 # ---------------------------------------------------------------- step 2: value columns
 def find_columns(rows: list[BodyLine]) -> list[Column]:
     """Cluster the value runs of all rows by horizontal overlap: one cluster per column."""
@@ -571,6 +594,7 @@ def read_header(header: list[Line], rows: list[BodyLine], cols: list[Column],
 def read_grid(lines: list[Line], rules: list[Rule], missing: dict[str, str] | None = None,
               indent_tol: float = 2.5, expected_rows: list[str] | None = None) -> Grid:
     split_glued_values(lines, missing)
+    join_detached_signs(lines, missing)
     header, rows = classify_lines(lines, missing)
     cols = find_columns(rows)
     zones, blocks, stub_header = read_header(header, rows, cols, rules)

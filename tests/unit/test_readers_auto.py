@@ -177,3 +177,35 @@ def test_layout_header_cells_put_leaves_on_the_last_header_row():
         ("Number", 1): (2, 1, 1), ("Percent", 2): (2, 1, 1),
         ("Total", 3): (0, 3, 1)}                                    # no spanner: every row
     assert got.header_rows == 3
+
+
+def _draw_detached(path: Path) -> None:
+    canvas = pytest.importorskip("reportlab.pdfgen.canvas", reason="reportlab is a test extra")
+    c = canvas.Canvas(str(path), pagesize=(595.0, PAGE_H))
+    c.setFont("Helvetica", 9)
+    c.drawString(60, _y(120), "Offense")
+    c.drawRightString(230, _y(120), "Mean fine")
+    c.drawRightString(330, _y(120), "Mean prison term")
+    for i, (label, fine, term) in enumerate([("All offenses", "1,204", "70.0"),
+                                             ("Production", "18,950", "139.2"),
+                                             ("Possession", "845", "41.5")]):
+        base = _y(136 + 13 * i)
+        c.drawString(60, base, label)
+        c.drawString(180, base, "$")                 # the sign flush left in its column
+        c.drawRightString(230, base, fine)
+        c.drawRightString(300, base, term)
+        c.drawString(306, base, "mos.")              # the unit set apart from its number
+    c.showPage()
+    c.save()
+
+
+@pytest.mark.parametrize("name", ["layout", "auto"])
+def test_a_currency_sign_or_unit_printed_apart_stays_with_its_number(tmp_path, name):
+    pdf = tmp_path / "detached.pdf"
+    _draw_detached(pdf)
+    got = readers.read_region_file(str(pdf), 1, (55.0, 108.0, 340.0, 175.0), name=name)
+    assert got.to_grid() == [["Offense", "Mean fine", "Mean prison term"],
+                             ["All offenses", "$ 1,204", "70.0 mos."],
+                             ["Production", "$ 18,950", "139.2 mos."],
+                             ["Possession", "$ 845", "41.5 mos."]]
+    assert got.columns == ["Mean fine", "Mean prison term"]
