@@ -200,7 +200,7 @@ def join_detached_signs(lines: list[Line], missing: dict[str, str] | None) -> No
         pending = list(ln.runs)
         while pending:
             run = pending.pop(0)
-            lone = len(run.words) == 1 and not _is_value(run, missing)
+            lone = len(run.words) == 1 and bool(run.text) and not _is_value(run, missing)
             if lone and pending and _is_value(pending[0], missing) and \
                     is_value_text(f"{run.text} {pending[0].text}", missing):
                 pending[0] = Run(run.words + pending[0].words)
