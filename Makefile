@@ -11,7 +11,8 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test]" --config-settings editable_mode=compat
+	@echo "statlift: installing statlift and its dependencies into $(VENV) (the first time takes a minute or two)"
+	$(BIN)/pip install --progress-bar off -e ".[test]" --config-settings editable_mode=compat
 	touch $(STAMP)
 
 install: $(STAMP)
