@@ -143,6 +143,9 @@ def run_extract_region(args) -> int:
         print(json.dumps(table.to_json(), ensure_ascii=False))
     else:
         print(format_grid(table.to_grid()))
+    if not any(c.text for c in table.cells):
+        print(f"statlift: {args.pdf} page {args.page} box {args.bbox}: no printed words in the "
+              "box (`statlift discover` prints the box of every table)", file=sys.stderr)
     if args.diagnostics:
         cut = table.region
         print(json.dumps({"reader": table.reader, **(cut.report() if cut else {})},

@@ -150,6 +150,9 @@ def classify_lines(lines: list[Line], missing: dict[str, str] | None) -> tuple[l
                                                                              list[BodyLine]]:
     """Split the body lines into header lines and row lines (the rows start at the first line
     with values after which every line is a row line or a label-only line)."""
+    lines = [ln for ln in lines if ln.runs]
+    if not lines:
+        raise LayoutError("no printed words in the table's box")
     stub_left = min(ln.runs[0].x0 for ln in lines)
     classified = [classify_line(ln, stub_left, missing) for ln in lines]
     start = body_start(classified, stub_left)

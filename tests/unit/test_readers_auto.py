@@ -209,3 +209,22 @@ def test_a_currency_sign_or_unit_printed_apart_stays_with_its_number(tmp_path, n
                              ["Production", "$ 18,950", "139.2 mos."],
                              ["Possession", "$ 845", "41.5 mos."]]
     assert got.columns == ["Mean fine", "Mean prison term"]
+
+
+@pytest.mark.parametrize("name", readers.READER_NAMES)
+def test_a_box_with_no_words_is_no_crash(pdfs, name):
+    # a blank part of the page (found by reading random boxes of the ICDAR EU pages: the
+    # layout reader, and so auto, raised a bare ValueError there)
+    with Document.open(str(pdfs["unruled"])) as doc:
+        page = doc.page(1)
+        try:
+            got = readers.read_region(page, (300.0, 400.0, 500.0, 600.0), name=name)
+        except readers.LayoutError:
+            return
+    assert got.to_grid() == [] or all(not any(row) for row in got.to_grid())
+
+
+def test_extract_region_on_a_blank_box_names_it(pdfs):
+    r = _cli(str(pdfs["unruled"]), "--page", "1", "--bbox", "300,400,500,600")
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.returncode == 0 and "no printed words in the box" in r.stderr
