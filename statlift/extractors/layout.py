@@ -507,8 +507,9 @@ def merge_wrapped(rows: list[BodyLine], stub_left: float, tol: float,
     values, are one wrapped label when the row after them comes back to the first line's indent
     (a group heading instead has several rows of values under it), or when the first line ends
     in a word that cannot end a label ("and", "/", ...). Set flush, they are one label when the
-    first line ends open or when rows indented under the values line follow (a group heading's
-    one flush member would not have rows of its own). Labels the spec expects decide ties."""
+    first line ends open, when the values line ends the table, or when rows indented under it
+    follow (a group heading has more than one member, and a flush member would not have rows of
+    its own). Labels the spec expects decide ties."""
     out: list[tuple[list[Run], BodyLine]] = []
     i = 0
     while i < len(rows):
@@ -534,9 +535,9 @@ def merge_wrapped(rows: list[BodyLine], stub_left: float, tol: float,
                 if hanging:
                     wraps = after is None or _indent(after, stub_left) <= ind + tol or \
                         ends_open or j > i + 1
-                else:  # flush: a heading does not have one member that has rows under it
-                    wraps = ends_open or (after is not None and after.label is not None and
-                                          _indent(after, stub_left) > cont + tol)
+                else:  # flush: a heading has more than one member, none with rows under it
+                    wraps = ends_open or after is None or (
+                        after.label is not None and _indent(after, stub_left) > cont + tol)
                 joined = join_wrapped([r.text for r in labels])
                 if expected:
                     if joined in expected:

@@ -56,3 +56,12 @@ def test_a_flush_wrapped_label_with_rows_under_it_is_one_label_and_a_heading_is_
     # a heading over flush rows with none under them stays a heading of its own
     heading = [_body(0, "Sex"), _body(0, "Male", "97.1"), _body(0, "Female", "2.9")]
     assert [r.label for r in row_paths(heading)] == ["Male", "Female"]
+
+
+def test_a_flush_wrapped_label_that_ends_the_table_is_one_label():
+    from statlift.extractors.layout import row_paths
+
+    rows = [_body(0, "Other", "11"), _body(0, "Unknown Method or Attempted"),
+            _body(0, "Production", "55")]
+    assert [r.path for r in row_paths(rows)] == ["Other",
+                                                 "Unknown Method or Attempted Production"]
