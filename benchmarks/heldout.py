@@ -77,7 +77,8 @@ FINDINGS = [
     "Three changes read off those copies, each a rule of page geometry rather than of a table: "
     "a group heading printed on a line of its own is a row of its own in the cells (it was only "
     "in its rows' paths); a label wrapped flush over two lines is one label when rows indented "
-    "under it follow (USSC 'Offenses Involving Sexual / Contact'); header leaves sit on the last "
+    "under it follow or it ends the table (USSC 'Offenses Involving Sexual / Contact'); header "
+    "leaves sit on the last "
     "header row and the lowest spanner reaches down to them (where they are printed).",
     "What is left on those copies: footnote marks on labels ('levelc') are moved into the "
     "footnote field by design and so differ from the drawn text; a wrapped row label read as "
