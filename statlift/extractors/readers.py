@@ -161,12 +161,10 @@ def from_layout(grid: Grid, page: int, box: Box) -> CellGrid:
                 span_rows = depth - 1 - level if lowest else 1
             cells.append(TableCell(row, k + stub, span_rows, end - k + 1, parts[level]))
             k = end + 1
-    body = _body_rows(grid.rows) if stub else [(ri, row.label) for ri, row in
-                                                 enumerate(grid.rows)]
+    body = _body_rows(grid.rows)  # no headings when no row has a label (no stub)
     at = {ri: depth + k for k, (ri, _) in enumerate(body) if ri is not None}
-    for k, (_, label) in enumerate(body):
-        if stub:
-            cells.append(TableCell(depth + k, 0, 1, 1, label))
+    if stub:
+        cells += [TableCell(depth + k, 0, 1, 1, label) for k, (_, label) in enumerate(body)]
     for (ri, ci), run in sorted(grid.cells.items()):
         cells.append(TableCell(at[ri], ci + stub, 1, 1, run.text))
     return CellGrid(reader="layout", page=page, bbox=box, cells=cells, header_rows=depth,
