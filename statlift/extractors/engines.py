@@ -13,7 +13,8 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-import camelot
+from camelot.handlers import PARSERS
+from camelot.utils import remove_extra, validate_input
 
 from statlift.extractors.pdfium_lock import PDFIUM_LOCK
 from statlift.schemas.specs import CamelotSettings, EngineName, PlumberSettings
@@ -87,7 +88,7 @@ def read_camelot(doc, page: int, bbox: tuple[float, float, float, float],
     # lattice renders the page with PDFium, which is not thread-safe (extractors/pdfium_lock.py)
     with warnings.catch_warnings(), (PDFIUM_LOCK if flavor == "lattice" else nullcontext()):
         warnings.simplefilter("ignore")
-        tables = camelot.read_pdf(str(doc.path), **kwargs)
+        tables = camelot_tables(doc, page, flavor, kwargs)
     cells: list[EngineCell] = []
     report: dict = {"flavor": flavor, "tables": len(tables)}
     for t in tables:
@@ -99,6 +100,21 @@ def read_camelot(doc, page: int, bbox: tuple[float, float, float, float],
                 cells.append(EngineCell(text.replace("\n", " ").strip(), cell.x1,
                                         height - cell.y2, cell.x2, height - cell.y1))
     return EngineReading(f"camelot-{flavor}", cells, report)
+
+
+def camelot_tables(doc, page: int, flavor: str, kwargs: dict) -> list:
+    """What `camelot.read_pdf(doc.path, pages=page, flavor=flavor, **kwargs)` returns, from the
+    page's layout computed once per Document (Document.camelot_page) instead of opening the file
+    and laying the page out again for every table: camelot's own steps (PDFHandler._parse_page),
+    kept in step with it by tests/unit/test_engines.py and the pin on camelot-py."""
+    options = {k: v for k, v in kwargs.items() if k not in ("pages", "flavor")}
+    validate_input(options, flavor=flavor)
+    options = remove_extra(options, flavor=flavor)
+    layout, dimensions, images, _chars, horizontal, vertical, rotation = doc.camelot_page(page)
+    parser = PARSERS[flavor](**options)
+    parser.prepare_page_parse(str(doc.path), layout, dimensions, page, images, horizontal,
+                              vertical, rotation, layout_kwargs={})
+    return sorted(parser.extract_tables())
 
 
 ENGINES: dict[EngineName, Callable[..., EngineReading]] = {

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pdfplumber
+import playa
+from camelot.handlers import PDFHandler
 
 from statlift.acquire.hashing import sha256_file
 from statlift.extractors.pdfium_lock import pdfium_document
@@ -166,6 +168,8 @@ class Document:
     _pdf: Any = field(default=None, repr=False)  # pdfplumber.PDF while open
     _pages: dict[int, PageText] = field(default_factory=dict, repr=False)
     _squashed: list[str] | None = field(default=None, repr=False)
+    _playa: Any = field(default=None, repr=False)  # playa's Document, opened for camelot
+    _camelot_pages: dict[int, tuple] = field(default_factory=dict, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
@@ -226,8 +230,23 @@ class Document:
     def plumber_page(self, number: int):
         return self._pdf.pages[number - 1]
 
+    def camelot_page(self, number: int) -> tuple:
+        """camelot's layout of page `number` (its pdfminer-style text lines, images and
+        rotation, from playa), computed once and shared by every table on the page: camelot's
+        read_pdf opens the file and lays the page out again for each table (issue 15)."""
+        if number not in self._camelot_pages:
+            if self._playa is None:
+                self._playa = playa.open(str(self.path), space="page")
+            page = self._playa.pages[number - 1]
+            self._camelot_pages[number] = PDFHandler(str(self.path))._get_layout(page)
+        return self._camelot_pages[number]
+
     def close(self) -> None:
         """Close the file and drop pdfplumber's page caches (memory stays flat over a catalog)."""
+        self._camelot_pages.clear()
+        if self._playa is not None:
+            self._playa.close()
+            self._playa = None
         if self._pdf is not None:
             for page in self._pdf.pages:
                 page.flush_cache()

@@ -1,0 +1,73 @@
+"""camelot read from the page's layout computed once per Document (engines.camelot_tables)
+gives what camelot.read_pdf gives for the same page and area, stream and lattice: the pipeline
+uses camelot's own steps without its per-call file open and page layout (issue 15)."""
+from __future__ import annotations
+
+import warnings
+
+import camelot
+import pytest
+
+from statlift.extractors.engines import camelot_tables
+from statlift.extractors.pdfdoc import Document
+from statlift.settings import DEFAULT_HOME
+
+
+def _shipped(report_id: str):
+    return next((DEFAULT_HOME / "raw" / report_id).glob("*.pdf"))
+
+
+def _frames(tables) -> list:
+    return [(t.page, t.df.values.tolist(), [[(c.x1, c.y1, c.x2, c.y2) for c in row]
+                                            for row in t.cells]) for t in tables]
+
+
+def _compare(path, flavor: str, area_key: str, extra: dict) -> int:
+    compared = 0
+    with Document.open(path) as doc:
+        for number in range(1, doc.page_count + 1):
+            page = doc.page(number)
+            w, h = page.width, page.height
+            # the top and the bottom half of the page, as two tables on one page would be
+            for top, bottom in ((50, h / 2), (h / 2, h - 50)):
+                area = f"30,{h - top:.1f},{w - 30:.1f},{h - bottom:.1f}"
+                kwargs = {area_key: [area], **extra}
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    expected = camelot.read_pdf(str(path), pages=str(number), flavor=flavor,
+                                                **kwargs)
+                    got = camelot_tables(doc, number, flavor, kwargs)
+                assert _frames(got) == _frames(expected), (path.name, number, area)
+                compared += len(expected)
+    return compared
+
+
+def test_stream_from_the_shared_layout_is_camelots_reading():
+    compared = sum(_compare(_shipped(r), "stream", "table_areas", {"row_tol": 2, "edge_tol": 50})
+                   for r in ("bjs-ncj250746", "ussc-cp-production-2021"))
+    assert compared >= 10  # tables were found and compared, not two empty lists
+
+
+def test_lattice_from_the_shared_layout_is_camelots_reading(variant_pdfs):
+    path = variant_pdfs["bjs-ruled-grid-reordered"]
+    assert _compare(path, "lattice", "table_regions", {"line_scale": 40}) >= 4
+
+
+def test_the_layout_is_computed_once_per_page(monkeypatch):
+    from camelot.handlers import PDFHandler
+
+    calls = []
+    real = PDFHandler._get_layout
+    monkeypatch.setattr(PDFHandler, "_get_layout",
+                        lambda self, page, **kw: calls.append(page.page_idx) or real(self, page))
+    with Document.open(_shipped("bjs-ncj250746")) as doc:
+        for _ in range(3):
+            camelot_tables(doc, 2, "stream", {"table_areas": ["30,700,580,100"]})
+        assert calls == [1]
+    assert doc._playa is None and not doc._camelot_pages  # closed with the Document
+
+
+def test_bad_option_is_camelots_error():
+    with Document.open(_shipped("ussc-cp-production-2021")) as doc, \
+            pytest.raises(ValueError, match="line_scale cannot be used with flavor='stream'"):
+        camelot_tables(doc, 1, "stream", {"table_areas": ["30,700,580,100"], "line_scale": 3})
