@@ -88,7 +88,9 @@ def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]
     busy machine; flows/server.py), for a runner whose tasks run in this process (threads):
     the extract-table tasks then take these outcomes instead of reading the PDF again, and
     whatever is left is read by the tasks as usual. The tasks still run, log their line, and
-    store their result in Prefect's cache. Returns the number of tables read."""
+    store their result in Prefect's cache. When every table is read and the server is still
+    booting, the reports' other pages are read too (their words, which the audit's running-text
+    checks take from the same open Document). Returns the number of tables read."""
     read = 0
     for report, path, sha in jobs:
         doc = shared_document(report.report_id, path, sha)
@@ -101,6 +103,16 @@ def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]
             except Exception:  # a bug: left for the task, which fails where Prefect sees it
                 continue
             read += 1
+    for report, path, sha in jobs:  # pure reading, no side effect: the audit would do it
+        doc = shared_document(report.report_id, path, sha)
+        for number in range(1, doc.page_count + 1):
+            if stop():
+                return read
+            try:
+                with doc.lock:
+                    doc.page(number)
+            except Exception:  # the audit meets it again and reports it where it belongs
+                break
     return read
 
 
