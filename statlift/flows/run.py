@@ -1,12 +1,13 @@
-"""The Prefect flow: one flow run per `statlift run`, one task per report, inside it one cached
-task per table, then the report's audit and atomic publish.
+"""The Prefect flow: one flow run per `statlift run`, one task per report: its tables (each
+cached in Prefect's result store), then the report's audit and atomic publish.
 
 A report is the unit of work a worker takes: its PDF is opened and its pages parsed once, in the
 worker that extracts and publishes it, and only a small ReportResult goes back (a task per table
 on a process pool shipped every table's frames between processes and published them one after
-the other in the flow: measured slower than one thread). The per-table tasks keep Prefect's
-cache on the build key (PDF sha256, the table's spec, the code fingerprint: publish/uptodate.py),
-so a changed spec re-extracts only its table.
+the other in the flow: measured slower than one thread). Each table is cached on its build key
+(PDF sha256, the table's spec, the code fingerprint: publish/uptodate.py) in Prefect's result
+store, so a changed spec re-extracts only its table; not as a task run per table, which cost
+more than reading the table (table_outcomes).
 
 Where things are (raw store, home, catalog) comes in as flow parameters from the command line's
 one Settings; nothing here reads statlift's environment.
@@ -24,7 +25,8 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.context import TaskRunContext
+from prefect.results import get_result_store
+from prefect.settings import PREFECT_TASKS_REFRESH_CACHE
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
@@ -77,7 +79,7 @@ def release_document(report_id: str, path: str, sha: str) -> None:
 
 
 # Tables read in this process before the flow started (read_ahead), by (report, table, PDF
-# sha256, table fingerprint): the table task of the same key takes its outcome from here.
+# sha256, table fingerprint): the report task takes the outcome of the same key from here.
 _READ_AHEAD: dict[tuple[str, str, str, str], TableOutcome] = {}
 
 
@@ -86,9 +88,9 @@ def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]
 
     The command line calls it while Prefect's temporary API server boots (~4 s, longer on a
     busy machine; flows/server.py), for a runner whose tasks run in this process (threads):
-    the extract-table tasks then take these outcomes instead of reading the PDF again, and
-    whatever is left is read by the tasks as usual. The tasks still run, log their line, and
-    store their result in Prefect's cache. When every table is read and the server is still
+    the report tasks then take these outcomes instead of reading the PDF again (table_outcomes),
+    and whatever is left is read by them as usual; they still log each table's line and store
+    it in Prefect's result store. When every table is read and the server is still
     booting, the reports' other pages are read too (their words, which the audit's running-text
     checks take from the same open Document). Returns the number of tables read."""
     read = 0
@@ -127,22 +129,50 @@ def _extract(doc: Document, report: ReportSpec, spec: TableSpec) -> TableOutcome
     return TableOutcome(spec.table_id, table, seconds=time.perf_counter() - started)
 
 
-def _table_cache_key(context: TaskRunContext, params: dict) -> str:
-    # the build key (publish/uptodate.py) with the table's spec: raw sha256, the table's spec, the
-    # code fingerprint of the extraction and output code; nothing else changes a table
-    return table_cache_key(params["sha"], params["table_id"], params["fingerprint"],
-                           params["report_id"])
+def table_outcomes(logger, report: ReportSpec, pdf_path: str, sha: str
+                   ) -> list[TableOutcome]:
+    """Every table of the report, each from Prefect's result store when this PDF, this table's
+    spec and this code read it before (the table's cache key, publish/uptodate.py: a changed
+    spec re-extracts only its table), else taken from read_ahead or read now, and stored.
+
+    The tables are read inside the report's task run, not as a task run each: every task run
+    costs Prefect's API server and client CPU (~60 ms over the two; a cold run of 10 reports
+    spent 15 % less CPU this way, benchmarks/results/speed.md), and Prefect's cache is the same
+    result store and key either way. PREFECT_TASKS_REFRESH_CACHE=true reads every table again."""
+    store = get_result_store()
+    refresh = bool(PREFECT_TASKS_REFRESH_CACHE.value())
+    report_id = report.report_id
+    outcomes = []
+    for spec in report.tables:
+        fingerprint = table_fingerprint(report, spec)
+        key = table_cache_key(sha, spec.table_id, fingerprint, report_id)
+        ahead = _READ_AHEAD.pop((report_id, spec.table_id, sha, fingerprint), None)
+        outcome = None if refresh else _cached(logger, store, key)
+        cached = outcome is not None
+        if outcome is None:
+            outcome = ahead or _extract(shared_document(report_id, pdf_path, sha), report, spec)
+            try:
+                store.write(obj=outcome, key=key)
+            except Exception as exc:  # the run goes on; the next one reads the table again
+                logger.warning("%s %s: not stored in Prefect's result store (%s: %s)",
+                               report_id, spec.table_id, type(exc).__name__, exc)
+        (logger.error if outcome.error else logger.info)(
+            "%s", _info_line(report_id, outcome) + (" (cached)" if cached else ""))
+        outcomes.append(outcome)
+    return outcomes
 
 
-@task(name="extract-table", cache_key_fn=_table_cache_key, persist_result=True,
-      task_run_name="{report_id}/{table_id}")
-def extract_table_task(report_id: str, pdf_path: str, sha: str, table_id: str,
-                       fingerprint: str, catalog: str = DEFAULT_CATALOG) -> TableOutcome:
-    ahead = _READ_AHEAD.pop((report_id, table_id, sha, fingerprint), None)
-    if ahead is not None:  # read while the orchestrator started (read_ahead)
-        return ahead
-    report = spec_for(report_id, load_catalog(catalog))
-    return _extract(shared_document(report_id, pdf_path, sha), report, report.table(table_id))
+def _cached(logger, store, key: str) -> TableOutcome | None:
+    """The TableOutcome stored under `key`, or None (none stored, or unreadable: read again)."""
+    try:
+        if not store.exists(key):
+            return None
+        outcome = store.read(key).result
+    except Exception as exc:
+        logger.warning("cached table %s unreadable (%s: %s); read again", key,
+                       type(exc).__name__, exc)
+        return None
+    return outcome if isinstance(outcome, TableOutcome) else None
 
 
 def _error_dict(exc: StatliftError) -> dict:
@@ -153,17 +183,13 @@ def _error_dict(exc: StatliftError) -> dict:
 @task(name="report", task_run_name="{report_id}")
 def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
                 strict: bool = False, catalog: str = DEFAULT_CATALOG) -> ReportResult:
-    """Every table of one report (each a cached task), then its audit and atomic publish; the
-    report's PDF is opened and each page parsed once for all of them."""
+    """Every table of one report (each cached in Prefect's result store), then its audit and
+    atomic publish; the report's PDF is opened and each page parsed once for all of them."""
     logger = get_run_logger()
     cat = load_catalog(catalog)
     report = spec_for(report_id, cat)
     try:
-        outcomes = [extract_table_task(report_id, pdf_path, sha, t.table_id,
-                                       table_fingerprint(report, t), catalog)
-                    for t in report.tables]
-        for o in outcomes:
-            (logger.error if o.error else logger.info)("%s", _info_line(report_id, o))
+        outcomes = table_outcomes(logger, report, pdf_path, sha)
         # the audit reads the report's text from the same Document (pages parsed once)
         with lent(shared_document(report_id, pdf_path, sha)):
             result = publish_outcomes(Path(out_dir), report_id, sha, pdf_path, outcomes, strict)

@@ -36,7 +36,7 @@ def test_dask_cluster_gives_identical_outputs(tmp_path):
                      "dask", "--address", cluster.scheduler_address], tmp_path,
                     {"PREFECT_TASKS_REFRESH_CACHE": "true"})
         assert b.returncode == 0, b.stderr[-2000:]
-        assert "Finished in state Cached" not in b.stderr
+        assert "(cached)" not in b.stderr
     finally:
         cluster.close()
     assert _outputs(tmp_path / "default" / REPORT) == _outputs(tmp_path / "dask" / REPORT)

@@ -13,7 +13,6 @@ import pytest
 from statlift import fingerprint as fp
 from statlift.acquire.hashing import sha256_file
 from statlift.acquire.rawstore import current_raw_path
-from statlift.flows.run import _table_cache_key
 from statlift.publish import uptodate
 from statlift.publish.uptodate import (
     BUILD_FILE,
@@ -71,17 +70,16 @@ def test_changed_extraction_code_is_no_longer_up_to_date(tmp_path, monkeypatch):
         "code_fingerprint": fp.code_fingerprint(), "statlift_version": fp.STATLIFT_VERSION}
     assert read_build_key(folder) == key and up_to_date(folder, build_key(sha, spec_sha256(spec)))
     table = spec.tables[0]
-    params = {"sha": sha, "table_id": table.table_id,
-              "fingerprint": table_fingerprint(spec, table), "report_id": REPORT}
-    cached = _table_cache_key(None, params)
-    assert cached == _table_cache_key(None, dict(params))  # stable within the code
+    params = (sha, table.table_id, table_fingerprint(spec, table))
+    cached = uptodate.table_cache_key(*params, REPORT)
+    assert cached == uptodate.table_cache_key(*params, REPORT)  # stable within the code
     # another catalog entry of the same PDF: its cells carry its own id, no shared cache
-    assert _table_cache_key(None, {**params, "report_id": "copy"}) != cached
+    assert uptodate.table_cache_key(*params, "copy") != cached
 
     # the extractor changed (a bug fix): the same PDF and spec make a different key
     monkeypatch.setattr(uptodate, "code_fingerprint", lambda: "0" * 64)
     assert not up_to_date(folder, build_key(sha, spec_sha256(spec)))
-    assert _table_cache_key(None, params) != cached
+    assert uptodate.table_cache_key(*params, REPORT) != cached
     # ... and another PDF or spec still do, with the same code
     monkeypatch.undo()
     assert not up_to_date(folder, build_key("cd" * 32, spec_sha256(spec)))

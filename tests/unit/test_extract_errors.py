@@ -121,7 +121,7 @@ def test_more_than_half_the_labels_changed_is_a_structure_error(bjs_doc):
 
 def _outcomes(doc, monkeypatch, broken: dict[str, object]):
     """What the report task does: one outcome per table, a StatliftError kept as the table's
-    error (flows/run.py extract_table_task), with some tables' reader broken."""
+    error (flows/run.py _extract), with some tables' reader broken."""
     import statlift.extractors.readers as readers_mod
     from statlift.flows.run import _error_dict
     from statlift.model import TableOutcome

@@ -3,10 +3,12 @@ Tables first, then the reports' other pages (the audit's running text); it stops
 server answers, and a table task takes the outcome read ahead instead of reading it again."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from statlift.flows import run as flows_run
-from statlift.schemas.specs import load_catalog, spec_for, table_fingerprint
+from statlift.schemas.specs import load_catalog, spec_for
 from statlift.settings import DEFAULT_HOME, SCHEMAS_DIR
 
 REPORT = "bjs-ncj250746"  # tables on some pages only
@@ -43,12 +45,15 @@ def test_stops_when_the_server_answers(job):
     assert len(flows_run._READ_AHEAD) == 2
 
 
-def test_the_table_task_takes_the_outcome_read_ahead(job, monkeypatch):
+def test_the_report_task_takes_the_outcomes_read_ahead(job, monkeypatch):
+    from test_table_cache import MemoryStore
+
     report, pdf, sha = job
     flows_run.read_ahead([job], stop=lambda: False)
-    spec = report.tables[0]
-    ahead = flows_run._READ_AHEAD[(REPORT, spec.table_id, sha, table_fingerprint(report, spec))]
+    ahead = dict(flows_run._READ_AHEAD)
     monkeypatch.setattr(flows_run, "_extract", lambda *a: pytest.fail("read twice"))
-    got = flows_run.extract_table_task.fn(REPORT, pdf, sha, spec.table_id,
-                                          table_fingerprint(report, spec))
-    assert got is ahead
+    monkeypatch.setattr(flows_run, "get_result_store", MemoryStore)
+    got = flows_run.table_outcomes(logging.getLogger("t"), report, pdf, sha)
+    assert [o.table_id for o in got] == [t.table_id for t in report.tables]
+    assert all(any(o is a for a in ahead.values()) for o in got)
+    assert not flows_run._READ_AHEAD  # taken, not kept
