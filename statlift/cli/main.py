@@ -17,6 +17,7 @@ import importlib
 import logging
 import os
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,7 +146,8 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
                                            "120"))
             server.wait(timeout, progress=lambda s: say(
                 f"waiting for Prefect's temporary API server ({s:.0f} s)"))
-        results = _run_flows(args, runner, to_run, settings)
+        with flow_settings(temporary=server is not None):
+            results = _run_flows(args, runner, to_run, settings)
     except RuntimeError as exc:
         error = orchestrator_error(exc)
         if error is None:
@@ -213,6 +215,22 @@ def orchestrator_error(exc: RuntimeError):
             hint="start the server (`prefect server start`) or unset PREFECT_API_URL to let"
                  " statlift start a temporary one")
     return None
+
+
+HEARTBEAT_VARS = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
+
+
+def flow_settings(temporary: bool):
+    """Prefect settings for the flow run: with the temporary API server, no flow-run heartbeat
+    (unless the user set its frequency). Prefect sends one every 180 s so that a server which
+    outlives the run can mark it crashed when they stop; the temporary server ends with the
+    run, and stopping the heartbeat's thread, which sleeps in 1 s steps, held every run's end
+    up to 1 s (0.5 s on average; issue 15)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    if not temporary or any(os.environ.get(v) for v in HEARTBEAT_VARS):
+        return nullcontext()
+    return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
 
 
 def _run_flows(args, runner: str, report_ids: list[str], settings: Settings) -> list:

@@ -171,3 +171,28 @@ def test_a_configured_prefect_api_is_used_and_no_server_started(tmp_path):
     assert configured_api_url(env) == "http://127.0.0.1:4200/api"  # `prefect config set`
     assert configured_api_url({**env, "PREFECT_API_URL": "http://h:1/api"}) == "http://h:1/api"
     assert configured_api_url({**env, "PREFECT_PROFILE": "ephemeral"}) is None
+
+
+def _heartbeat():
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().flows.heartbeat_frequency
+
+
+def test_no_flow_heartbeat_with_the_temporary_server_unless_asked(monkeypatch):
+    """The heartbeat's thread held every run's end up to 1 s; a temporary server ends with the
+    run, so nothing reads it. A configured server keeps it, as does a frequency the user set."""
+    from statlift.cli.main import HEARTBEAT_VARS, flow_settings
+
+    for var in HEARTBEAT_VARS:
+        monkeypatch.delenv(var, raising=False)
+    default = _heartbeat()
+    assert default is not None
+    with flow_settings(temporary=True):
+        assert _heartbeat() is None
+    assert _heartbeat() == default
+    with flow_settings(temporary=False):
+        assert _heartbeat() == default
+    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
+    with flow_settings(temporary=True):
+        assert _heartbeat() == default  # the process's settings, read at import: untouched
