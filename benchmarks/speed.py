@@ -44,6 +44,8 @@ from pathlib import Path
 import psutil
 import yaml
 
+from benchmarks import plain
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "results"
 CATALOG = REPO / "statlift" / "schemas" / "catalog.yaml"
@@ -322,59 +324,12 @@ def import_times(module: str) -> list[tuple[str, float]]:
     return [(module, total)] + top
 
 
-PROFILE_SCRIPT = textwrap.dedent("""
-    # statlift's stages in one process, without Prefect: where a report's time goes
-    import cProfile, io, json, pstats, sys, time
-    from pathlib import Path
-    t0 = time.perf_counter()
-    from statlift.acquire.hashing import sha256_file
-    from statlift.acquire.rawstore import current_raw_path
-    from statlift.extractors.pdfdoc import Document, lent
-    from statlift.extractors.table import extract_table
-    from statlift.errors import StatliftError
-    from statlift.model import TableOutcome
-    from statlift.outputs.finish import build_downstream
-    from statlift.publish.report import publish_outcomes
-    from statlift.schemas.specs import load_catalog, spec_for
-    from statlift.settings import get_settings
-    out = {"imports": time.perf_counter() - t0, "reports": {}}
-    settings, processed = get_settings(), Path(sys.argv[1])
-    catalog = load_catalog(settings.catalog)
-    prof = cProfile.Profile()
-    for entry in catalog.reports:
-        report = spec_for(entry.report_id, catalog)
-        pdf = current_raw_path(settings.raw_dir, entry, settings.home)
-        t = time.perf_counter()
-        outcomes = []
-        with Document.open(pdf) as doc:
-            for spec in report.tables:
-                try:
-                    outcomes.append(TableOutcome(spec.table_id, extract_table(doc, report, spec)))
-                except StatliftError as exc:
-                    outcomes.append(TableOutcome(spec.table_id, error={"message": str(exc)}))
-            t1 = time.perf_counter()
-            prof.enable()
-            with lent(doc):  # as the flow's report task does
-                publish_outcomes(processed, entry.report_id, sha256_file(pdf), str(pdf), outcomes)
-            prof.disable()
-        out["reports"][entry.report_id] = {"extract": t1 - t, "audit_and_write":
-                                           time.perf_counter() - t1}
-    t = time.perf_counter()
-    build_downstream(processed)
-    out["downstream"] = time.perf_counter() - t
-    text = io.StringIO()
-    pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(30)
-    out["publish_profile"] = text.getvalue()
-    print("PROFILE-JSON" + json.dumps(out))
-""")
-
-
 def profile_stages(work: Path) -> dict:
-    """Each stage of the two shipped reports timed in one process (no Prefect), with a
-    cProfile of the audit and writing of both."""
-    done = measure([sys.executable, "-c", PROFILE_SCRIPT, str(work / "out-profile")])
-    line = next(text for _, text in done["lines"] if text.startswith("PROFILE-JSON"))
-    return json.loads(line.removeprefix("PROFILE-JSON"))
+    """Each stage of the two shipped reports timed in one process (no Prefect; benchmarks.plain),
+    with a cProfile of the audit and writing of both."""
+    done = measure([sys.executable, "-m", "benchmarks.plain", str(CATALOG),
+                    str(work / "out-profile"), "--profile"])
+    return plain.read_output([text for _, text in done["lines"]])
 
 
 TEXT_SUFFIXES = {".csv", ".json", ".html", ".md", ".yaml"}
@@ -756,15 +711,26 @@ def write_results(res: dict) -> None:
                ""]
     stages = res.get("stages")
     if stages:
-        tl += ["## Where a report's time goes (one process, no Prefect)", "",
+        st = stages["stages"]
+
+        def wall(names: tuple[str, ...], rid: str) -> float:
+            return sum(st.get(n, {}).get("reports", {}).get(rid, {}).get("wall", 0.0)
+                       for n in names)
+
+        extract = (plain.PAGES, plain.EXTRACT, *plain.NESTED[plain.EXTRACT])
+        publish = (plain.PUBLISH, *plain.NESTED[plain.PUBLISH])
+        tl += ["## Where a report's time goes (one process, no Prefect; `benchmarks.plain`)", "",
                "| stage | seconds |", "| --- | --- |",
-               f"| imports (statlift stages, pandas, engines) | {stages['imports']:.2f} |"]
-        for rid, st in stages["reports"].items():
-            tl += [f"| {rid}: extract every table | {st['extract']:.2f} |",
+               f"| imports (statlift stages, pandas, engines) | {st['imports']['wall']:.2f} |"]
+        for rid in st[plain.PUBLISH]["reports"]:
+            tl += [f"| {rid}: read its pages and extract every table | "
+                   f"{wall(extract, rid):.2f} |",
                    f"| {rid}: audit and write every output (publish_outcomes) | "
-                   f"{st['audit_and_write']:.2f} |"]
+                   f"{wall(publish, rid):.2f} |",
+                   f"| {rid}: its DuckDB/site/dictionary part (prepare_report) | "
+                   f"{wall((plain.PREPARE,), rid):.2f} |"]
         tl += [f"| DuckDB, site and dictionary over both (build_downstream) | "
-               f"{stages['downstream']:.2f} |", "",
+               f"{st[plain.DOWNSTREAM]['wall']:.2f} |", "",
                "cProfile of publish_outcomes for both reports (cumulative):", "", "```",
                *[ln.rstrip()[:150] for ln in stages["publish_profile"].splitlines()
                  if ln.strip()][:45], "```", ""]
