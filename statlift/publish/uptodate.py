@@ -1,6 +1,6 @@
 """Is a report's published dataset already what a run would make? One key answers it, for the
 up-to-date check here (no Prefect, no PDF engines, no pandas: an unchanged catalog costs a hash
-per PDF, not a flow run) and for Prefect's per-table task cache (flows/run.py):
+per PDF, not a flow run) and for each table's entry in Prefect's result store (flows/run.py):
 
     BuildKey = (PDF sha256, spec fingerprint, code fingerprint), with the statlift version
                recorded beside them (and compared: a release changes the code anyway)
@@ -53,10 +53,10 @@ def build_key(sha: str, spec_hash: str) -> BuildKey:
 
 
 def table_cache_key(sha: str, table_id: str, table_fingerprint: str, report_id: str) -> str:
-    """Prefect's cache key of one table's extraction: the build key with the table's own spec
-    fingerprint, so that a changed table spec re-extracts only that table. The report id is part
-    of it: an extracted table carries its report's id in every cell, so two catalog entries of
-    one PDF must not share a cached table."""
+    """The key of one table's extraction in Prefect's result store: the build key with the
+    table's own spec fingerprint, so that a changed table spec re-extracts only that table. The
+    report id is part of it: an extracted table carries its report's id in every cell, so two
+    catalog entries of one PDF must not share a cached table."""
     return f"extract:{report_id}:{table_id}:{build_key(sha, table_fingerprint).token()}"
 
 
