@@ -45,11 +45,11 @@ from benchmarks.speed import (
 )
 
 
-def stages(catalog: Path, env: dict) -> dict:
-    """CPU seconds by stage of statlift's work without an orchestrator (benchmarks.plain)."""
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.plain", str(catalog),
-                           tempfile.mkdtemp(prefix="statlift-plain-")], cwd=REPO, env=env,
-                          capture_output=True, text=True, check=False)
+def stages(catalog: Path, out: Path, env: dict) -> dict:
+    """CPU seconds by stage of statlift's work without an orchestrator (benchmarks.plain),
+    publishing into `out`."""
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.plain", str(catalog), str(out)],
+                          cwd=REPO, env=env, capture_output=True, text=True, check=False)
     if proc.returncode:
         raise RuntimeError(f"benchmarks.plain failed: {proc.stderr[-2000:]}")
     spent = {k: v["cpu"] for k, v in plain.read_output(proc.stdout.splitlines())["stages"].items()}
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                      "load_before": load(), "pdfs": sorted({u.name for u in used})}
         res["engines"] = measure([sys.executable, "-c", ENGINES_SCRIPT, "1", *pdfs])["cpu_seconds"]
         env = statlift_env(homes.fresh(), catalog)
-        res["stages"] = stages(catalog, env)
+        res["stages"] = stages(catalog, work / "out-plain", env)
         for key, extra in (("threads_1", ("--runner", "threads", "--workers", "1")),
                            ("default", ())):
             out = work / f"out-{key}"

@@ -106,7 +106,7 @@ def camelot_tables(doc, page: int, flavor: str, kwargs: dict) -> list:
     """What `camelot.read_pdf(doc.path, pages=page, flavor=flavor, **kwargs)` returns, from the
     page's layout computed once per Document (Document.camelot_page) instead of opening the file
     and laying the page out again for every table: camelot's own steps (PDFHandler._parse_page),
-    kept in step with it by tests/unit/test_engines.py and the pin on camelot-py."""
+    kept in step with it by tests/unit/test_engines_camelot.py and the pin on camelot-py."""
     options = {k: v for k, v in kwargs.items() if k not in ("pages", "flavor")}
     validate_input(options, flavor=flavor)
     options = remove_extra(options, flavor=flavor)
