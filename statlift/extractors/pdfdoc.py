@@ -20,6 +20,9 @@ from typing import Any
 import pdfplumber
 import playa
 from camelot.handlers import PDFHandler
+from pdfminer.layout import LTChar, LTContainer
+from pdfplumber.page import ALL_ATTRS
+from pdfplumber.utils import resolve_all, resolve_and_decode
 
 from statlift.acquire.hashing import sha256_file
 from statlift.extractors.pdfium_lock import pdfium_document
@@ -150,7 +153,86 @@ def _page_rules(page) -> tuple[list[Rule], list[Rule]]:
     return rules, boxes
 
 
+_PLAIN = frozenset({float, int, str, bool, type(None)})
+_NUMBERS = frozenset({float, int})
+
+
+def plumber_objects(page) -> dict[str, list[dict]]:
+    """pdfplumber's `page.objects`, the same dicts in the same order, with its characters
+    converted by a direct path (issue 15): pdfplumber's generic Page.process_object resolves
+    every attribute of every character through recursive helpers and decodes the colour
+    space's name per character, which cost more than pdfminer's whole interpretation of the
+    page (BJS's 10 pages: 0.6 CPU s of 1.2). Here a character's numbers, strings and tuples of
+    numbers are taken as they are (what resolve_all returns for them) and colour-space names
+    are decoded once per page; anything else, and every object that is not a plain LTChar,
+    goes through pdfplumber's own process_object. Set as the page's cached objects, so that
+    every pdfplumber call on the page (words, crops, table finder) uses them.
+    tests/unit/test_plumber_objects.py compares them with pdfplumber's own on the shipped
+    reports, the typeset variants and ICDAR 2013; pdfplumber is pinned (pyproject.toml)."""
+    if hasattr(page, "_objects"):
+        return page._objects
+    pdf = page.pdf
+    if pdf.unicode_norm is not None:  # pdfplumber normalises text: its own path
+        return page.objects
+    grouped = pdf.laparams is not None
+    height, number, doctop = page.height, page.page_number, page.initial_doctop
+    mb_x0, mb_top = page.mediabox[:2]
+    names: dict[tuple, Any] = {}
+
+    def char(obj) -> dict:
+        attr: dict[str, Any] = {}
+        for k, v in obj.__dict__.items():
+            if k in ALL_ATTRS:
+                t = type(v)
+                if t in _PLAIN or (t is tuple and all(type(x) in _NUMBERS for x in v)):
+                    attr[k] = v
+                else:
+                    attr[k] = resolve_all(v)
+        if isinstance(attr.get("fontname"), bytes):  # pragma: no cover (rare byte names)
+            return page.process_object(obj)
+        attr["object_type"] = "char"
+        attr["page_number"] = number
+        for cs in ("ncs", "scs"):
+            if hasattr(obj, cs):
+                name = getattr(obj, cs).name
+                key = (type(name), name)
+                if key not in names:
+                    names[key] = resolve_and_decode(name)
+                attr[cs] = names[key]
+        attr["text"] = obj.get_text()
+        gs = obj.graphicstate
+        attr["stroking_color"] = gs.scolor if isinstance(gs.scolor, tuple) else (gs.scolor,)
+        attr["non_stroking_color"] = gs.ncolor if isinstance(gs.ncolor, tuple) else (gs.ncolor,)
+        if "y0" in attr:
+            attr["top"] = (height - attr["y1"]) + mb_top
+            attr["bottom"] = (height - attr["y0"]) + mb_top
+            attr["doctop"] = doctop + attr["top"]
+        if "x0" in attr and mb_x0 != 0:
+            attr["x0"] = attr["x0"] + mb_x0
+            attr["x1"] = attr["x1"] + mb_x0
+        return attr
+
+    def walk(objs):  # pdfplumber's Page.iter_layout_objects
+        for obj in objs:
+            if isinstance(obj, LTContainer):
+                if grouped:
+                    yield page.process_object(obj)
+                yield from walk(obj._objs)
+            elif type(obj) is LTChar:
+                yield char(obj)
+            else:
+                yield page.process_object(obj)
+
+    objects: dict[str, list[dict]] = {}
+    for attr in walk(page.layout._objs):  # pdfplumber's Page.parse_objects
+        if attr["object_type"] != "anno":
+            objects.setdefault(attr["object_type"], []).append(attr)
+    page._objects = objects
+    return objects
+
+
 def read_page(page) -> PageText:
+    plumber_objects(page)
     raw = page.extract_words(extra_attrs=["size", "fontname"], x_tolerance=1.5,
                              keep_blank_chars=False, use_text_flow=False)
     raw.sort(key=lambda w: (round(w["top"]), w["x0"]))
@@ -228,7 +310,9 @@ class Document:
         return self._squashed
 
     def plumber_page(self, number: int):
-        return self._pdf.pages[number - 1]
+        page = self._pdf.pages[number - 1]
+        plumber_objects(page)
+        return page
 
     def camelot_page(self, number: int) -> tuple:
         """camelot's layout of page `number` (its pdfminer-style text lines, images and
