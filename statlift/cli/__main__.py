@@ -1,6 +1,4 @@
 """`python -m statlift.cli` is `statlift`."""
-import sys
+from statlift.cli.main import entry
 
-from statlift.cli.main import main
-
-sys.exit(main())
+entry()

@@ -196,3 +196,17 @@ def test_no_flow_heartbeat_with_the_temporary_server_unless_asked(monkeypatch):
     monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
     with flow_settings(temporary=True):
         assert _heartbeat() == default  # the process's settings, read at import: untouched
+
+
+def test_the_program_exits_with_mains_code_and_its_objects_frozen(tmp_path):
+    """`statlift` (entry) returns main()'s exit code, runs the exit handlers, and leaves the
+    collector nothing to search at shutdown (gc.freeze: 0.4 s of every run's end)."""
+    code = ("import atexit, gc, sys\n"
+            "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 10_000))\n"
+            "sys.argv = ['statlift', 'run', '--source', 'no-such-report=x.pdf']\n"
+            "from statlift.cli.main import entry\nentry()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, cwd=tmp_path)
+    assert done.returncode == EXIT_INPUT, done.stderr[-2000:]
+    assert done.stdout.strip() == "frozen True", done.stdout + done.stderr[-2000:]
+    assert "unknown report 'no-such-report'" in done.stderr
