@@ -29,7 +29,7 @@ from statlift.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, StatliftError
 from statlift.flows.server import TemporaryServer, configured_api_url, first_run
 from statlift.publish.uptodate import UP_TO_DATE, build_key, up_to_date
 from statlift.schemas.specs import Catalog, load_catalog, spec_for, spec_sha256
-from statlift.settings import Settings, get_settings
+from statlift.settings import Settings, get_settings, tune_gc
 
 # Each subcommand's module is imported only when that subcommand runs (or for --help): they
 # import the stages they drive (pandas, pandera, the engines), and `statlift run` with nothing to
@@ -334,7 +334,8 @@ def entry() -> None:
     stops), threads are still joined and every module's objects are still released; only
     reference cycles among them are left for the operating system to reclaim with the
     process. Not done inside main(), which tests and Python callers run in a process that
-    goes on."""
+    goes on. The run itself uses statlift's collector thresholds (settings.tune_gc)."""
+    tune_gc()
     code = main()
     gc.freeze()
     sys.exit(code)

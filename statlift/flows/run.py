@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import multiprocessing
 import os
 import shutil
 import threading
@@ -49,7 +50,7 @@ from statlift.schemas.specs import (
     spec_sha256,
     table_fingerprint,
 )
-from statlift.settings import DEFAULT_HOME, SCHEMAS_DIR
+from statlift.settings import DEFAULT_HOME, SCHEMAS_DIR, tune_gc
 
 # defaults of the flows' parameters, for a caller without Settings (the command line passes its)
 DEFAULT_CATALOG = str(SCHEMAS_DIR / "catalog.yaml")
@@ -186,6 +187,7 @@ def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
     """Every table of one report (each cached in Prefect's result store), then its audit and
     atomic publish; the report's PDF is opened and each page parsed once for all of them."""
     logger = get_run_logger()
+    worker_setup()
     cat = load_catalog(catalog)
     report = spec_for(report_id, cat)
     try:
@@ -216,6 +218,14 @@ def _prepare_outputs(logger, out_dir: Path, report_id: str, cat: Catalog) -> Non
         logger.warning("%s: its outputs part was not prepared in the worker (%s: %s); the "
                        "build after the last report makes it", report_id,
                        type(exc).__name__, exc)
+
+
+def worker_setup() -> None:
+    """In a worker process of the run (a process pool's or Dask's), statlift's collector
+    thresholds (settings.tune_gc; the `statlift` program sets them for its own process).
+    Threads of the caller's process leave its settings alone."""
+    if multiprocessing.parent_process() is not None:
+        tune_gc()
 
 
 def release_memory() -> None:

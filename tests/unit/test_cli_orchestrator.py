@@ -9,6 +9,7 @@ import sys
 
 from statlift.cli.main import PREFECT_DEFAULTS, orchestrator_error, prefect_defaults
 from statlift.errors import EXIT_INPUT, EXIT_IO
+from statlift.settings import BATCH_GC_THRESHOLDS
 from tests.cli_runner import run_cli
 
 
@@ -199,14 +200,39 @@ def test_no_flow_heartbeat_with_the_temporary_server_unless_asked(monkeypatch):
 
 
 def test_the_program_exits_with_mains_code_and_its_objects_frozen(tmp_path):
-    """`statlift` (entry) returns main()'s exit code, runs the exit handlers, and leaves the
-    collector nothing to search at shutdown (gc.freeze: 0.4 s of every run's end)."""
+    """`statlift` (entry) runs with statlift's collector thresholds, returns main()'s exit
+    code, runs the exit handlers, and leaves the collector nothing to search at shutdown
+    (gc.freeze: 0.4 s of every run's end)."""
     code = ("import atexit, gc, sys\n"
-            "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 10_000))\n"
+            "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 10_000,"
+            " gc.get_threshold()))\n"
             "sys.argv = ['statlift', 'run', '--source', 'no-such-report=x.pdf']\n"
             "from statlift.cli.main import entry\nentry()\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False, cwd=tmp_path)
     assert done.returncode == EXIT_INPUT, done.stderr[-2000:]
-    assert done.stdout.strip() == "frozen True", done.stdout + done.stderr[-2000:]
+    assert done.stdout.strip() == f"frozen True {BATCH_GC_THRESHOLDS}", \
+        done.stdout + done.stderr[-2000:]
     assert "unknown report 'no-such-report'" in done.stderr
+
+
+def _thresholds_after_worker_setup(_: int) -> tuple:
+    import gc
+
+    from statlift.flows.run import worker_setup
+
+    worker_setup()
+    return gc.get_threshold()
+
+
+def test_worker_processes_use_statlifts_collector_thresholds_and_callers_keep_theirs():
+    import gc
+    import multiprocessing
+
+    from statlift.flows.run import worker_setup
+
+    before = gc.get_threshold()
+    worker_setup()  # the caller's process (threads runner, tests): untouched
+    assert gc.get_threshold() == before
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.map(_thresholds_after_worker_setup, [0]) == [BATCH_GC_THRESHOLDS]
