@@ -112,9 +112,27 @@ def camelot_tables(doc, page: int, flavor: str, kwargs: dict) -> list:
     options = remove_extra(options, flavor=flavor)
     layout, dimensions, images, _chars, horizontal, vertical, rotation = doc.camelot_page(page)
     parser = PARSERS[flavor](**options)
+    if hasattr(parser, "icb"):  # lattice renders the page: once per page for all its tables
+        parser.icb = _RenderOnce(doc, parser.icb)
     parser.prepare_page_parse(str(doc.path), layout, dimensions, page, images, horizontal,
                               vertical, rotation, layout_kwargs={})
     return sorted(parser.extract_tables())
+
+
+class _RenderOnce:
+    """camelot's ImageConversionBackend for one Document: a page's render is made once and
+    shared by the page's tables (Document.page_render); anything else is the backend's own."""
+
+    def __init__(self, doc, icb) -> None:
+        self.doc, self.icb = doc, icb
+
+    def to_array(self, pdf_path: str, page: int = 1):
+        if str(pdf_path) != str(self.doc.path):  # pragma: no cover (camelot renders its file)
+            return self.icb.to_array(pdf_path, page=page)
+        return self.doc.page_render(page, lambda: self.icb.to_array(pdf_path, page=page))
+
+    def __getattr__(self, name: str):
+        return getattr(self.icb, name)
 
 
 ENGINES: dict[EngineName, Callable[..., EngineReading]] = {

@@ -10,7 +10,8 @@ import re
 import statistics
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -242,6 +243,9 @@ def read_page(page) -> PageText:
                     words=words, rules=rules, rects=boxes, chars=len(page.chars))
 
 
+RENDERS_KEPT = 4  # page images a Document keeps for camelot lattice (Document.page_render)
+
+
 @dataclass
 class Document:
     """A PDF opened once; pages are read on first use and kept as light PageText objects."""
@@ -252,6 +256,7 @@ class Document:
     _squashed: list[str] | None = field(default=None, repr=False)
     _playa: Any = field(default=None, repr=False)  # playa's Document, opened for camelot
     _camelot_pages: dict[int, tuple] = field(default_factory=dict, repr=False)
+    _renders: OrderedDict[int, Any] = field(default_factory=OrderedDict, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
@@ -325,9 +330,22 @@ class Document:
             self._camelot_pages[number] = PDFHandler(str(self.path))._get_layout(page)
         return self._camelot_pages[number]
 
+    def page_render(self, number: int, render: Callable[[], Any]) -> Any:
+        """The page image `render()` makes (camelot lattice's whole-page render, which it redoes
+        for every table on the page: 0.18 CPU s each), kept for the last RENDERS_KEPT pages
+        read (a letter page at camelot's resolution is 25 MB); callers get their own copy."""
+        if number in self._renders:
+            self._renders.move_to_end(number)
+        else:
+            self._renders[number] = render()
+            while len(self._renders) > RENDERS_KEPT:
+                self._renders.popitem(last=False)
+        return self._renders[number].copy()
+
     def close(self) -> None:
         """Close the file and drop pdfplumber's page caches (memory stays flat over a catalog)."""
         self._camelot_pages.clear()
+        self._renders.clear()
         if self._playa is not None:
             self._playa.close()
             self._playa = None

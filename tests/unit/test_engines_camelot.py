@@ -71,3 +71,25 @@ def test_bad_option_is_camelots_error():
     with Document.open(_shipped("ussc-cp-production-2021")) as doc, \
             pytest.raises(ValueError, match="line_scale cannot be used with flavor='stream'"):
         camelot_tables(doc, 1, "stream", {"table_areas": ["30,700,580,100"], "line_scale": 3})
+
+
+def test_lattice_renders_each_page_once_and_keeps_few(monkeypatch, variant_pdfs):
+    """camelot lattice renders the whole page for every table: the Document keeps the last
+    RENDERS_KEPT pages' renders for the page's other tables, and drops them when closed."""
+    from camelot.backends.image_conversion import ImageConversionBackend
+
+    from statlift.extractors import pdfdoc
+
+    calls = []
+    real = ImageConversionBackend.to_array
+    monkeypatch.setattr(ImageConversionBackend, "to_array",
+                        lambda self, path, page=1: calls.append(page) or real(self, path, page))
+    monkeypatch.setattr(pdfdoc, "RENDERS_KEPT", 2)
+    with Document.open(variant_pdfs["bjs-ruled-grid-reordered"]) as doc:
+        h = doc.page(1).height
+        for number in (2, 2, 3, 2, 4, 2):
+            camelot_tables(doc, number, "lattice",
+                           {"table_regions": [f"30,{h - 50:.1f},580,50"], "line_scale": 40})
+        assert calls == [2, 3, 4]  # 2 stays among the last two pages read; then 4 drops 3
+        assert list(doc._renders) == [4, 2]
+    assert not doc._renders
