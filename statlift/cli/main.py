@@ -136,19 +136,25 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
         from statlift.flows import run as flows_run
 
         runner = flows_run.runner_name(args.runner, args.workers, reports=len(to_run))
-        if server is not None:
-            if runner == "threads" and planned:  # the tasks run in this process: read ahead
-                jobs = [(spec_for(p.report_id, load_catalog(settings.catalog)), str(p.pdf),
-                         str(p.sha)) for p in planned if p.report_id in to_run and p.pdf]
-                read = flows_run.read_ahead(jobs, stop=server.poll)
-                total = sum(len(spec.tables) for spec, _, _ in jobs)
-                say(f"read {read} of {total} tables while Prefect's server started")
-            timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
-                                           "120"))
-            server.wait(timeout, progress=lambda s: say(
-                f"waiting for Prefect's temporary API server ({s:.0f} s)"))
-        with flow_settings(temporary=server is not None):
-            results = _run_flows(args, runner, to_run, settings)
+        try:
+            if server is not None:
+                if runner == "threads" and planned:  # tasks run in this process: read ahead
+                    jobs = [(spec_for(p.report_id, load_catalog(settings.catalog)), str(p.pdf),
+                             str(p.sha)) for p in planned if p.report_id in to_run and p.pdf]
+                    read = flows_run.read_ahead(jobs, stop=server.poll, out_dir=str(args.out))
+                    total = sum(len(spec.tables) for spec, _, _ in jobs)
+                    staged = flows_run.staged_count()
+                    say(f"read {read} of {total} tables" + (
+                        f" and audited {staged} of {len(jobs)} reports" if staged else "") +
+                        " while Prefect's server started")
+                timeout = float(os.environ.get(
+                    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"))
+                server.wait(timeout, progress=lambda s: say(
+                    f"waiting for Prefect's temporary API server ({s:.0f} s)"))
+            with flow_settings(temporary=server is not None):
+                results = _run_flows(args, runner, to_run, settings)
+        finally:  # reports audited ahead that no task committed leave no staging folder
+            flows_run.discard_staged()
     except RuntimeError as exc:
         error = orchestrator_error(exc)
         if error is None:

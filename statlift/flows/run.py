@@ -39,7 +39,7 @@ from statlift.extractors.table import extract_table
 from statlift.model import ReportResult, TableOutcome
 from statlift.outputs.finish import build_downstream
 from statlift.outputs.incremental import prepare_report
-from statlift.publish.report import publish_outcomes
+from statlift.publish.report import Staged, commit_staged, publish_outcomes, stage_outcomes
 from statlift.publish.uptodate import UP_TO_DATE, build_key, table_cache_key, up_to_date
 from statlift.schemas.specs import (
     Catalog,
@@ -84,7 +84,13 @@ def release_document(report_id: str, path: str, sha: str) -> None:
 _READ_AHEAD: dict[tuple[str, str, str, str], TableOutcome] = {}
 
 
-def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]) -> int:
+# Reports staged in this process before the flow started (read_ahead with an output folder), by
+# (report, PDF sha256, output folder): the outcomes they were staged from and the Staged report.
+_STAGED: dict[tuple[str, str, str], tuple[list[TableOutcome], Staged]] = {}
+
+
+def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool],
+               out_dir: str | None = None) -> int:
     """Read the reports' tables in this process until `stop()` says the orchestrator is ready.
 
     The command line calls it while Prefect's temporary API server boots (~4 s, longer on a
@@ -93,7 +99,11 @@ def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]
     and whatever is left is read by them as usual; they still log each table's line and store
     it in Prefect's result store. When every table is read and the server is still
     booting, the reports' other pages are read too (their words, which the audit's running-text
-    checks take from the same open Document). Returns the number of tables read."""
+    checks take from the same open Document). Then, with `out_dir`, each report whose tables
+    were all read is staged: written into a staging folder beside its published one and
+    audited (publish.report.stage_outcomes, nothing published); its report task commits it
+    (take_staged) when it ends up with the same outcomes, else discards it and stages anew.
+    Returns the number of tables read."""
     read = 0
     for report, path, sha in jobs:
         doc = shared_document(report.report_id, path, sha)
@@ -116,7 +126,61 @@ def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]
                     doc.page(number)
             except Exception:  # the audit meets it again and reports it where it belongs
                 break
+    if out_dir is None:
+        return read
+    for report, path, sha in jobs:
+        if stop():
+            return read
+        _stage_ahead(report, path, sha, out_dir)
     return read
+
+
+def _stage_key(report_id: str, sha: str, out_dir: str) -> tuple[str, str, str]:
+    return report_id, sha, str(Path(out_dir).resolve())
+
+
+def _stage_ahead(report: ReportSpec, path: str, sha: str, out_dir: str) -> None:
+    """Stage `report` from its outcomes read ahead, if all of them were (read_ahead)."""
+    rid = report.report_id
+    keys = [(rid, spec.table_id, sha, table_fingerprint(report, spec)) for spec in report.tables]
+    if not all(k in _READ_AHEAD for k in keys):
+        return
+    outcomes = [_READ_AHEAD[k] for k in keys]
+    doc = shared_document(rid, path, sha)
+    try:
+        with doc.lock, lent(doc):
+            staged = stage_outcomes(Path(out_dir), rid, sha, path, outcomes)
+    except Exception:  # the report task stages it again, where Prefect sees what fails
+        return
+    if isinstance(staged, Staged):
+        _STAGED[_stage_key(rid, sha, out_dir)] = (outcomes, staged)
+
+
+def take_staged(report_id: str, sha: str, out_dir: str,
+                outcomes: list[TableOutcome]) -> Staged | None:
+    """The report staged ahead from these very outcomes (the task took every table read ahead,
+    none from Prefect's result store), else None; a staged report of other outcomes is
+    discarded."""
+    entry = _STAGED.pop(_stage_key(report_id, sha, out_dir), None)
+    if entry is None:
+        return None
+    ahead, staged = entry
+    if len(ahead) == len(outcomes) and all(a is b for a, b in zip(ahead, outcomes)):
+        return staged
+    staged.discard()
+    return None
+
+
+def staged_count() -> int:
+    """Reports staged ahead and not yet taken by their task."""
+    return len(_STAGED)
+
+
+def discard_staged() -> None:
+    """Remove every staging folder read_ahead left uncommitted (the flow did not run them)."""
+    while _STAGED:
+        _, (_, staged) = _STAGED.popitem()
+        staged.discard()
 
 
 def _extract(doc: Document, report: ReportSpec, spec: TableSpec) -> TableOutcome:
@@ -192,9 +256,13 @@ def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
     report = spec_for(report_id, cat)
     try:
         outcomes = table_outcomes(logger, report, pdf_path, sha)
-        # the audit reads the report's text from the same Document (pages parsed once)
-        with lent(shared_document(report_id, pdf_path, sha)):
-            result = publish_outcomes(Path(out_dir), report_id, sha, pdf_path, outcomes, strict)
+        staged = take_staged(report_id, sha, out_dir, outcomes)
+        if staged is not None:  # audited while Prefect's server started: only the decision
+            result = commit_staged(Path(out_dir), staged, strict)
+        else:  # the audit reads the report's text from the same Document (pages parsed once)
+            with lent(shared_document(report_id, pdf_path, sha)):
+                result = publish_outcomes(Path(out_dir), report_id, sha, pdf_path, outcomes,
+                                          strict)
     finally:
         release_document(report_id, pdf_path, sha)
         outcomes = []

@@ -21,6 +21,7 @@ import json
 import logging
 import shutil
 from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,8 +92,44 @@ def guard_outcome(report_id: str, outcome: TableOutcome) -> TableOutcome:
         "found": err.found}, seconds=outcome.seconds)
 
 
+@dataclass
+class Staged:
+    """A report written into its staging folder and audited, not yet published: what
+    stage_outcomes computes from the outcomes before commit_staged decides. `unchanged`: the
+    published cells are these already (nothing staged)."""
+
+    report_id: str
+    sha: str
+    tables: int
+    failures: dict[str, dict]
+    has_previous: bool
+    staging: Path | None = None
+    audit: dict | None = None
+    changes: int = 0
+    change_words: str = ""
+    unchanged: bool = False
+
+    def discard(self) -> None:
+        """Remove the staging folder (a staged report that will not be committed)."""
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+
 def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path: str,
                      outcomes: list[TableOutcome], strict: bool = False) -> ReportResult:
+    """Stage, audit and (unless the run must be rejected) publish a report's outcomes."""
+    staged = stage_outcomes(processed_dir, report_id, sha, source_path, outcomes)
+    if isinstance(staged, ReportResult):
+        return staged
+    return commit_staged(processed_dir, staged, strict)
+
+
+def stage_outcomes(processed_dir: Path, report_id: str, sha: str, source_path: str,
+                   outcomes: list[TableOutcome]) -> Staged | ReportResult:
+    """Everything before the decision, with no effect on the published report: its files are
+    written into a fresh staging folder and audited, the changes against the published version
+    counted. A ReportResult when nothing can be published (every table failed)."""
     outcomes = [guard_outcome(report_id, o) for o in outcomes]
     tables = [o.table for o in outcomes if o.table is not None]
     failures = {o.table_id: o.error for o in outcomes if o.error}
@@ -105,22 +142,39 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
     old_cells = assemble.read_cells(published) if has_previous else None
     cells = assemble.cells_frame(tables)
     cells_text = text_frame(cells)
+    staged = Staged(report_id, sha, len(tables), failures, has_previous)
     if old_cells is not None and not failures and _same_source(published, sha) and \
             _same_cells(old_cells, cells_text):
-        write_build_key(published, report_id, sha)  # same cells from this code: up to date
-        return ReportResult(report_id, "unchanged", "same source, same cells; nothing published",
-                            len(tables), failures, None, 0)
-    staging = publish.stage_dir(processed_dir, report_id)
+        staged.unchanged = True
+        return staged
+    staged.staging = publish.stage_dir(processed_dir, report_id)
     try:
         doc = assemble.tables_document(report_id, sha, source_path, tables, failures)
-        content = assemble.write_report(staging, tables, cells, doc)
+        content = assemble.write_report(staged.staging, tables, cells, doc)
         report = ReportText(content, cells_text,
                             {t.table_id: text_frame(t.to_frame()) for t in tables})
-        audit = finish_report(staging, report_id, report)
-        changes, change_words = _write_changes(staging, old_cells, cells_text, published, sha)
+        staged.audit = finish_report(staged.staging, report_id, report)
+        staged.changes, staged.change_words = _write_changes(staged.staging, old_cells,
+                                                             cells_text, published, sha)
     except Exception:
-        shutil.rmtree(staging, ignore_errors=True)
+        staged.discard()
         raise
+    return staged
+
+
+def commit_staged(processed_dir: Path, staged: Staged, strict: bool = False) -> ReportResult:
+    """Publish a staged report atomically, or keep it under _rejected/ and leave the published
+    version as it is (a failed table over a published version; strict with unacknowledged
+    findings)."""
+    report_id, sha, failures = staged.report_id, staged.sha, staged.failures
+    published = processed_dir / report_id
+    if staged.unchanged:
+        write_build_key(published, report_id, sha)  # same cells from this code: up to date
+        return ReportResult(report_id, "unchanged", "same source, same cells; nothing published",
+                            staged.tables, failures, None, 0)
+    staging, audit, changes, has_previous = (staged.staging, staged.audit, staged.changes,
+                                             staged.has_previous)
+    assert staging is not None and audit is not None
     reasons = []
     if failures:
         reasons.append(f"{len(failures)} table(s) failed: " + "; ".join(
@@ -131,23 +185,24 @@ def publish_outcomes(processed_dir: Path, report_id: str, sha: str, source_path:
         kept = keep_rejected(staging, processed_dir, report_id)
         return ReportResult(report_id, "failed", " / ".join(reasons) +
                             f"; the published dataset is unchanged; this run is in {kept}",
-                            len(tables), failures, audit, changes)
+                            staged.tables, failures, audit, changes)
     if strict and audit["unacknowledged"]:
         kept = keep_rejected(staging, processed_dir, report_id)
         return ReportResult(report_id, "failed", " / ".join(reasons) + f"; kept in {kept}",
-                            len(tables), failures, audit, changes)
+                            staged.tables, failures, audit, changes)
     if not failures:  # build.json: the key of a complete build (publish/uptodate.py)
         write_build_key(staging, report_id, sha)
     publish.publish(staging, processed_dir, report_id)
+    staged.staging = None  # used up
     status = "partial" if failures else ("updated" if has_previous else "published")
-    msg = f"{len(tables)} tables published to {published}"
+    msg = f"{staged.tables} tables published to {published}"
     if has_previous:
-        msg = f"updated: {change_words}; " + msg
+        msg = f"updated: {staged.change_words}; " + msg
     if failures:
         msg += "; " + reasons[0]
     msg += f"; audit: {counted(audit['checks'], 'check')}, " \
            f"{counted(audit['findings'], 'finding')} ({audit['unacknowledged']} not acknowledged)"
-    return ReportResult(report_id, status, msg, len(tables), failures, audit, changes)
+    return ReportResult(report_id, status, msg, staged.tables, failures, audit, changes)
 
 
 def _write_changes(staging: Path, old_cells: pd.DataFrame | None, new_cells: pd.DataFrame,

@@ -1,6 +1,8 @@
 """read_ahead (flows/run.py): what the command line reads while Prefect's temporary server boots.
-Tables first, then the reports' other pages (the audit's running text); it stops as soon as the
-server answers, and a table task takes the outcome read ahead instead of reading it again."""
+Tables first, then the reports' other pages (the audit's running text), then each report staged
+(written and audited into a staging folder, not published); it stops as soon as the server
+answers, and the report task takes the outcomes read ahead and the report staged from them
+instead of doing that work again."""
 from __future__ import annotations
 
 import logging
@@ -21,6 +23,7 @@ def job():
     sha = pdf.stem
     yield report, str(pdf), sha
     flows_run._READ_AHEAD.clear()
+    flows_run.discard_staged()
     flows_run.release_document(REPORT, str(pdf), sha)
 
 
@@ -57,3 +60,73 @@ def test_the_report_task_takes_the_outcomes_read_ahead(job, monkeypatch):
     assert [o.table_id for o in got] == [t.table_id for t in report.tables]
     assert all(any(o is a for a in ahead.values()) for o in got)
     assert not flows_run._READ_AHEAD  # taken, not kept
+
+
+# --- reports staged (written and audited, not published) while the server boots
+
+def _staging_folders(out) -> list:
+    return sorted(p.name for p in out.glob(".*staging*")) if out.exists() else []
+
+
+def test_stages_each_report_and_its_task_commits_what_a_plain_publish_makes(
+        job, tmp_path, monkeypatch):
+    """read_ahead with an output folder writes and audits the report into a staging folder and
+    publishes nothing; the task takes it for the same outcomes and publishes exactly the files
+    publish_outcomes makes from them."""
+    from outputs_digest import digest_tree
+    from test_table_cache import MemoryStore
+
+    from statlift.extractors.pdfdoc import lent
+    from statlift.publish.report import commit_staged, publish_outcomes
+
+    report, pdf, sha = job
+    ahead, plain = tmp_path / "ahead", tmp_path / "plain"
+    flows_run.read_ahead([job], stop=lambda: False, out_dir=str(ahead))
+    assert flows_run.staged_count() == 1
+    assert len(_staging_folders(ahead)) == 1 and not (ahead / REPORT).exists()
+    monkeypatch.setattr(MemoryStore, "shared", {})  # nothing cached: every table read ahead
+    monkeypatch.setattr(flows_run, "get_result_store", MemoryStore)
+    outcomes = flows_run.table_outcomes(logging.getLogger("t"), report, pdf, sha)
+    staged = flows_run.take_staged(REPORT, sha, str(ahead), outcomes)
+    assert staged is not None and flows_run.staged_count() == 0
+    result = commit_staged(ahead, staged)
+    assert result.status == "published" and _staging_folders(ahead) == []
+    with lent(flows_run.shared_document(REPORT, pdf, sha)):
+        again = publish_outcomes(plain, REPORT, sha, pdf, outcomes)
+    assert (result.message.replace(str(ahead), "<out>"), result.audit) == \
+        (again.message.replace(str(plain), "<out>"), again.audit)
+    assert digest_tree(ahead) == digest_tree(plain)
+
+
+def test_a_report_staged_from_other_outcomes_is_discarded(job, tmp_path):
+    """The task read a table elsewhere (Prefect's result store): the staged report is removed
+    and the task stages anew from its own outcomes."""
+    import copy
+
+    report, pdf, sha = job
+    flows_run.read_ahead([job], stop=lambda: False, out_dir=str(tmp_path))
+    outcomes = [copy.copy(o) for o in flows_run._READ_AHEAD.values()]
+    assert flows_run.take_staged(REPORT, sha, str(tmp_path), outcomes) is None
+    assert _staging_folders(tmp_path) == [] and flows_run.staged_count() == 0
+
+
+def test_staged_reports_no_task_took_leave_no_folder(job, tmp_path):
+    flows_run.read_ahead([job], stop=lambda: False, out_dir=str(tmp_path))
+    assert len(_staging_folders(tmp_path)) == 1
+    flows_run.discard_staged()
+    assert _staging_folders(tmp_path) == [] and flows_run.staged_count() == 0
+
+
+def test_nothing_is_staged_once_the_server_answers(job, tmp_path):
+    report, pdf, sha = job
+    doc = flows_run.shared_document(REPORT, pdf, sha)
+    calls = len(report.tables) + doc.page_count  # a stop() per table, per page, per report
+    asked = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > calls
+
+    flows_run.read_ahead([job], stop=stop, out_dir=str(tmp_path))
+    assert len(flows_run._READ_AHEAD) == len(report.tables)
+    assert flows_run.staged_count() == 0 and _staging_folders(tmp_path) == []
