@@ -239,28 +239,32 @@ class CellIndex:
         self.cells = cells[cells["value"].astype(str) != ""].copy()
         self.cells["number"] = pd.Series([Decimal(str(v)) for v in self.cells["value"]],
                                          index=self.cells.index, dtype=object)
+        # (number, is a percent, the cell) in the frame's order, for find(): a sentence asks
+        # for a dozen numbers and a filter of the frame per number cost more than the audit's
+        # arithmetic checks
+        self._rows = [(n, u == "percent", _ref(r)) for n, u, r in
+                      zip(self.cells["number"], self.cells["unit"],
+                          self.cells.to_dict("records"))]
+        self._units: dict[tuple[str, str, str], object] = {}
+        for (_, _, ref), u in zip(self._rows, self.cells["unit"]):
+            self._units.setdefault((ref.table_id, ref.row_path, ref.column_path), u)
 
     def find(self, stated: str, percent: bool | None = None,
              rounded: bool = False) -> list[CellRef]:
         """Cells printing `stated`; with `rounded`, also cells printed with more digits that
         round to it ("66 months" for a printed 66.1)."""
         n = _number(stated)
-        if rounded:
-            hits = self.cells[[x == n or _rounds_to(x, stated) for x in self.cells["number"]]]
-        else:
-            hits = self.cells[self.cells["number"] == n]
-        if percent is not None:
-            hits = hits[(hits["unit"] == "percent") == percent]
-        return [_ref(r) for r in hits.to_dict("records")]
+        return [ref for x, pct, ref in self._rows
+                if (percent is None or pct == percent)
+                and (x == n or (rounded and _rounds_to(x, stated)))]
 
     def table(self, table_id: str) -> pd.DataFrame:
         return self.cells[self.cells["table_id"] == table_id]
 
     def unit(self, ref: CellRef) -> str:
-        c = self.cells
-        hit = c[(c["table_id"] == ref.table_id) & (c["row_path"] == ref.row_path)
-                & (c["column_path"] == ref.column_path)]
-        return str(hit["unit"].iloc[0]) if len(hit) else ""
+        """The unit of the first cell at `ref`'s place ("" if none)."""
+        unit = self._units.get((ref.table_id, ref.row_path, ref.column_path), "")
+        return str(unit)
 
 
 def _words(text: str) -> set[str]:
