@@ -105,8 +105,10 @@ def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]
     (take_staged) when it ends up with the same outcomes, else discards it and stages anew.
     Returns the number of tables read."""
     read = 0
+    ahead: dict[str, list[TableOutcome]] = {}  # each report's outcomes read here
     for report, path, sha in jobs:
         doc = shared_document(report.report_id, path, sha)
+        outcomes = ahead.setdefault(report.report_id, [])
         for spec in report.tables:
             if stop():
                 return read
@@ -115,6 +117,7 @@ def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]
                 _READ_AHEAD[key] = _extract(doc, report, spec)
             except Exception:  # a bug: left for the task, which fails where Prefect sees it
                 continue
+            outcomes.append(_READ_AHEAD[key])
             read += 1
     for report, path, sha in jobs:  # pure reading, no side effect: the audit would do it
         doc = shared_document(report.report_id, path, sha)
@@ -131,7 +134,8 @@ def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]
     for report, path, sha in jobs:
         if stop():
             return read
-        _stage_ahead(report, path, sha, out_dir)
+        if len(ahead[report.report_id]) == len(report.tables):  # every table read
+            _stage_ahead(report.report_id, path, sha, out_dir, ahead[report.report_id])
     return read
 
 
@@ -139,13 +143,9 @@ def _stage_key(report_id: str, sha: str, out_dir: str) -> tuple[str, str, str]:
     return report_id, sha, str(Path(out_dir).resolve())
 
 
-def _stage_ahead(report: ReportSpec, path: str, sha: str, out_dir: str) -> None:
-    """Stage `report` from its outcomes read ahead, if all of them were (read_ahead)."""
-    rid = report.report_id
-    keys = [(rid, spec.table_id, sha, table_fingerprint(report, spec)) for spec in report.tables]
-    if not all(k in _READ_AHEAD for k in keys):
-        return
-    outcomes = [_READ_AHEAD[k] for k in keys]
+def _stage_ahead(rid: str, path: str, sha: str, out_dir: str,
+                 outcomes: list[TableOutcome]) -> None:
+    """Stage report `rid` from its every table's outcome read ahead (read_ahead)."""
     doc = shared_document(rid, path, sha)
     try:
         with doc.lock, lent(doc):
