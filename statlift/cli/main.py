@@ -29,7 +29,7 @@ from statlift.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, StatliftError
 from statlift.flows.server import TemporaryServer, configured_api_url, first_run
 from statlift.publish.uptodate import UP_TO_DATE, build_key, up_to_date
 from statlift.schemas.specs import Catalog, load_catalog, spec_for, spec_sha256
-from statlift.settings import Settings, get_settings, tune_gc
+from statlift.settings import Settings, freeze_imports, get_settings, tune_gc
 
 # Each subcommand's module is imported only when that subcommand runs (or for --help): they
 # import the stages they drive (pandas, pandera, the engines), and `statlift run` with nothing to
@@ -135,6 +135,7 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
     try:
         from statlift.flows import run as flows_run
 
+        freeze_imports()  # the `statlift` program: every module a run needs is imported now
         runner = flows_run.runner_name(args.runner, args.workers, reports=len(to_run))
         try:
             if server is not None:

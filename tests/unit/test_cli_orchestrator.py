@@ -180,6 +180,55 @@ def _heartbeat():
     return get_current_settings().flows.heartbeat_frequency
 
 
+def test_server_poll_is_cheap_until_the_server_listens_then_answers_once_ready():
+    """read_ahead asks between every page: refused connections and checks within
+    POLL_INTERVAL cost no HTTP request, every HTTP check shares one client, and the answer is
+    True once /api/health answers 200 (then for good)."""
+    import http.server
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from statlift.flows import server as srv
+
+    requests: list[str] = []
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            requests.append(self.path)
+            self.send_response(200 if self.path == "/api/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    ts = srv.TemporaryServer()
+    ts.process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert ts.poll() is False  # nothing listens on the port yet: no HTTP request made
+        assert ts._client is None and requests == []
+        httpd = http.server.HTTPServer(("127.0.0.1", ts.port), Health)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        try:
+            ts._polled = time.monotonic()  # as if it had just checked
+            assert ts.poll() is False  # within POLL_INTERVAL of the last check: not asked
+            assert requests == []
+            time.sleep(ts.POLL_INTERVAL * 1.5)
+            assert ts.poll() is True and requests[0] == "/api/health"
+            assert ts.warmup is not None
+            ts.warmup.join(5)  # the API's first request, made while the caller goes on
+            assert requests == ["/api/health", "/api/admin/version"]
+            assert ts.poll() is True and len(requests) == 2  # ready for good: never asks again
+            assert ts._client is None  # handed to the warm-up, which closed it
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+    finally:
+        ts.stop()
+    assert ts.process is None
+
+
 def test_no_flow_heartbeat_with_the_temporary_server_unless_asked(monkeypatch):
     """The heartbeat's thread held every run's end up to 1 s; a temporary server ends with the
     run, so nothing reads it. A configured server keeps it, as does a frequency the user set."""
@@ -222,7 +271,7 @@ def _thresholds_after_worker_setup(_: int) -> tuple:
     from statlift.flows.run import worker_setup
 
     worker_setup()
-    return gc.get_threshold()
+    return gc.get_threshold(), gc.get_freeze_count() > 0  # its modules frozen out of the way
 
 
 def test_worker_processes_use_statlifts_collector_thresholds_and_callers_keep_theirs():
@@ -231,8 +280,8 @@ def test_worker_processes_use_statlifts_collector_thresholds_and_callers_keep_th
 
     from statlift.flows.run import worker_setup
 
-    before = gc.get_threshold()
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
     worker_setup()  # the caller's process (threads runner, tests): untouched
-    assert gc.get_threshold() == before
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        assert pool.map(_thresholds_after_worker_setup, [0]) == [BATCH_GC_THRESHOLDS]
+        assert pool.map(_thresholds_after_worker_setup, [0]) == [(BATCH_GC_THRESHOLDS, True)]
