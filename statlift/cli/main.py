@@ -148,7 +148,6 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
                     say(f"read {read} of {total} tables" + (
                         f" and audited {staged} of {len(jobs)} reports" if staged else "") +
                         " while Prefect's server started")
-                flows_run.flow_start_imports()  # while the server still boots, if it does
                 timeout = float(os.environ.get(
                     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"))
                 server.wait(timeout, progress=lambda s: say(

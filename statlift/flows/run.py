@@ -24,6 +24,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+# fastapi's encoder and the flow and task engines: what Prefect imports only when a flow run
+# starts (Flow.serialize_parameters imports fastapi per run: 0.13 s), imported with this module,
+# which the command line imports while Prefect's temporary server boots (issue 15)
+import fastapi.encoders  # noqa: F401
+import prefect.flow_engine  # noqa: F401
+import prefect.task_engine  # noqa: F401
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.results import get_result_store
@@ -169,16 +175,6 @@ def take_staged(report_id: str, sha: str, out_dir: str,
         return staged
     staged.discard()
     return None
-
-
-def flow_start_imports() -> None:
-    """Import what Prefect imports only when a flow run starts (fastapi's encoder for the
-    run's parameters, 0.13 s; the flow engine): the command line calls it when it is done
-    reading ahead, while Prefect's server may still be booting, so that the flow starts
-    without them."""
-    import fastapi.encoders  # noqa: F401  (Flow.serialize_parameters imports it per run)
-    import prefect.flow_engine  # noqa: F401
-    import prefect.task_engine  # noqa: F401
 
 
 def staged_count() -> int:

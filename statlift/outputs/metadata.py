@@ -252,7 +252,15 @@ def report_table_metas(report_dir: Path, doc: dict | None = None) -> list[TableM
 
 def table_metas(report: ReportText, report_id: str = "") -> list[TableMeta]:
     """TableMeta of every table of a report (from its folder or from memory), in tables.json
-    order; a table without its wide CSV is left out."""
+    order; a table without its wide CSV is left out. Made once per ReportText (its `derived`):
+    the Parquet files and the data package of one publish both ask (TableMeta is frozen)."""
+    key = ("table_metas", report_id)
+    if key not in report.derived:
+        report.derived[key] = _table_metas(report, report_id)
+    return list(report.derived[key])
+
+
+def _table_metas(report: ReportText, report_id: str) -> list[TableMeta]:
     doc, cells = report.doc, report.cells
     metas = []
     for table_id, entry in doc.get("tables", {}).items():

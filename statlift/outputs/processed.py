@@ -157,6 +157,9 @@ class ReportText:
     doc: dict
     cells: pd.DataFrame | None
     wides: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # what is derived from it once for every reader of this object (metadata.table_metas: the
+    # Parquet files and the data package of a report both need its tables' metadata)
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def read(cls, report_dir: Path, doc: dict | None = None) -> ReportText:
