@@ -180,6 +180,18 @@ def _heartbeat():
     return get_current_settings().flows.heartbeat_frequency
 
 
+def test_temporary_server_skips_block_registration_unless_the_user_set_it():
+    from statlift.flows.server import SERVER_ENV, server_environment
+
+    env = server_environment({"PATH": "/bin"})
+    assert env["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "false"
+    assert env["PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION"] == "false"
+    assert env["PATH"] == "/bin" and SERVER_ENV.items() <= env.items()
+    mine = server_environment({"PREFECT_API_BLOCKS_REGISTER_ON_START": "true"})  # another name
+    assert "PREFECT_SERVER_REGISTER_BLOCKS_ON_START" not in mine
+    assert mine["PREFECT_API_BLOCKS_REGISTER_ON_START"] == "true"
+
+
 def test_server_poll_is_cheap_until_the_server_listens_then_answers_once_ready():
     """read_ahead asks between every page: refused connections and checks within
     POLL_INTERVAL cost no HTTP request, every HTTP check shares one client, and the answer is
