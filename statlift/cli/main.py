@@ -132,11 +132,16 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
         if db is not None:
             say(f"first run on this machine: Prefect creates its database {db} and sets up its "
                 "tables (once, ~15 s)")
+    pool = None
     try:
+        from statlift.flows.pool import EarlyProcessPool, runner_name
+
+        runner = runner_name(args.runner, args.workers, reports=len(to_run))
+        if runner == "processes" and not args.fetch:  # its workers start (and import statlift)
+            pool = EarlyProcessPool(args.workers).start_early()  # while the server boots
         from statlift.flows import run as flows_run
 
         freeze_imports()  # the `statlift` program: every module a run needs is imported now
-        runner = flows_run.runner_name(args.runner, args.workers, reports=len(to_run))
         try:
             if server is not None:
                 if runner == "threads" and planned:  # tasks run in this process: read ahead
@@ -153,7 +158,7 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
                 server.wait(timeout, progress=lambda s: say(
                     f"waiting for Prefect's temporary API server ({s:.0f} s)"))
             with flow_settings(temporary=server is not None):
-                results = _run_flows(args, runner, to_run, settings)
+                results = _run_flows(args, runner, to_run, settings, pool)
         finally:  # reports audited ahead that no task committed leave no staging folder
             flows_run.discard_staged()
     except RuntimeError as exc:
@@ -161,6 +166,9 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
         if error is None:
             raise
         raise error from exc
+    finally:  # a pool started early that the flow did not take (and shut down) stops here
+        if pool is not None:
+            pool.close()
     by_id = {r.report_id: r for r in results}
     for rid in ids:
         if rid in by_id:
@@ -241,9 +249,11 @@ def flow_settings(temporary: bool):
     return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
 
 
-def _run_flows(args, runner: str, report_ids: list[str], settings: Settings) -> list:
+def _run_flows(args, runner: str, report_ids: list[str], settings: Settings,
+               pool=None) -> list:
     """`run --fetch`: the update flow (fetch, then run); else the run flow. `runner` is a
-    concrete runner name (runner_name). The flows get the Settings' paths as parameters."""
+    concrete runner name (runner_name); `pool` a process pool already started for it
+    (flows/pool.py). The flows get the Settings' paths as parameters."""
     from statlift.flows.run import make_task_runner, run_catalog, state_results
 
     paths = {"raw_dir": str(settings.raw_dir), "home": str(settings.home),
@@ -255,7 +265,7 @@ def _run_flows(args, runner: str, report_ids: list[str], settings: Settings) -> 
                                return_state=True, **paths)
     else:
         state = run_catalog.with_options(
-            task_runner=make_task_runner(runner, args.workers, args.address))(
+            task_runner=pool or make_task_runner(runner, args.workers, args.address))(
             report_ids=report_ids, sources=parse_sources(args.sources), out_dir=args.out,
             strict=args.strict, return_state=True, **paths)
     return state_results(state)

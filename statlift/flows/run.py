@@ -35,13 +35,14 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.results import get_result_store
 from prefect.settings import PREFECT_TASKS_REFRESH_CACHE
 from prefect.states import Completed, Failed, State
-from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from statlift.acquire.hashing import sha256_file
 from statlift.acquire.rawstore import check_pdf, source_path
 from statlift.errors import StatliftError
 from statlift.extractors.pdfdoc import Document, lent
 from statlift.extractors.table import extract_table
+from statlift.flows.pool import EarlyProcessPool, runner_name
 from statlift.model import ReportResult, TableOutcome
 from statlift.outputs.finish import build_downstream
 from statlift.outputs.incremental import prepare_report
@@ -333,20 +334,6 @@ def _info_line(report_id: str, o: TableOutcome) -> str:
                                               if m.relabels else ""))
 
 
-def runner_name(runner: str = "auto", workers: int | None = None,
-                reports: int | None = None) -> str:
-    """The runner `auto` stands for: a process pool when there are several cores and at least
-    three reports to run (a report per worker process: measured 1.2 x faster than threads at
-    N = 10 and N = 50 on 2 cores, benchmarks/results/speed.md), else threads (for one or two
-    reports the pool's start-up, ~3 s, eats the gain)."""
-    if runner == "auto":
-        workers = workers or os.cpu_count() or 1
-        return "processes" if workers > 1 and (reports is None or reports >= 3) else "threads"
-    if runner not in ("threads", "processes", "dask"):
-        raise ValueError(f"unknown runner {runner!r}: use auto, threads, processes or dask")
-    return runner
-
-
 def make_task_runner(runner: str = "auto", workers: int | None = None,
                      address: str | None = None, reports: int | None = None):
     """threads, a process pool (a report per worker process) or a Dask cluster through
@@ -357,8 +344,8 @@ def make_task_runner(runner: str = "auto", workers: int | None = None,
     runner = runner_name(runner, workers, reports)
     if runner == "threads":
         return ThreadPoolTaskRunner(max_workers=workers)
-    if runner == "processes":
-        return ProcessPoolTaskRunner(max_workers=workers)
+    if runner == "processes":  # Prefect's process pool; the command line starts it early
+        return EarlyProcessPool(max_workers=workers)
     from prefect_dask import DaskTaskRunner  # an optional extra: pip install statlift[dask]
     if address:
         return DaskTaskRunner(address=address)

@@ -1,8 +1,12 @@
-"""Which task runner `auto` picks, and the per-build read cache of the downstream builders."""
+"""Which task runner `auto` picks, the process pool started before the flow (flows/pool.py),
+and the per-build read cache of the downstream builders."""
 from __future__ import annotations
+
+import pickle
 
 import pytest
 
+from statlift.flows.pool import WORKER_MODULE, EarlyProcessPool, worker_state
 from statlift.flows.run import runner_name
 from statlift.outputs.processed import read_once, read_text_csv
 
@@ -22,6 +26,36 @@ def test_explicit_runner_is_kept_and_unknown_is_an_error():
     assert runner_name("dask", 2, 1) == "dask"
     with pytest.raises(ValueError, match="unknown runner 'fork'"):
         runner_name("fork", 2, 2)
+
+
+def test_early_pool_starts_every_worker_with_statlift_imported_and_hands_itself_to_the_flow():
+    pool = EarlyProcessPool(max_workers=2).start_early()
+    try:
+        executor = pool._executor  # Prefect's ProcessPoolExecutor
+        assert executor is not None
+        started = set(executor._processes)  # both workers run before any report is submitted
+        assert len(started) == 2
+        seen = {executor.submit(worker_state).result(timeout=120) for _ in range(6)}
+        assert {pid for pid, _ in seen} <= started
+        assert all(imported for _, imported in seen), f"{WORKER_MODULE} not imported: {seen}"
+        assert pool.started_early
+        assert pool.duplicate() is pool  # what Prefect's flow engine enters
+        twin = pickle.loads(pickle.dumps(pool))  # shipped with the flow to every task
+        assert isinstance(twin, EarlyProcessPool) and not twin.started_early
+        with pool as entered:  # the flow run: no "already started", the same processes
+            assert entered is pool and set(entered._executor._processes) == started
+        assert pool._executor is None and not pool.started_early  # the flow's end shuts it down
+    finally:
+        pool.close()
+    pool.close()  # closed twice: nothing happens
+
+
+def test_a_pool_not_started_early_is_prefects_pool():
+    pool = EarlyProcessPool(max_workers=2)
+    twin = pool.duplicate()
+    assert twin is not pool and isinstance(twin, EarlyProcessPool) and not twin.started_early
+    pool.close()  # never started: nothing to shut down
+    assert pool._executor is None
 
 
 def test_read_once_parses_once_and_hands_out_copies(tmp_path):
