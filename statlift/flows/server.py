@@ -166,11 +166,14 @@ class TemporaryServer:
             self.ready = self._client.get(f"{self.api_url}/health").status_code == 200
         except httpx.HTTPError:
             self.ready = False
-        if self.ready:  # the first API request costs the server ~0.2 s more than the next
-            client, self._client = self._client, None  # ones: paid now, in a thread that only
+        if self.ready:
+            # the API's first request costs the server ~0.2 s more than the next ones: made
+            # now, from a thread that only waits for the answer, while the caller goes on
+            # reading and before the flow's own first request
+            client, self._client = self._client, None
             self.warmup = threading.Thread(target=_warm_up, args=(client, self.api_url),
-                                           daemon=True)  # waits for the answer, while the
-            self.warmup.start()  # caller goes on reading and the flow is not started yet
+                                           daemon=True)
+            self.warmup.start()
         return self.ready
 
     def _close_client(self) -> None:
