@@ -409,6 +409,8 @@ def _build_duckdb(processed: Path, catalog: Any, dirs: list[Path], reuse: set[st
         con = duckdb.connect(str(tmp), config={"memory_limit": DUCKDB_MEMORY,
                                                "temp_directory": spill})
         try:
+            # the database being built, by the name COPY FROM DATABASE needs (_copy_part)
+            into = str((con.execute("SELECT current_database()").fetchone() or ("",))[0])
             con.execute("BEGIN TRANSACTION")
             if reuse:
                 for rid, rec in old.reports.items():
@@ -446,7 +448,7 @@ def _build_duckdb(processed: Path, catalog: Any, dirs: list[Path], reuse: set[st
                 elif rid in parts:  # made by the worker that published it
                     if pending:  # unchanged reports' rows come first: they are earlier
                         copy_pending()
-                    new.reports[rid].db = _copy_part(con, *parts[rid], frames)
+                    new.reports[rid].db = _copy_part(con, into, *parts[rid], frames)
                     also(d)
                 else:
                     copy_pending()
@@ -482,20 +484,18 @@ def _build_duckdb(processed: Path, catalog: Any, dirs: list[Path], reuse: set[st
         db._remove(tmp)
 
 
-def _copy_part(con: duckdb.DuckDBPyConnection, part: Path, record: dict,
+def _copy_part(con: duckdb.DuckDBPyConnection, into: str, part: Path, record: dict,
                rows: dict[str, list[pd.DataFrame]],
                pending: dict[str, list[pd.DataFrame]]) -> dict:
-    """A report's DuckDB part (prepare_report; `record`: add_report's record of it) copied in:
-    its wide tables, with their comments, by one COPY FROM DATABASE (a CREATE TABLE AS and a
-    COMMENT statement per table and per column took ~30 ms a report: 1.6 s of the N = 50
-    build after the last report); its rows of the shared tables (`rows`, kept with the part)
-    added to `pending`, which the build inserts in report order."""
+    """A report's DuckDB part (prepare_report; `record`: add_report's record of it) copied into
+    `into`, the database `con` builds: its wide tables, with their comments, by one COPY FROM
+    DATABASE (a CREATE TABLE AS and a COMMENT statement per table and per column took ~30 ms a
+    report: 1.6 s of the N = 50 build after the last report); its rows of the shared tables
+    (`rows`, kept with the part) added to `pending`, which the build inserts in report order."""
     alias = "_statlift_part"
-    target = con.execute("SELECT current_database()").fetchone()
-    assert target is not None
     con.execute(f"ATTACH {db.quote_literal(str(part))} AS {alias} (READ_ONLY)")
     try:
-        con.execute(f"COPY FROM DATABASE {alias} TO {db.quote_ident(target[0])}")
+        con.execute(f"COPY FROM DATABASE {alias} TO {db.quote_ident(into)}")
     finally:
         con.execute(f"DETACH {alias}")
     for name, frames in rows.items():
