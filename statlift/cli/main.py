@@ -26,7 +26,7 @@ from statlift.acquire.hashing import sha256_file
 from statlift.acquire.rawstore import check_pdf, source_path
 from statlift.cli.common import common_parser, parse_sources
 from statlift.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, StatliftError
-from statlift.flows.server import TemporaryServer, configured_api_url, first_run
+from statlift.flows.server import ServerExited, TemporaryServer, configured_api_url, first_run
 from statlift.publish.uptodate import UP_TO_DATE, build_key, up_to_date
 from statlift.schemas.specs import Catalog, load_catalog, spec_for, spec_sha256
 from statlift.settings import Settings, freeze_imports, get_settings, tune_gc
@@ -216,6 +216,15 @@ def orchestrator_error(exc: RuntimeError):
     """A StatliftError for Prefect's API not answering (nothing was extracted or published);
     None for any other RuntimeError, which stays a bug to see in full."""
     msg = str(exc)
+    if isinstance(exc, ServerExited):
+        tail = exc.log_tail()
+        return StatliftError(
+            "orchestrator-unavailable", source="Prefect's temporary API server",
+            found=f"its process exited with code {exc.code} before answering" + (
+                f"; its log {exc.log} ends: {tail}" if tail else
+                f"; its log: {exc.log}" if exc.log else ""),
+            hint="fix what the log names (Prefect's database in PREFECT_HOME, a port, a"
+                 " package), or start `prefect server start` and set PREFECT_API_URL")
     if "ephemeral Prefect API server" in msg:
         wait = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
         return StatliftError(

@@ -18,9 +18,11 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
+import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tomllib
@@ -46,6 +48,31 @@ DB_URL_VARS = ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_C
 TIMEOUT_VAR = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 # Prefect's own message, so that cli.main.orchestrator_error recognises it either way
 TIMEOUT_MESSAGE = "Timed out while attempting to connect to ephemeral Prefect API server."
+# uvicorn waits this long for open connections at stop, then closes them (unbounded by default)
+SHUTDOWN_SECONDS = 5
+# lines of the server's log quoted when it exits before answering: the last ones that say
+# something (a traceback's ^^^ markers and SQLAlchemy's "Background on this error" link do not)
+LOG_TAIL_LINES = 3
+NOISE = re.compile(r"^[\s^~]*$|^\(Background on this error")
+
+
+class ServerExited(RuntimeError):
+    """The temporary server's process ended before it answered: its exit code and its log."""
+
+    def __init__(self, code: int | None, log: Path | None) -> None:
+        self.code = code
+        self.log = log
+        super().__init__(f"{TIMEOUT_MESSAGE} Ephemeral server process exited with code {code}.")
+
+    def log_tail(self) -> str:
+        """The last lines the server wrote ('' when it wrote none or the log is gone)."""
+        try:
+            lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines() \
+                if self.log else []
+        except OSError:
+            return ""
+        said = [line.strip() for line in lines if not NOISE.match(line.strip())]
+        return " | ".join(said[-LOG_TAIL_LINES:])
 
 
 def prefect_home(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path:
@@ -108,7 +135,14 @@ def _warm_up(client: httpx.Client, api_url: str) -> None:
 class TemporaryServer:
     """Prefect's temporary API server as a child process: start() returns at once, wait()
     blocks until it answers, stop() ends it (registered at exit when started, before Prefect's
-    own exit handlers, so it stops after Prefect's log and event workers have flushed to it)."""
+    own exit handlers, so it stops after Prefect's log and event workers have flushed to it).
+
+    The server writes to a log file of its own (its output is quiet: uvicorn at level error),
+    not to the caller's stdout and stderr, and stop() does not wait for its graceful shutdown:
+    waiting held every run's end 0.2 s after its last line, and so did a caller reading the
+    run's output to its end (a shell pipe, subprocess.run), which waits for every process that
+    holds the pipe (issue 15). uvicorn closes what is still open after SHUTDOWN_SECONDS; the
+    log is removed at stop when the server wrote nothing, kept (and named) when it did."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or _free_port()
@@ -118,6 +152,7 @@ class TemporaryServer:
         self._client: httpx.Client | None = None
         self._polled = 0.0  # monotonic time of the last check that reached the network
         self.warmup: threading.Thread | None = None
+        self.log: Path | None = None
 
     @property
     def api_url(self) -> str:
@@ -128,12 +163,19 @@ class TemporaryServer:
         if spec is None or spec.origin is None:
             raise RuntimeError("prefect is not installed")
         app_dir = Path(spec.origin).parent.parent
+        fd, log = tempfile.mkstemp(prefix="statlift-prefect-server-", suffix=".log")
+        self.log = Path(log)
         self.started = time.monotonic()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
-             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port",
-             str(self.port), "--log-level", "error", "--lifespan", "on"],
-            env=server_environment(os.environ), stdin=subprocess.DEVNULL)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory",
+                 "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port",
+                 str(self.port), "--log-level", "error", "--lifespan", "on",
+                 "--timeout-graceful-shutdown", str(SHUTDOWN_SECONDS)],
+                env=server_environment(os.environ), stdin=subprocess.DEVNULL, stdout=fd,
+                stderr=subprocess.STDOUT)
+        finally:
+            os.close(fd)  # the child has its own copy
         atexit.register(self.stop)
         return self
 
@@ -190,8 +232,8 @@ class TemporaryServer:
             now = time.monotonic()
             if self.process is None or self.process.poll() is not None:
                 code = None if self.process is None else self.process.returncode
-                raise RuntimeError(f"{TIMEOUT_MESSAGE} Ephemeral server process exited with "
-                                   f"code {code}.")
+                self.process = None  # nothing to stop; its log stays for the user to read
+                raise ServerExited(code, self.log)
             if now - self.started > timeout:
                 raise RuntimeError(TIMEOUT_MESSAGE)
             if progress and now - self.started >= next_note:
@@ -200,13 +242,15 @@ class TemporaryServer:
             time.sleep(0.02)  # a poll is cheap (see poll): the flow starts when it answers
 
     def stop(self) -> None:
+        """Ask the server to shut down (SIGTERM) and return; remove its log if it is empty."""
         self._close_client()
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None and process.poll() is None:
+            process.terminate()
+        if self.log is not None and process is not None:
+            try:
+                if self.log.stat().st_size == 0:
+                    self.log.unlink()
+                    self.log = None
+            except OSError:
+                pass

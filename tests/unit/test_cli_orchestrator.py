@@ -297,3 +297,45 @@ def test_worker_processes_use_statlifts_collector_thresholds_and_callers_keep_th
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         assert pool.map(_thresholds_after_worker_setup, [0]) == [(BATCH_GC_THRESHOLDS, True)]
+
+
+def test_stop_asks_the_server_to_end_without_waiting_and_keeps_only_a_log_with_content(tmp_path):
+    """stop() sends SIGTERM and returns (the run's end no longer waits for the server's
+    graceful shutdown); an empty log is removed, one the server wrote to stays for the user."""
+    import signal
+    import time
+
+    from statlift.flows import server as srv
+
+    for content, kept in ((b"", False), (b"ERROR: something the user should see\n", True)):
+        ts = srv.TemporaryServer()
+        ts.log = tmp_path / f"server-{kept}.log"
+        ts.log.write_bytes(content)
+        process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        ts.process = process
+        time.sleep(0.05)
+        ts.stop()
+        assert ts.process is None
+        assert process.wait(timeout=10) == -signal.SIGTERM
+        assert (tmp_path / f"server-{kept}.log").exists() is kept
+
+
+def test_a_server_that_exits_before_answering_is_one_clear_error_naming_its_log(tmp_path):
+    """Prefect's server cannot open its database: the run says the server exited, quotes its
+    log's last lines and where the log is, exits 3 and writes nothing."""
+    out = tmp_path / "processed"
+    out.mkdir()
+    (out / "keep.txt").write_text("published before")
+    bad_db = f"sqlite+aiosqlite:///{tmp_path}/no/such/folder/prefect.db"
+    res = run_cli(["run", "--out", str(out)], tmp_path,
+                  {"PREFECT_SERVER_DATABASE_CONNECTION_URL": bad_db})
+    assert res.returncode == EXIT_IO, res.stderr[-3000:]
+    assert "Traceback" not in res.stderr, res.stderr[-3000:]
+    line = res.stderr.strip().splitlines()[-1]
+    assert line.startswith("statlift: Prefect's temporary API server: expected"), line
+    assert "its process exited with code" in line and "before answering; its log " in line, line
+    log = line.split("its log ", 1)[1].split(" ends: ", 1)[0]
+    assert os.path.exists(log) and "sqlite" in open(log).read().lower(), line
+    os.unlink(log)
+    assert line.endswith("[orchestrator-unavailable]"), line
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
