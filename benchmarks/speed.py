@@ -26,6 +26,7 @@ Results: benchmarks/results/speed.md and speed.json (ratios, not seconds, compar
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -46,6 +47,7 @@ import psutil
 import yaml
 
 from benchmarks import plain
+from statlift.cli.main import PREFECT_DEFAULTS
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "results"
@@ -84,11 +86,39 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def _become_subreaper() -> bool:
+    """Linux: processes the measured command leaves running (Prefect's server shutting down,
+    the workers' fork server) become this process's children when it exits, so that measure()
+    can wait for them and count their CPU time; elsewhere they are not counted."""
+    if not sys.platform.startswith("linux"):
+        return False
+    return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+
+
+SUBREAPER = _become_subreaper()
+
+
+def _reap_orphans(before: set[int], timeout: float = 30.0) -> None:
+    """Wait (up to `timeout` s) for the children this process gained during a measurement:
+    the measured command's processes that outlived it. Their CPU time then counts."""
+    deadline = time.monotonic() + timeout
+    for child in psutil.Process().children():
+        if child.pid in before:
+            continue
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except (psutil.TimeoutExpired, psutil.Error):
+            pass
+
+
 def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,),
             cwd: Path = REPO) -> dict:
-    """Wall seconds and peak RSS (MiB) of a command and all its children, the load average
-    before, and its output lines with the second each appeared at."""
+    """Wall seconds (until the command exits and its output ends) and peak RSS (MiB) of a
+    command and all its children, its CPU seconds and those of the processes it left to end
+    on their own (counted once they end), the load average before, and its output lines with
+    the second each appeared at."""
     before = load()
+    mine = {c.pid for c in psutil.Process().children()}
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = psutil.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
@@ -122,6 +152,7 @@ def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,),
         lines.append((round(time.perf_counter() - started, 2), line.rstrip()))
     proc.wait()
     seconds = round(time.perf_counter() - started, 2)
+    _reap_orphans(mine)
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     stop.set()
     t.join()
@@ -238,7 +269,11 @@ class Homes:
     def __init__(self, work: Path) -> None:
         self.work = work
         self.template = work / "prefect-template"
-        self.setup = measure([sys.executable, "-c", PREFECT_INIT], statlift_env(self.template))
+        # the Prefect settings statlift sets (cli.main.PREFECT_DEFAULTS): without them, on a
+        # slow machine, Prefect's telemetry write contended for the new database ("database is
+        # locked") and its server's first start overran Prefect's 20 s limit
+        env = {**PREFECT_DEFAULTS, **statlift_env(self.template)}
+        self.setup = measure([sys.executable, "-c", PREFECT_INIT], env)
         self.count = 0
 
     def fresh(self) -> Path:

@@ -1,22 +1,28 @@
 """Prefect's process pool with its worker processes started before the flow (issue 15).
 
 A worker process of Prefect's ProcessPoolTaskRunner starts when the flow submits its first
-report and then imports statlift, Prefect, pandas and the engines (~2.4 s of CPU each) before
-it reads a page; the command line instead starts them (`EarlyProcessPool.start_early`) while
-Prefect's temporary API server boots, so that they import while the server starts and take the
-flow's first reports at once. Each worker imports statlift's flow module once, at its start
-(the pool's initializer), not at its first task.
+report, as a fresh interpreter (spawn), and then imports statlift, Prefect, pandas and the
+engines (~2.4 s of CPU each) before it reads a page. The command line instead starts them
+(`EarlyProcessPool.start_early`) while Prefect's temporary API server boots, so that they are
+ready when the flow starts and take its first reports at once; and where the platform has a
+fork server (Linux, macOS), the workers are forked from one that imported statlift's flow
+module once (`worker_context`), instead of each importing it: two workers, one import.
 
 Only Prefect's task runner is imported here: the command line starts the workers before it
 imports statlift's flow module itself.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
+import multiprocessing
 import os
 import sys
+import types
+from collections.abc import Iterator
 from typing import Any
 
+import prefect.task_runners
 from prefect.task_runners import ProcessPoolTaskRunner
 
 # the module a worker needs for its reports: imported by each worker process at its start
@@ -35,6 +41,36 @@ def runner_name(runner: str = "auto", workers: int | None = None,
     if runner not in ("threads", "processes", "dask"):
         raise ValueError(f"unknown runner {runner!r}: use auto, threads, processes or dask")
     return runner
+
+
+def worker_context(available: list[str] | None = None) -> multiprocessing.context.BaseContext:
+    """How worker processes start: forked from a fork server that imported WORKER_MODULE once,
+    where the platform has one (`available`: multiprocessing's start methods; Linux and macOS
+    have it), so that each worker begins with statlift, Prefect, pandas and the engines
+    imported; else by spawn, Prefect's own choice (a fresh interpreter per worker, each
+    importing them: ~2.4 CPU s). The fork server is a fresh interpreter itself (started the
+    way spawn starts one, holding no thread or lock of the command line's), so a worker forked
+    from it starts as clean as a spawned one."""
+    methods = multiprocessing.get_all_start_methods() if available is None else available
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([WORKER_MODULE])
+    return context
+
+
+@contextlib.contextmanager
+def _prefect_start_method(context: multiprocessing.context.BaseContext) -> Iterator[None]:
+    """ProcessPoolTaskRunner.__enter__ (prefect 3.8) takes `multiprocessing.get_context("spawn")`
+    for its pool and its message queue: for the length of that call, the `multiprocessing`
+    it sees answers `context` instead. Left to Prefect if it stops asking that way."""
+    shim = types.SimpleNamespace(get_context=lambda method=None: context)
+    saved = prefect.task_runners.multiprocessing
+    prefect.task_runners.multiprocessing = shim  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        prefect.task_runners.multiprocessing = saved
 
 
 def import_worker_module() -> None:
@@ -61,7 +97,7 @@ class EarlyProcessPool(ProcessPoolTaskRunner):
 
     def start_early(self) -> EarlyProcessPool:
         """Start the pool and every worker process now (each imports WORKER_MODULE)."""
-        super().__enter__()
+        self._enter()
         executor = self._executor
         assert executor is not None
         for _ in range(self._max_workers):  # a submit starts a process while none is idle
@@ -79,8 +115,12 @@ class EarlyProcessPool(ProcessPoolTaskRunner):
     def __enter__(self) -> EarlyProcessPool:
         if self.started_early:  # the flow run takes the pool started before it
             return self
-        super().__enter__()
+        self._enter()
         return self
+
+    def _enter(self) -> None:
+        with _prefect_start_method(worker_context()):
+            super().__enter__()
 
     def __exit__(self, *exc: Any) -> None:
         self._early = False

@@ -2,11 +2,13 @@
 and the per-build read cache of the downstream builders."""
 from __future__ import annotations
 
+import multiprocessing
+import os
 import pickle
 
 import pytest
 
-from statlift.flows.pool import WORKER_MODULE, EarlyProcessPool, worker_state
+from statlift.flows.pool import WORKER_MODULE, EarlyProcessPool, worker_context, worker_state
 from statlift.flows.run import runner_name
 from statlift.outputs.processed import read_once, read_text_csv
 
@@ -38,6 +40,11 @@ def test_early_pool_starts_every_worker_with_statlift_imported_and_hands_itself_
         seen = {executor.submit(worker_state).result(timeout=120) for _ in range(6)}
         assert {pid for pid, _ in seen} <= started
         assert all(imported for _, imported in seen), f"{WORKER_MODULE} not imported: {seen}"
+        if "forkserver" in multiprocessing.get_all_start_methods():  # Linux, macOS
+            # forked from the fork server that imported statlift once, not spawned from here
+            assert executor._mp_context.get_start_method() == "forkserver"
+            parents = {executor.submit(os.getppid).result(timeout=120) for _ in range(4)}
+            assert os.getpid() not in parents and len(parents) == 1, parents
         assert pool.started_early
         assert pool.duplicate() is pool  # what Prefect's flow engine enters
         twin = pickle.loads(pickle.dumps(pool))  # shipped with the flow to every task
@@ -48,6 +55,13 @@ def test_early_pool_starts_every_worker_with_statlift_imported_and_hands_itself_
     finally:
         pool.close()
     pool.close()  # closed twice: nothing happens
+
+
+def test_workers_start_from_a_fork_server_where_there_is_one_else_by_spawn():
+    """spawn (Prefect's own way: a fresh interpreter per worker) where the platform has no fork
+    server (Windows); else a fork server that imports the worker module before it forks."""
+    assert worker_context(["spawn"]).get_start_method() == "spawn"
+    assert worker_context(["spawn", "fork", "forkserver"]).get_start_method() == "forkserver"
 
 
 def test_a_pool_not_started_early_is_prefects_pool():
