@@ -142,7 +142,8 @@ class TemporaryServer:
     waiting held every run's end 0.2 s after its last line, and so did a caller reading the
     run's output to its end (a shell pipe, subprocess.run), which waits for every process that
     holds the pipe (issue 15). uvicorn closes what is still open after SHUTDOWN_SECONDS; the
-    log is removed at stop when the server wrote nothing, kept (and named) when it did."""
+    log is removed at stop when the server wrote nothing, kept and named in a line on stderr
+    when it did (and quoted in the error when the server exits before answering)."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or _free_port()
@@ -242,15 +243,21 @@ class TemporaryServer:
             time.sleep(0.02)  # a poll is cheap (see poll): the flow starts when it answers
 
     def stop(self) -> None:
-        """Ask the server to shut down (SIGTERM) and return; remove its log if it is empty."""
+        """Ask the server to shut down (SIGTERM) and return; remove its log if it is empty,
+        else say in a line where it is (the server logs only errors)."""
         self._close_client()
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             process.terminate()
-        if self.log is not None and process is not None:
-            try:
-                if self.log.stat().st_size == 0:
-                    self.log.unlink()
-                    self.log = None
-            except OSError:
-                pass
+        if self.log is None or process is None:
+            return
+        try:
+            empty = self.log.stat().st_size == 0
+            if empty:
+                self.log.unlink()
+                self.log = None
+        except OSError:
+            return
+        if not empty:
+            print(f"statlift: Prefect's temporary API server logged errors: {self.log}",
+                  file=sys.stderr)

@@ -299,9 +299,11 @@ def test_worker_processes_use_statlifts_collector_thresholds_and_callers_keep_th
         assert pool.map(_thresholds_after_worker_setup, [0]) == [(BATCH_GC_THRESHOLDS, True)]
 
 
-def test_stop_asks_the_server_to_end_without_waiting_and_keeps_only_a_log_with_content(tmp_path):
+def test_stop_asks_the_server_to_end_without_waiting_and_keeps_only_a_log_with_content(
+        tmp_path, capsys):
     """stop() sends SIGTERM and returns (the run's end no longer waits for the server's
-    graceful shutdown); an empty log is removed, one the server wrote to stays for the user."""
+    graceful shutdown); an empty log is removed, one the server wrote to stays for the user
+    and is named on stderr."""
     import signal
     import time
 
@@ -318,6 +320,8 @@ def test_stop_asks_the_server_to_end_without_waiting_and_keeps_only_a_log_with_c
         assert ts.process is None
         assert process.wait(timeout=10) == -signal.SIGTERM
         assert (tmp_path / f"server-{kept}.log").exists() is kept
+        said = capsys.readouterr().err
+        assert (f"logged errors: {tmp_path / f'server-{kept}.log'}" in said) is kept, said
 
 
 def test_a_server_that_exits_before_answering_is_one_clear_error_naming_its_log(tmp_path):
