@@ -17,6 +17,7 @@ import gc
 import importlib
 import logging
 import os
+import signal
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -362,9 +363,19 @@ def entry() -> None:
     process. Not done inside main(), which tests and Python callers run in a process that
     goes on. The run itself uses statlift's collector thresholds (settings.tune_gc)."""
     tune_gc()
+    signal.signal(signal.SIGTERM, _terminated)
     code = main()
     gc.freeze()
     sys.exit(code)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (a scheduler's timeout, `kill`) ends the program the way an exception does,
+    not on the spot: `finally` blocks remove the run's staging folders and stop its worker
+    processes, and the exit handlers stop Prefect's temporary server (on the spot, it was left
+    running). Exit status 143 (128 + SIGTERM), as the shell reports a process it terminated.
+    During a flow run Prefect's engine answers SIGTERM itself (the run ends Crashed)."""
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

@@ -343,3 +343,47 @@ def test_a_server_that_exits_before_answering_is_one_clear_error_naming_its_log(
     os.unlink(log)
     assert line.endswith("[orchestrator-unavailable]"), line
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_sigterm_before_the_flow_stops_the_server_and_leaves_nothing_behind(tmp_path):
+    """A scheduler's timeout or `kill` while the PDFs are read ahead: exit 143 with no
+    traceback, Prefect's temporary server stopped (it was left running), no staging folder,
+    the published folder as it was."""
+    import re
+    import signal
+    import time
+
+    from tests.cli_runner import REPO
+
+    out = tmp_path / "processed"
+    out.mkdir()
+    (out / "keep.txt").write_text("published before")
+    (tmp_path / "prefect").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    proc = subprocess.Popen([sys.executable, "-m", "statlift.cli.main", "run", "--out", str(out)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    assert proc.stdout is not None
+    port = None
+    for line in proc.stdout:  # the server has started and the PDFs are being read
+        found = re.search(r"127\.0\.0\.1:(\d+)/api", line)
+        if found:
+            port = int(found.group(1))
+            break
+    assert port is not None, "no server line"
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 128 + signal.SIGTERM, rest[-3000:]
+    assert "Traceback" not in rest, rest[-3000:]
+    deadline = time.monotonic() + 30  # uvicorn's graceful shutdown
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"Prefect's temporary server still listens on port {port}")
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
