@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import functools
 import json
 import os
 import platform
@@ -86,16 +87,15 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+@functools.cache
 def _become_subreaper() -> bool:
     """Linux: processes the measured command leaves running (Prefect's server shutting down,
     the workers' fork server) become this process's children when it exits, so that measure()
-    can wait for them and count their CPU time; elsewhere they are not counted."""
+    can wait for them and count their CPU time; elsewhere they are not counted. Done once, by
+    the first measure() (not at import)."""
     if not sys.platform.startswith("linux"):
         return False
     return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-
-
-SUBREAPER = _become_subreaper()
 
 
 def _reap_orphans(before: set[int], timeout: float = 30.0) -> None:
@@ -117,6 +117,7 @@ def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,),
     command and all its children, its CPU seconds and those of the processes it left to end
     on their own (counted once they end), the load average before, and its output lines with
     the second each appeared at."""
+    _become_subreaper()
     before = load()
     mine = {c.pid for c in psutil.Process().children()}
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -252,12 +252,11 @@ class TemporaryServer:
         if self.log is None or process is None:
             return
         try:
-            empty = self.log.stat().st_size == 0
-            if empty:
+            if self.log.stat().st_size == 0:
                 self.log.unlink()
                 self.log = None
+                return
         except OSError:
             return
-        if not empty:
-            print(f"statlift: Prefect's temporary API server logged errors: {self.log}",
-                  file=sys.stderr)
+        print(f"statlift: Prefect's temporary API server logged errors: {self.log}",
+              file=sys.stderr)

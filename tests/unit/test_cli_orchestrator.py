@@ -353,17 +353,14 @@ def test_sigterm_before_the_flow_stops_the_server_and_leaves_nothing_behind(tmp_
     import signal
     import time
 
-    from tests.cli_runner import REPO
+    from tests.cli_runner import REPO, cli_command, cli_env
 
     out = tmp_path / "processed"
     out.mkdir()
     (out / "keep.txt").write_text("published before")
-    (tmp_path / "prefect").mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect")
-    proc = subprocess.Popen([sys.executable, "-m", "statlift.cli.main", "run", "--out", str(out)],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    proc = subprocess.Popen(cli_command(["run", "--out", str(out)]), cwd=REPO,
+                            env=cli_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     port = None
     for line in proc.stdout:  # the server has started and the PDFs are being read
