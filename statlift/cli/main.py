@@ -28,6 +28,7 @@ from statlift.acquire.rawstore import check_pdf, source_path
 from statlift.cli.common import common_parser, parse_sources
 from statlift.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, StatliftError
 from statlift.flows.server import ServerExited, TemporaryServer, configured_api_url, first_run
+from statlift.publish import staging
 from statlift.publish.uptodate import UP_TO_DATE, build_key, up_to_date
 from statlift.schemas.specs import Catalog, load_catalog, spec_for, spec_sha256
 from statlift.settings import Settings, freeze_imports, get_settings, tune_gc
@@ -93,6 +94,7 @@ def cmd_run(args) -> int:
     ids = args.reports or list(sources) or [r.report_id for r in catalog.reports]
     out = Path(args.out)
     if args.fetch:  # the raw files change during the run: the update flow checks them
+        sweep_staging(out)
         return _orchestrate(args, ids, ids, settings, {})
     planned = plan_run(ids, sources, catalog, settings, out)
     bad_sources = [p for p in planned if p.error and p.report_id in sources]
@@ -100,6 +102,7 @@ def cmd_run(args) -> int:
         for p in bad_sources:
             print(f"statlift: {p.error}", file=sys.stderr)
         return EXIT_INPUT
+    sweep_staging(out)
     failed = {p.report_id: p for p in planned if p.error}
     to_run = [p.report_id for p in planned if not p.error and not p.unchanged]
     if not to_run and (failed or (out / "statlift.duckdb").exists()):
@@ -111,6 +114,12 @@ def cmd_run(args) -> int:
     # nothing stale but no DuckDB yet: the flow finds them unchanged and builds it
     return _orchestrate(args, ids, to_run or [p.report_id for p in planned if not p.error],
                         settings, failed, planned)
+
+
+def sweep_staging(out: Path) -> None:
+    """Remove the staging folders a killed run left in `out` (publish/staging.py), a line each."""
+    for path in staging.sweep(out):
+        say(f"removed {path}: a staging folder of a run that ended before it finished")
 
 
 def _planned_line(p: Planned) -> str:

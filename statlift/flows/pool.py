@@ -25,6 +25,8 @@ from typing import Any
 import prefect.task_runners
 from prefect.task_runners import ProcessPoolTaskRunner
 
+from statlift.flows.lifeline import exit_with
+
 # the module a worker needs for its reports: imported by each worker process at its start
 WORKER_MODULE = "statlift.flows.run"
 
@@ -73,9 +75,12 @@ def _prefect_start_method(context: multiprocessing.context.BaseContext) -> Itera
         prefect.task_runners.multiprocessing = saved
 
 
-def import_worker_module() -> None:
-    """The pool's initializer: each worker process imports WORKER_MODULE at its start."""
+def start_worker(run_pid: int) -> None:
+    """The pool's initializer, in each worker process at its start: import WORKER_MODULE (a
+    no-op when forked from the fork server, which imported it), and exit when the run's process
+    `run_pid` ends, even when it is killed outright (flows/lifeline.py)."""
     importlib.import_module(WORKER_MODULE)
+    exit_with(run_pid)
 
 
 def worker_state() -> tuple[int, bool]:
@@ -92,7 +97,8 @@ class EarlyProcessPool(ProcessPoolTaskRunner):
     shut down with close()."""
 
     def __init__(self, max_workers: int | None = None) -> None:
-        super().__init__(max_workers=max_workers, initializer=import_worker_module)
+        super().__init__(max_workers=max_workers, initializer=start_worker,
+                         initargs=(os.getpid(),))
         self._early = False
 
     def start_early(self) -> EarlyProcessPool:

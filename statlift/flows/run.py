@@ -205,7 +205,8 @@ def table_outcomes(logger, report: ReportSpec, pdf_path: str, sha: str
                    ) -> list[TableOutcome]:
     """Every table of the report, each from Prefect's result store when this PDF, this table's
     spec and this code read it before (the table's cache key, publish/uptodate.py: a changed
-    spec re-extracts only its table), else taken from read_ahead or read now, and stored.
+    spec re-extracts only its table), else read now, and stored. A table read_ahead read comes
+    before both (it is stored too).
 
     The tables are read inside the report's task run, not as a task run each: every task run
     costs Prefect's API server and client CPU (~60 ms over the two; a cold run of 10 reports
@@ -218,11 +219,15 @@ def table_outcomes(logger, report: ReportSpec, pdf_path: str, sha: str
     for spec in report.tables:
         fingerprint = table_fingerprint(report, spec)
         key = table_cache_key(sha, spec.table_id, fingerprint, report_id)
+        # read ahead: the same PDF, spec and code as the stored one, and the very object the
+        # report was staged from (take_staged), so it comes first: taking the stored copy
+        # instead discarded the staged report and audited it again in the task
         ahead = _READ_AHEAD.pop((report_id, spec.table_id, sha, fingerprint), None)
-        outcome = None if refresh else _cached(logger, store, key)
-        cached = outcome is not None
+        outcome = ahead if ahead is not None or refresh else _cached(logger, store, key)
+        cached = outcome is not None and ahead is None
         if outcome is None:
-            outcome = ahead or _extract(shared_document(report_id, pdf_path, sha), report, spec)
+            outcome = _extract(shared_document(report_id, pdf_path, sha), report, spec)
+        if not cached:
             try:
                 store.write(obj=outcome, key=key)
             except Exception as exc:  # the run goes on; the next one reads the table again

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import httpx
 
+from statlift.flows.lifeline import server_preexec
+
 # what Prefect's SubprocessASGIServer adds to the server's environment (prefect 3.x)
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
               "PREFECT__SERVER_FINAL": "1"}
@@ -137,13 +139,15 @@ class TemporaryServer:
     blocks until it answers, stop() ends it (registered at exit when started, before Prefect's
     own exit handlers, so it stops after Prefect's log and event workers have flushed to it).
 
-    The server writes to a log file of its own (its output is quiet: uvicorn at level error),
-    not to the caller's stdout and stderr, and stop() does not wait for its graceful shutdown:
-    waiting held every run's end 0.2 s after its last line, and so did a caller reading the
-    run's output to its end (a shell pipe, subprocess.run), which waits for every process that
-    holds the pipe (issue 15). uvicorn closes what is still open after SHUTDOWN_SECONDS; the
-    log is removed at stop when the server wrote nothing, kept and named in a line on stderr
-    when it did (and quoted in the error when the server exits before answering)."""
+    The server ends with the process that started it even when that one is killed outright
+    (SIGKILL; flows/lifeline.py). It writes to a log file of its own (its output is quiet:
+    uvicorn at level error), not to the caller's stdout and stderr, and stop() does not wait
+    for its graceful shutdown: waiting held every run's end 0.2 s after its last line, and so
+    did a caller reading the run's output to its end (a shell pipe, subprocess.run), which
+    waits for every process that holds the pipe (issue 15). uvicorn closes what is still open
+    after SHUTDOWN_SECONDS; the log is removed at stop when the server wrote nothing, kept and
+    named in a line on stderr when it did (and quoted in the error when the server exits
+    before answering)."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or _free_port()
@@ -174,7 +178,7 @@ class TemporaryServer:
                  str(self.port), "--log-level", "error", "--lifespan", "on",
                  "--timeout-graceful-shutdown", str(SHUTDOWN_SECONDS)],
                 env=server_environment(os.environ), stdin=subprocess.DEVNULL, stdout=fd,
-                stderr=subprocess.STDOUT)
+                stderr=subprocess.STDOUT, preexec_fn=server_preexec())
         finally:
             os.close(fd)  # the child has its own copy
         atexit.register(self.stop)

@@ -4,7 +4,9 @@
     processed/<report_id>/versions/<version>/    a copy of each published version,
                                                  version = <UTC time>-<first 12 of source sha256>
     processed/<report_id>/versions.json          {"current", "versions": [...], "history": [...]}
-    processed/.<report_id>.staging-XXXX/         a run being written (same filesystem)
+    processed/.<report_id>.staging-<pid>-XXXX/   a run being written (same filesystem; a
+                                                 killed run's is removed by the next run,
+                                                 publish/staging.py)
 
 `publish` completes the staged folder first: the old versions are carried over (hard links,
 copies where links are not possible), the staged files are copied in as the new version and the
@@ -36,6 +38,7 @@ from typing import Any
 from statlift.errors import StatliftError, error_from_os
 from statlift.fileio import create_temp_dir, write_atomic
 from statlift.model import TablesDocument, Version, VersionEvent, VersionIndex
+from statlift.publish import staging
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ def stage_dir(processed_dir: Path, report_id: str) -> Path:
     processed_dir = Path(processed_dir)
     try:
         processed_dir.mkdir(parents=True, exist_ok=True)
-        return create_temp_dir(processed_dir, f".{report_id}.staging-")
+        return create_temp_dir(processed_dir, staging.prefix(report_id))
     except OSError as exc:
         raise error_from_os(exc, str(processed_dir), "creating a staging folder") from None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -48,10 +49,19 @@ def test_run_publishes_everything_then_reruns_unchanged(tmp_path):
         assert (folder / "audit.html").stat().st_size > 10_000
         assert len(list((folder / "versions").iterdir())) == 1
     before = _tree(out)
+    # a killed run's staging folder (its process has ended): removed by the next run, in a line
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    left = out / f".bjs-ncj250746.staging-{ended.pid}-0123456789ab"
+    left.mkdir()
+    (left / "cells.csv").write_text("half written")
     second = run_cli(["run", "--out", str(out)], tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
     for rid in ("bjs-ncj250746", "ussc-cp-production-2021"):
         assert f"{rid}: unchanged: {UP_TO_DATE}" in second.stdout
+    assert not left.exists()
+    assert f"statlift: removed {left}: a staging folder of a run that ended before it " \
+        "finished" in second.stderr, second.stderr[-2000:]
     assert _tree(out) == before  # nothing rewritten
     # same source and spec as published: no task ran at all, not even a cache lookup, and
     # Prefect was not started (the command line answers from build.json)

@@ -301,3 +301,27 @@ def test_write_atomic_removes_its_temp_file_on_error(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         fileio.write_atomic(tmp_path / "x.json", "{}")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_next_run_removes_only_the_staging_folders_of_runs_that_ended(tmp_path):
+    """A killed run cannot remove its staging folders: the process id in their names lets the
+    next run remove those of ended runs, and leave a running one's and older names alone."""
+    import subprocess
+
+    from statlift.publish import staging
+
+    processed = tmp_path / "processed"
+    ours = stage_dir(processed, REPORT)  # this process: running
+    assert staging.STAGING.match(ours.name)["pid"] == str(os.getpid())
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    dead = processed / f".{REPORT}.staging-{ended.pid}-0123456789ab"
+    (dead / "sub").mkdir(parents=True)
+    (dead / "sub" / "cells.csv").write_text("half written")
+    old_style = processed / f".{REPORT}.staging-0123456789ab"  # no process id: left alone
+    old_style.mkdir()
+    (processed / REPORT).mkdir()  # a published folder is never a staging folder
+    assert staging.sweep(processed) == [dead]
+    assert sorted(p.name for p in processed.iterdir()) == sorted(
+        [ours.name, old_style.name, REPORT])
+    assert staging.sweep(tmp_path / "missing") == []

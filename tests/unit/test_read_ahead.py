@@ -55,11 +55,13 @@ def test_the_report_task_takes_the_outcomes_read_ahead(job, monkeypatch):
     flows_run.read_ahead([job], stop=lambda: False)
     ahead = dict(flows_run._READ_AHEAD)
     monkeypatch.setattr(flows_run, "_extract", lambda *a: pytest.fail("read twice"))
+    monkeypatch.setattr(MemoryStore, "shared", {})
     monkeypatch.setattr(flows_run, "get_result_store", MemoryStore)
     got = flows_run.table_outcomes(logging.getLogger("t"), report, pdf, sha)
     assert [o.table_id for o in got] == [t.table_id for t in report.tables]
     assert all(any(o is a for a in ahead.values()) for o in got)
     assert not flows_run._READ_AHEAD  # taken, not kept
+    assert list(MemoryStore.shared.values()) == got  # and stored for the next run
 
 
 # --- reports staged (written and audited, not published) while the server boots
@@ -130,3 +132,23 @@ def test_nothing_is_staged_once_the_server_answers(job, tmp_path):
     flows_run.read_ahead([job], stop=stop, out_dir=str(tmp_path))
     assert len(flows_run._READ_AHEAD) == len(report.tables)
     assert flows_run.staged_count() == 0 and _staging_folders(tmp_path) == []
+
+
+def test_tables_read_ahead_come_before_the_result_store(job, tmp_path, monkeypatch):
+    """A new output folder, Prefect's result store already holding every table (an earlier
+    run): the task takes the very outcomes the report was staged from, so the staged report is
+    committed, not discarded and audited again."""
+    import copy
+
+    from test_table_cache import MemoryStore
+
+    report, pdf, sha = job
+    flows_run.read_ahead([job], stop=lambda: False, out_dir=str(tmp_path))
+    ahead = dict(flows_run._READ_AHEAD)
+    stored = {flows_run.table_cache_key(sha, k[1], k[3], REPORT): copy.copy(o)
+              for k, o in ahead.items()}
+    monkeypatch.setattr(MemoryStore, "shared", stored)
+    monkeypatch.setattr(flows_run, "get_result_store", MemoryStore)
+    outcomes = flows_run.table_outcomes(logging.getLogger("t"), report, pdf, sha)
+    assert all(any(o is a for a in ahead.values()) for o in outcomes)
+    assert flows_run.take_staged(REPORT, sha, str(tmp_path), outcomes) is not None

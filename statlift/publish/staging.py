@@ -1,0 +1,56 @@
+"""Staging folders' names, and removing those of runs that were killed.
+
+A report is written into `processed/.<report_id>.staging-<pid>-<random>/` and swapped in when it
+is complete (publish/store.py). A run that ends any ordinary way removes its staging folders; a
+run killed outright (SIGKILL, a power cut) cannot, and its folders stayed beside the published
+ones for good. The process id in the name tells the next run whose folder it is: `statlift run`
+removes those whose process has ended (`sweep`) and leaves every other one alone (a run still
+writing, another user's, a name without a process id from an older statlift).
+
+No pandas, no Prefect: the command line sweeps before it decides whether anything needs running.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+STAGING = re.compile(r"^\.(?P<report>.+)\.staging-(?P<pid>\d+)-[0-9a-f]+$")
+
+
+def prefix(report_id: str) -> str:
+    """The start of a new staging folder's name for `report_id`, made by this process."""
+    return f".{report_id}.staging-{os.getpid()}-"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def sweep(processed_dir: Path) -> list[Path]:
+    """Remove the staging folders in `processed_dir` whose run has ended (POSIX: elsewhere a
+    process cannot be asked whether it runs without signalling it); returns what was removed."""
+    if os.name != "posix":
+        return []
+    try:
+        entries = list(Path(processed_dir).iterdir())
+    except OSError:  # no output folder yet, or unreadable: nothing of ours to remove
+        return []
+    removed = []
+    for path in sorted(entries):
+        found = STAGING.match(path.name)
+        if found is None or not path.is_dir() or path.is_symlink():
+            continue
+        if _running(int(found["pid"])):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            removed.append(path)
+    return removed
