@@ -16,6 +16,8 @@ runs statlift on a schedule they piled up.
   multiprocessing's resource tracker.
 
 Elsewhere (macOS, Windows, older kernels) both do nothing: a killed run leaves them, as before.
+What a killed run leaves on disk (staging folders, the server's empty log) carries its process
+id, and the next run removes it when that process has ended (`running`).
 Nothing here imports Prefect.
 """
 from __future__ import annotations
@@ -74,4 +76,18 @@ def exit_with(pid: int) -> bool:
         os._exit(1)
 
     threading.Thread(target=watch, name="statlift-lifeline", daemon=True).start()
+    return True
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` exists (POSIX; another user's counts). Elsewhere always True: on
+    Windows os.kill(pid, 0) would not ask, it would signal."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import httpx
 
-from statlift.flows.lifeline import server_preexec
+from statlift.flows.lifeline import running, server_preexec
 
 # what Prefect's SubprocessASGIServer adds to the server's environment (prefect 3.x)
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
@@ -56,6 +56,27 @@ SHUTDOWN_SECONDS = 5
 # something (a traceback's ^^^ markers and SQLAlchemy's "Background on this error" link do not)
 LOG_TAIL_LINES = 3
 NOISE = re.compile(r"^[\s^~]*$|^\(Background on this error")
+
+
+# the server's log: <temp folder>/statlift-prefect-server-<pid of the run>-<random>.log
+LOG_PREFIX = "statlift-prefect-server-"
+LOG_NAME = re.compile(re.escape(LOG_PREFIX) + r"(?P<pid>\d+)-\w+\.log$")
+
+
+def sweep_logs(folder: Path | None = None) -> list[Path]:
+    """Remove the empty server logs of runs that have ended (a killed run cannot remove its
+    own): a log with content is left for the user to read. Returns what was removed."""
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{LOG_PREFIX}*.log"):
+        found = LOG_NAME.match(path.name)
+        try:
+            if found is None or running(int(found["pid"])) or path.stat().st_size:
+                continue
+            path.unlink()
+        except OSError:  # gone meanwhile, or someone else's
+            continue
+        removed.append(path)
+    return removed
 
 
 class ServerExited(RuntimeError):
@@ -168,7 +189,8 @@ class TemporaryServer:
         if spec is None or spec.origin is None:
             raise RuntimeError("prefect is not installed")
         app_dir = Path(spec.origin).parent.parent
-        fd, log = tempfile.mkstemp(prefix="statlift-prefect-server-", suffix=".log")
+        sweep_logs()
+        fd, log = tempfile.mkstemp(prefix=f"{LOG_PREFIX}{os.getpid()}-", suffix=".log")
         self.log = Path(log)
         self.started = time.monotonic()
         try:

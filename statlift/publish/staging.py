@@ -16,6 +16,8 @@ import re
 import shutil
 from pathlib import Path
 
+from statlift.flows.lifeline import running
+
 STAGING = re.compile(r"^\.(?P<report>.+)\.staging-(?P<pid>\d+)-[0-9a-f]+$")
 
 
@@ -24,21 +26,9 @@ def prefix(report_id: str) -> str:
     return f".{report_id}.staging-{os.getpid()}-"
 
 
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
-
-
 def sweep(processed_dir: Path) -> list[Path]:
     """Remove the staging folders in `processed_dir` whose run has ended (POSIX: elsewhere a
     process cannot be asked whether it runs without signalling it); returns what was removed."""
-    if os.name != "posix":
-        return []
     try:
         entries = list(Path(processed_dir).iterdir())
     except OSError:  # no output folder yet, or unreadable: nothing of ours to remove
@@ -48,7 +38,7 @@ def sweep(processed_dir: Path) -> list[Path]:
         found = STAGING.match(path.name)
         if found is None or not path.is_dir() or path.is_symlink():
             continue
-        if _running(int(found["pid"])):
+        if running(int(found["pid"])):
             continue
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():

@@ -139,3 +139,23 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path, runner):
         except OSError:
             pass
     assert not left, f"still running after the run was killed: {commands}"
+
+
+def test_the_empty_server_logs_of_ended_runs_are_removed_at_the_next_start(tmp_path):
+    """A killed run cannot remove its server's log: the next run removes it when it is empty
+    and its run has ended; a running run's log and a log with content stay."""
+    from statlift.flows.server import LOG_PREFIX, sweep_logs
+
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    dead = tmp_path / f"{LOG_PREFIX}{ended.pid}-ab_12cd.log"
+    dead.write_text("")
+    said = tmp_path / f"{LOG_PREFIX}{ended.pid}-ef34gh.log"
+    said.write_text("ERROR: database is locked\n")
+    live = tmp_path / f"{LOG_PREFIX}{os.getpid()}-ij56kl.log"
+    live.write_text("")
+    other = tmp_path / f"{LOG_PREFIX}notours.log"
+    other.write_text("")
+    assert sweep_logs(tmp_path) == [dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (said, live, other))
