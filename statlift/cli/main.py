@@ -157,7 +157,8 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
                 if runner == "threads" and planned:  # tasks run in this process: read ahead
                     jobs = [(spec_for(p.report_id, load_catalog(settings.catalog)), str(p.pdf),
                              str(p.sha)) for p in planned if p.report_id in to_run and p.pdf]
-                    read = flows_run.read_ahead(jobs, stop=server.poll, out_dir=str(args.out))
+                    read = flows_run.read_ahead(jobs, stop=server.settled,
+                                                out_dir=str(args.out))
                     total = sum(len(spec.tables) for spec, _, _ in jobs)
                     staged = flows_run.staged_count()
                     say(f"read {read} of {total} tables" + (

@@ -205,12 +205,20 @@ def test_server_poll_is_cheap_until_the_server_listens_then_answers_once_ready()
     from statlift.flows import server as srv
 
     requests: list[str] = []
+    gate = threading.Event()
 
     class Health(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (the standard library's name)
             requests.append(self.path)
             self.send_response(200 if self.path == "/api/health" else 404)
             self.end_headers()
+
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            requests.append(f"POST {self.path} {body.decode()}")
+            if gate.is_set() or gate.wait(10):  # the test lets the warm-up finish
+                self.send_response(200)
+                self.end_headers()
 
         def log_message(self, *args):
             pass
@@ -229,9 +237,17 @@ def test_server_poll_is_cheap_until_the_server_listens_then_answers_once_ready()
             time.sleep(ts.POLL_INTERVAL * 1.5)
             assert ts.poll() is True and requests[0] == "/api/health"
             assert ts.warmup is not None
-            ts.warmup.join(5)  # the API's first request, made while the caller goes on
-            assert requests == ["/api/health", "/api/admin/version"]
-            assert ts.poll() is True and len(requests) == 2  # ready for good: never asks again
+            # the API's first requests, made while the caller goes on: the caller reads on
+            # (read_ahead stops at settled()) until they are answered
+            time.sleep(0.5)
+            assert ts.settled() is False
+            gate.set()
+            ts.warmup.join(5)
+            assert ts.settled() is True
+            assert requests == ["/api/health", "/api/admin/version",
+                                'POST /api/flow_runs/filter {"limit":1}',
+                                'POST /api/task_runs/filter {"limit":1}']
+            assert ts.poll() is True and len(requests) == 4  # ready for good: never asks again
             assert ts._client is None  # handed to the warm-up, which closed it
         finally:
             httpd.shutdown()
