@@ -72,7 +72,10 @@ def exit_with(pid: int) -> bool:
         return False
 
     def watch() -> None:
-        select.select([fd], [], [])  # readable when the process ends
+        waiter = select.poll()  # (not select.select: it cannot wait on descriptors >= 1024)
+        waiter.register(fd, select.POLLIN)  # readable when the process ends
+        while not waiter.poll():
+            pass
         os._exit(1)
 
     threading.Thread(target=watch, name="statlift-lifeline", daemon=True).start()

@@ -1,11 +1,12 @@
 """Staging folders' names, and removing those of runs that were killed.
 
-A report is written into `processed/.<report_id>.staging-<pid>-<random>/` and swapped in when it
-is complete (publish/store.py). A run that ends any ordinary way removes its staging folders; a
-run killed outright (SIGKILL, a power cut) cannot, and its folders stayed beside the published
-ones for good. The process id in the name tells the next run whose folder it is: `statlift run`
-removes those whose process has ended (`sweep`) and leaves every other one alone (a run still
-writing, another user's, a name without a process id from an older statlift).
+A report is written into `processed/.<report_id>.staging-<host>-<pid>-<random>/` and swapped in
+when it is complete (publish/store.py). A run that ends any ordinary way removes its staging
+folders; a run killed outright (SIGKILL, a power cut) cannot, and its folders stayed beside the
+published ones for good. The machine's name and the process id in the name tell the next run
+whose folder it is: `statlift run` removes those of this machine whose process has ended
+(`sweep`) and leaves every other one alone (a run still writing, another user's, another
+machine's, a name without a process id from an older statlift).
 
 No pandas, no Prefect: the command line sweeps before it decides whether anything needs running.
 """
@@ -14,16 +15,24 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 from pathlib import Path
 
 from statlift.flows.lifeline import running
 
-STAGING = re.compile(r"^\.(?P<report>.+)\.staging-(?P<pid>\d+)-[0-9a-f]+$")
+STAGING = re.compile(r"^\.(?P<report>.+)\.staging-(?P<host>[\w.]+)-(?P<pid>\d+)-[0-9a-f]+$")
+
+
+def host() -> str:
+    """This machine's name as it goes into a staging folder's name: an output folder on a
+    network share may hold another machine's staging folders, whose process ids mean nothing
+    here."""
+    return re.sub(r"[^\w.]", "_", socket.gethostname()) or "localhost"
 
 
 def prefix(report_id: str) -> str:
     """The start of a new staging folder's name for `report_id`, made by this process."""
-    return f".{report_id}.staging-{os.getpid()}-"
+    return f".{report_id}.staging-{host()}-{os.getpid()}-"
 
 
 def sweep(processed_dir: Path) -> list[Path]:
@@ -33,10 +42,10 @@ def sweep(processed_dir: Path) -> list[Path]:
         entries = list(Path(processed_dir).iterdir())
     except OSError:  # no output folder yet, or unreadable: nothing of ours to remove
         return []
-    removed = []
+    removed, here = [], host()
     for path in sorted(entries):
         found = STAGING.match(path.name)
-        if found is None or not path.is_dir() or path.is_symlink():
+        if found is None or found["host"] != here or not path.is_dir() or path.is_symlink():
             continue
         if running(int(found["pid"])):
             continue

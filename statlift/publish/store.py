@@ -4,8 +4,8 @@
     processed/<report_id>/versions/<version>/    a copy of each published version,
                                                  version = <UTC time>-<first 12 of source sha256>
     processed/<report_id>/versions.json          {"current", "versions": [...], "history": [...]}
-    processed/.<report_id>.staging-<pid>-XXXX/   a run being written (same filesystem; a
-                                                 killed run's is removed by the next run,
+    processed/.<report_id>.staging-<host>-<pid>-XXXX/   a run being written (same filesystem;
+                                                 a killed run's is removed by the next run,
                                                  publish/staging.py)
 
 `publish` completes the staged folder first: the old versions are carried over (hard links,

@@ -15,6 +15,7 @@ import pytest
 from cli_runner import run_cli
 
 from statlift.flows.run import UP_TO_DATE
+from statlift.publish import staging
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -52,7 +53,7 @@ def test_run_publishes_everything_then_reruns_unchanged(tmp_path):
     # a killed run's staging folder (its process has ended): removed by the next run, in a line
     ended = subprocess.Popen(["true"])
     ended.wait()
-    left = out / f".bjs-ncj250746.staging-{ended.pid}-0123456789ab"
+    left = out / f".bjs-ncj250746.staging-{staging.host()}-{ended.pid}-0123456789ab"
     left.mkdir()
     (left / "cells.csv").write_text("half written")
     second = run_cli(["run", "--out", str(out)], tmp_path)

@@ -315,13 +315,17 @@ def test_the_next_run_removes_only_the_staging_folders_of_runs_that_ended(tmp_pa
     assert staging.STAGING.match(ours.name)["pid"] == str(os.getpid())
     ended = subprocess.Popen(["true"])
     ended.wait()
-    dead = processed / f".{REPORT}.staging-{ended.pid}-0123456789ab"
+    here = staging.host()
+    dead = processed / f".{REPORT}.staging-{here}-{ended.pid}-0123456789ab"
     (dead / "sub").mkdir(parents=True)
     (dead / "sub" / "cells.csv").write_text("half written")
     old_style = processed / f".{REPORT}.staging-0123456789ab"  # no process id: left alone
     old_style.mkdir()
+    # another machine's (a network share): its process ids mean nothing here
+    elsewhere = processed / f".{REPORT}.staging-other_host-{ended.pid}-0123456789ab"
+    elsewhere.mkdir()
     (processed / REPORT).mkdir()  # a published folder is never a staging folder
     assert staging.sweep(processed) == [dead]
     assert sorted(p.name for p in processed.iterdir()) == sorted(
-        [ours.name, old_style.name, REPORT])
+        [ours.name, old_style.name, elsewhere.name, REPORT])
     assert staging.sweep(tmp_path / "missing") == []
