@@ -18,6 +18,7 @@ import pytest
 from statlift.acquire.rawstore import check_pdf
 from statlift.cli import main as cli
 from statlift.errors import StatliftError
+from tests.cli_runner import cli_command
 
 REPO = Path(__file__).resolve().parents[2]
 BOX = "10,10,290,190"
@@ -284,8 +285,8 @@ def test_bad_table_spec_names_file_table_and_field(tmp_path):
 
 def _cli(args: list[str], catalog: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "STATLIFT_CATALOG": str(catalog)}
-    return subprocess.run([sys.executable, "-m", "statlift.cli.main", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(cli_command(args), cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
 
 
 def test_cli_with_a_bad_catalog_entry_exits_2_without_traceback(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from statlift.extractors import readers
 from statlift.extractors.pdfdoc import Document
 from statlift.extractors.region import RegionSettings
+from tests.cli_runner import cli_command
 
 PAGE_H = 842.0
 # an unruled table with a spanner over two columns and a head wrapped over two lines
@@ -114,8 +114,8 @@ def test_layout_reading_that_loses_cells_is_not_taken(tmp_path):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "statlift.cli.main", "extract-region", *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(cli_command(["extract-region", *args]), capture_output=True, text=True,
+                          timeout=120)
 
 
 def test_extract_region_json_has_the_structure(pdfs):
