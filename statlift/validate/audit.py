@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -205,31 +206,43 @@ def run_audit(spec: ReportSpec, report: ReportText, out_dir: Path,
     if report.cells is None:
         raise ValueError(f"{spec.report_id}: the audit needs the report's cells")
     pdf_path = pdf_path or report.doc.get("source_path")
-    audit = audit_report(spec, report.cells, report.doc, pdf_path)
     out_dir.mkdir(parents=True, exist_ok=True)
+    pages: dict = {}  # each page rendered once for the whole report
+    # the tables' crops need no audit: rendered in a thread while the audit runs (PDFium's
+    # render and the PNG encoding release the interpreter's lock: BJS's 10 crops and ~0.3 s of
+    # Python work took 0.42-0.46 s side by side against 0.67 s one after the other)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="statlift-crops") as crops_pool:
+        tables_done = crops_pool.submit(write_table_crops, out_dir, report.doc, str(pdf_path),
+                                        pages)
+        audit = audit_report(spec, report.cells, report.doc, pdf_path)
+        tables_done.result()
     doc = audit.to_json()
     (out_dir / "audit.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False,
                                                    default=float) + "\n", encoding="utf-8")
-    crops = write_crops(out_dir, report.doc, audit, str(pdf_path))
+    crops = finding_crops(report.doc, audit, str(pdf_path), pages)
     (out_dir / "audit.html").write_text(render_audit_html(doc, report, crops),
                                         encoding="utf-8")
     return dict(audit.summary)
 
 
-def write_crops(out_dir: Path, tables: dict, audit: AuditReport, pdf_path: str
-                ) -> dict[str | int, str]:
-    """crops/<table_id>.png for every table; a highlighted crop per finding (base64 for HTML):
-    the check's cells boxed (the culprit and any tied candidate red), or for a contradicted
-    claim its sentence boxed red, with a second crop `<id>:cells` of the cells it resolved to."""
+def write_table_crops(out_dir: Path, tables: dict, pdf_path: str, pages: dict) -> None:
+    """crops/<table_id>.png for every table; `pages`: rendered pages, shared with
+    finding_crops (each page rendered once for the whole report)."""
     crops_dir = out_dir / "crops"
     crops_dir.mkdir(exist_ok=True)
-    metas = TablesDocument.from_json(tables).tables
-    pages: dict = {}  # each page rendered once for the whole report
-    for table_id, meta in metas.items():
+    for table_id, meta in TablesDocument.from_json(tables).tables.items():
         if not meta.bbox or meta.page is None:
             continue
         png = render_crop(pdf_path, meta.page, meta.bbox, [], pages=pages)
         (crops_dir / f"{table_id}.png").write_bytes(png)
+
+
+def finding_crops(tables: dict, audit: AuditReport, pdf_path: str, pages: dict
+                  ) -> dict[str | int, str]:
+    """A highlighted crop per finding (base64 for HTML): the check's cells boxed (the culprit
+    and any tied candidate red), or for a contradicted claim its sentence boxed red, with a
+    second crop `<id>:cells` of the cells it resolved to."""
+    metas = TablesDocument.from_json(tables).tables
     claims = {c["finding"]: c for c in audit.claims if c.get("finding")}
     highlights = []
     for f in audit.findings:
