@@ -576,7 +576,8 @@ def _measure_all(res: dict, work: Path, sizes: list[int], reps: int, fixed_only:
         for key in ("catalog", "one_worker", "catalog_warm", "n50_pairs"):
             if key in last:
                 res[key] = last[key]
-        res["catalog_rows_from"] = last.get("started_at")
+        # the full run the rows come from (a --fixed-only run after another one keeps its source)
+        res["catalog_rows_from"] = last.get("catalog_rows_from") or last.get("started_at")
         return
     # 4. catalogs: engines and statlift alternating, 2 workers; N = 50 also with one
     res["catalog"] = {}
