@@ -42,7 +42,7 @@ def _prctl() -> Callable[..., int] | None:
         return None
 
 
-def server_preexec(parent: int | None = None) -> Callable[[], None] | None:
+def server_preexec() -> Callable[[], None] | None:
     """A `preexec_fn` for subprocess.Popen that gives the child SIGTERM when this process ends
     (or ends the child at once if this process is already gone); None where the platform has
     no such thing, or where this process runs threads (a preexec_fn is not safe with threads;
@@ -50,7 +50,7 @@ def server_preexec(parent: int | None = None) -> Callable[[], None] | None:
     prctl = _prctl()
     if prctl is None or threading.active_count() > 1:
         return None
-    parent = os.getpid() if parent is None else parent
+    parent = os.getpid()
 
     def preexec() -> None:  # in the child, between fork and exec: no allocation, no import
         prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -223,18 +223,17 @@ def table_outcomes(logger, report: ReportSpec, pdf_path: str, sha: str
         # report was staged from (take_staged), so it comes first: taking the stored copy
         # instead discarded the staged report and audited it again in the task
         ahead = _READ_AHEAD.pop((report_id, spec.table_id, sha, fingerprint), None)
-        outcome = ahead if ahead is not None or refresh else _cached(logger, store, key)
-        cached = outcome is not None and ahead is None
-        if outcome is None:
-            outcome = _extract(shared_document(report_id, pdf_path, sha), report, spec)
-        if not cached:
+        cached = None if ahead is not None or refresh else _cached(logger, store, key)
+        outcome = ahead or cached or _extract(shared_document(report_id, pdf_path, sha),
+                                              report, spec)
+        if cached is None:
             try:
                 store.write(obj=outcome, key=key)
             except Exception as exc:  # the run goes on; the next one reads the table again
                 logger.warning("%s %s: not stored in Prefect's result store (%s: %s)",
                                report_id, spec.table_id, type(exc).__name__, exc)
         (logger.error if outcome.error else logger.info)(
-            "%s", _info_line(report_id, outcome) + (" (cached)" if cached else ""))
+            "%s", _info_line(report_id, outcome) + (" (cached)" if cached is not None else ""))
         outcomes.append(outcome)
     return outcomes
 

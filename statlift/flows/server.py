@@ -197,7 +197,6 @@ class TemporaryServer:
         if spec is None or spec.origin is None:
             raise RuntimeError("prefect is not installed")
         app_dir = Path(spec.origin).parent.parent
-        sweep_logs()
         fd, log = tempfile.mkstemp(prefix=f"{LOG_PREFIX}{os.getpid()}-", suffix=".log")
         self.log = Path(log)
         self.started = time.monotonic()
@@ -212,6 +211,7 @@ class TemporaryServer:
         finally:
             os.close(fd)  # the child has its own copy
         atexit.register(self.stop)
+        sweep_logs()  # killed runs' logs: while the server boots, not before it starts
         return self
 
     # read_ahead asks between every table and page it reads: checks closer together than this
