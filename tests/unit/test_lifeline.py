@@ -32,8 +32,8 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _descendants(pid: int) -> set[int]:
-    tree, found, todo = _children(), set(), [pid]
+def _descendants(pid: int, tree: dict[int, list[int]]) -> set[int]:
+    found, todo = set(), [pid]
     while todo:
         for child in tree.get(todo.pop(), []):
             found.add(child)
@@ -118,10 +118,9 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path, runner):
     deadline = time.monotonic() + 120
     started: set[int] = set()
     while time.monotonic() < deadline:
-        started = _descendants(proc.pid)
-        workers = {p for p in started if Path(f"/proc/{p}/stat").exists()
-                   and int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1])
-                   != proc.pid}
+        tree = _children()
+        started = _descendants(proc.pid, tree)
+        workers = started - set(tree.get(proc.pid, []))  # not the run's own children
         if len(started) >= wanted and (runner == "threads" or workers):
             break
         time.sleep(0.1)
