@@ -35,7 +35,7 @@ from statlift.extractors.table import extract_table  # noqa: E402
 from statlift.model import TableOutcome  # noqa: E402
 from statlift.outputs.finish import build_downstream  # noqa: E402
 from statlift.outputs.incremental import prepare_report  # noqa: E402
-from statlift.publish.report import publish_outcomes  # noqa: E402
+from statlift.publish.report import Staged, commit_staged, stage_outcomes  # noqa: E402
 from statlift.schemas.specs import load_catalog, spec_for  # noqa: E402
 from statlift.settings import DEFAULT_HOME  # noqa: E402
 from statlift.validate import audit  # noqa: E402
@@ -115,6 +115,16 @@ def _extract_all(doc: Document, report) -> list[TableOutcome]:
     return [_outcome(doc, report, t) for t in report.tables]
 
 
+def _publish(out: Path, rid: str, sha: str, pdf: str, outcomes: list[TableOutcome]) -> Staged:
+    """Stage and publish a report as the flow's report task does; the Staged report, whose
+    content the report's DuckDB/site part takes (prepare_report's `published`)."""
+    staged = stage_outcomes(out, rid, sha, pdf, outcomes)
+    if not isinstance(staged, Staged):
+        raise RuntimeError(f"{rid}: {staged.message}")
+    commit_staged(out, staged, False)
+    return staged
+
+
 def replay(catalog_path: Path, out: Path, profile: bool = False) -> dict:
     stages = Stages()
     stages.add("imports", time.perf_counter() - _T0[0], time.process_time() - _T0[1])
@@ -136,10 +146,10 @@ def replay(catalog_path: Path, out: Path, profile: bool = False) -> dict:
             if prof:
                 prof.enable()
             with lent(doc):  # as the flow's report task does
-                stages.run(PUBLISH, publish_outcomes, out, rid, sha, pdf, outcomes, False)
+                staged = stages.run(PUBLISH, _publish, out, rid, sha, pdf, outcomes)
             if prof:
                 prof.disable()
-        stages.run(PREPARE, prepare_report, out, rid, catalog)
+        stages.run(PREPARE, prepare_report, out, rid, catalog, None, staged.text)
     stages.report = None
     stages.run(DOWNSTREAM, build_downstream, out)
     res: dict = {"stages": stages.result()}

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_IO, EXIT_PARTIAL = 0, 1, 2, 3, 4
+# another run is writing the output folder: this one did nothing (publish/runlock.py)
+EXIT_BUSY = 5
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ KINDS: dict[str, ErrorKind] = _kinds(
     # the orchestrator (exit 3: nothing ran, nothing was written)
     ErrorKind("orchestrator-unavailable", EXIT_IO, "Prefect's API to answer",
               "run again, or check PREFECT_API_URL"),
+    # another run holds the output folder (exit 5: nothing was read or written)
+    ErrorKind("run-in-progress", EXIT_BUSY, "no other run writing the output folder",
+              "this run wrote nothing; run again when that one has ended"),
 )
 
 _HTTP_HINTS = {

@@ -29,6 +29,7 @@ from statlift.cli.common import common_parser, parse_sources
 from statlift.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, StatliftError
 from statlift.flows.server import ServerExited, TemporaryServer, configured_api_url, first_run
 from statlift.publish import staging
+from statlift.publish.runlock import output_lock
 from statlift.publish.uptodate import UP_TO_DATE, build_key, up_to_date
 from statlift.schemas.specs import Catalog, load_catalog, spec_for, spec_sha256
 from statlift.settings import Settings, freeze_imports, get_settings, tune_gc
@@ -94,14 +95,22 @@ def cmd_run(args) -> int:
     ids = args.reports or list(sources) or [r.report_id for r in catalog.reports]
     out = Path(args.out)
     if args.fetch:  # the raw files change during the run: the update flow checks them
-        sweep_staging(out)
-        return _orchestrate(args, ids, ids, settings, {})
+        with output_lock(out):
+            sweep_staging(out)
+            return _orchestrate(args, ids, ids, settings, {})
     planned = plan_run(ids, sources, catalog, settings, out)
     bad_sources = [p for p in planned if p.error and p.report_id in sources]
     if bad_sources:  # the user's own input: nothing runs
         for p in bad_sources:
             print(f"statlift: {p.error}", file=sys.stderr)
         return EXIT_INPUT
+    with output_lock(out):  # another run writing `out`: this one stops here (exit 5)
+        return _run_planned(args, ids, planned, settings, out)
+
+
+def _run_planned(args, ids: list[str], planned: list[Planned], settings: Settings,
+                 out: Path) -> int:
+    """The reports planned (plan_run): a line each when none needs the flow, else the flow."""
     sweep_staging(out)
     failed = {p.report_id: p for p in planned if p.error}
     to_run = [p.report_id for p in planned if not p.error and not p.unchanged]

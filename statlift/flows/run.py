@@ -46,7 +46,9 @@ from statlift.flows.pool import EarlyProcessPool, runner_name
 from statlift.model import ReportResult, TableOutcome
 from statlift.outputs.finish import build_downstream
 from statlift.outputs.incremental import prepare_report
-from statlift.publish.report import Staged, commit_staged, publish_outcomes, stage_outcomes
+from statlift.outputs.processed import ReportText
+from statlift.publish.report import Staged, commit_staged, stage_outcomes
+from statlift.publish.runlock import output_lock
 from statlift.publish.uptodate import UP_TO_DATE, build_key, table_cache_key, up_to_date
 from statlift.schemas.specs import (
     Catalog,
@@ -267,13 +269,13 @@ def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
     report = spec_for(report_id, cat)
     try:
         outcomes = table_outcomes(logger, report, pdf_path, sha)
-        staged = take_staged(report_id, sha, out_dir, outcomes)
-        if staged is not None:  # audited while Prefect's server started: only the decision
-            result = commit_staged(Path(out_dir), staged, strict)
-        else:  # the audit reads the report's text from the same Document (pages parsed once)
-            with lent(shared_document(report_id, pdf_path, sha)):
-                result = publish_outcomes(Path(out_dir), report_id, sha, pdf_path, outcomes,
-                                          strict)
+        # staged ahead: audited while Prefect's server started, only the decision is left
+        staged: Staged | ReportResult | None = take_staged(report_id, sha, out_dir, outcomes)
+        if staged is None:  # the audit reads the report's text from the same Document
+            with lent(shared_document(report_id, pdf_path, sha)):  # (pages parsed once)
+                staged = stage_outcomes(Path(out_dir), report_id, sha, pdf_path, outcomes)
+        result = staged if isinstance(staged, ReportResult) else \
+            commit_staged(Path(out_dir), staged, strict)
     finally:
         release_document(report_id, pdf_path, sha)
         outcomes = []
@@ -281,7 +283,8 @@ def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
     (logger.info if result.status in OK_STATUSES else logger.error)(
         "%s", result_line(result))
     if result.status in PREPARED_STATUSES:
-        _prepare_outputs(logger, Path(out_dir), report_id, cat)
+        assert isinstance(staged, Staged)
+        _prepare_outputs(logger, Path(out_dir), report_id, cat, staged.text)
     return result
 
 
@@ -290,9 +293,10 @@ def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
 PREPARED_STATUSES = ("published", "updated", "partial")
 
 
-def _prepare_outputs(logger, out_dir: Path, report_id: str, cat: Catalog) -> None:
+def _prepare_outputs(logger, out_dir: Path, report_id: str, cat: Catalog,
+                     published: ReportText | None = None) -> None:
     try:
-        prepare_report(out_dir, report_id, cat)
+        prepare_report(out_dir, report_id, cat, published=published)
     except Exception as exc:  # the report is published; the build after the last one redoes it
         logger.warning("%s: its outputs part was not prepared in the worker (%s: %s); the "
                        "build after the last report makes it", report_id,
@@ -373,7 +377,17 @@ def run_catalog(report_ids: list[str] | None = None, sources: dict[str, str] | N
     """Extract every table of the chosen reports and publish each report atomically.
 
     The flow run ends Failed (its data: every report's ReportResult, logged once each, no
-    traceback) when a report failed or was published partially; Completed otherwise."""
+    traceback) when a report failed or was published partially; Completed otherwise. It holds
+    the output folder for its length (publish/runlock.py: the command line that runs it holds it
+    already; a run Prefect starts itself, as `statlift serve` does, takes it here); another run
+    holding it fails this one with `run-in-progress` before anything is read."""
+    with output_lock(Path(out_dir)):
+        return _run_reports(report_ids, sources, out_dir, strict, raw_dir, home, catalog)
+
+
+def _run_reports(report_ids: list[str] | None, sources: dict[str, str] | None, out_dir: str,
+                 strict: bool, raw_dir: str | None, home: str, catalog: str) -> State:
+    """run_catalog's body, inside its flow run."""
     logger = get_run_logger()
     cat: Catalog = load_catalog(catalog)
     sources = sources or {}

@@ -47,8 +47,8 @@ import pandas as pd
 from statlift.fingerprint import code_fingerprint
 from statlift.outputs import duckdb as db
 from statlift.outputs.dictionary import metas_from_spec, report_section, table_section
-from statlift.outputs.metadata import report_table_metas
-from statlift.outputs.processed import read_once, read_tables_json, report_dirs
+from statlift.outputs.metadata import report_table_metas, seed_published
+from statlift.outputs.processed import ReportText, read_once, read_tables_json, report_dirs
 from statlift.outputs.site import index_from_cards, report_card, site_entries, write_report_pages
 from statlift.schemas.specs import Catalog, ReportSpec, load_catalog, spec_for, spec_sha256
 from statlift.settings import user_cache_dir
@@ -218,7 +218,7 @@ def site_and_dictionary_parts(processed: Path, report_dir: Path, entry: dict,
 
 
 def prepare_report(processed: Path, report_id: str, catalog: Catalog | None = None,
-                   cache: Path | None = None) -> bool:
+                   cache: Path | None = None, published: ReportText | None = None) -> bool:
     """In the worker that has just published `report_id` (flows/run.py's report task): its parts
     of the site (its pages, written), of the dictionary and of DuckDB (its wide tables in a small
     database of its own beside the build record, its rows of the shared tables in the part's
@@ -226,7 +226,9 @@ def prepare_report(processed: Path, report_id: str, catalog: Catalog | None = No
     DATABASE, one INSERT per shared table for a batch of reports) and the per-report work runs
     on every worker instead of after the last report on one. They are used only under the key
     they were made from (the report's files unchanged since) and removed once used. Returns
-    whether it made them (False: the report has no published folder)."""
+    whether it made them (False: the report has no published folder). `published`: the
+    content the caller has just published in the folder (publish.report.Staged.text), taken
+    instead of parsing its files again (metadata.seed_published)."""
     processed = Path(processed)
     report_dir = processed / report_id
     if not (report_dir / "tables.json").exists():
@@ -244,6 +246,8 @@ def prepare_report(processed: Path, report_id: str, catalog: Catalog | None = No
         db._remove(tmp)
         rows: dict[str, list[pd.DataFrame]] = {}
         with read_once():
+            if published is not None:
+                seed_published(report_dir, published)
             con = duckdb.connect(str(tmp))
             try:  # its wide tables, with their comments; its shared rows kept aside
                 con.execute("BEGIN TRANSACTION")

@@ -17,7 +17,14 @@ import pandas as pd
 
 from statlift import model
 from statlift.model import CELL_COLUMNS, DISAGREES_SUFFIX, UNCONFIRMED, UNREADABLE
-from statlift.outputs.processed import ROW_PATH, ReportText, cached, read_tables_json
+from statlift.outputs.processed import (
+    ROW_PATH,
+    ReportText,
+    cached,
+    read_tables_json,
+    seed,
+    seed_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -245,16 +252,31 @@ def _declared_units(entry: dict) -> dict[str, str]:
 def report_table_metas(report_dir: Path, doc: dict | None = None) -> list[TableMeta]:
     """TableMeta of every table of a published report folder, in tables.json order."""
     doc = doc or read_tables_json(report_dir)
-    key = ("metas", str(report_dir), json.dumps(doc, sort_keys=True, default=str))
-    return list(cached(key, lambda: table_metas(ReportText.read(report_dir, doc),
-                                                report_dir.name)))
+    return list(cached(_metas_key(report_dir, doc),
+                       lambda: table_metas(ReportText.read(report_dir, doc), report_dir.name)))
+
+
+def _metas_key(report_dir: Path, doc: dict) -> tuple:
+    return "metas", str(report_dir), json.dumps(doc, sort_keys=True, default=str)
+
+
+def seed_published(report_dir: Path, report: ReportText) -> None:
+    """Inside `read_once`: what the readers of the report folder `report_dir` would parse from
+    its files, taken from `report`, the content the run has just written there (its CSVs as
+    text, its tables' metadata: processed.seed_files), so that the report's DuckDB, site and
+    dictionary parts (incremental.prepare_report, in the worker that published it) are made
+    without reading back and deriving again what the publish had in memory (issue 15).
+    tests/unit/test_outputs_incremental.py checks that they equal what the files give."""
+    seed_files(report_dir, report)
+    metas = table_metas(report, report_dir.name)
+    seed(_metas_key(report_dir, read_tables_json(report_dir)), metas)
 
 
 def table_metas(report: ReportText, report_id: str = "") -> list[TableMeta]:
     """TableMeta of every table of a report (from its folder or from memory), in tables.json
     order; a table without its wide CSV is left out. Made once per ReportText (its `derived`):
     the Parquet files and the data package of one publish both ask (TableMeta is frozen)."""
-    key = ("table_metas", report_id)
+    key = ("table_metas", report.doc.get("report_id", report_id))  # the id _table_metas uses
     if key not in report.derived:
         report.derived[key] = _table_metas(report, report_id)
     return list(report.derived[key])

@@ -59,6 +59,22 @@ def cached(key: tuple, build):
     return cache[key]
 
 
+def seed(key: tuple, value) -> None:
+    """Inside `read_once`: what cached(key, ...) returns from now on, without building it."""
+    cache = getattr(_LOCAL, "cache", None)
+    if cache is not None:
+        cache[key] = value
+
+
+def seed_files(report_dir: Path, report: ReportText) -> None:
+    """Inside `read_once`: the report folder's cells.csv and wide CSVs as `report` holds them
+    (the text the run wrote into them: read_text_csv would parse the same frames)."""
+    if report.cells is not None:
+        seed(("csv", str(report_dir / CELLS_CSV)), report.cells)
+    for table_id, wide in report.wides.items():
+        seed(("csv", str(report_dir / f"{table_id}.csv")), wide)
+
+
 def report_dirs(processed_dir: str | Path) -> list[Path]:
     """Published report folders (those holding a tables.json), sorted by report id."""
     root = Path(processed_dir)

@@ -21,7 +21,7 @@ import json
 import logging
 import shutil
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -108,6 +108,9 @@ class Staged:
     changes: int = 0
     change_words: str = ""
     unchanged: bool = False
+    # the content written into the staging folder (its CSVs as text, tables.json), for the
+    # report's DuckDB/site part made right after its publish (incremental.prepare_report)
+    text: ReportText | None = field(default=None, repr=False, compare=False)
 
     def discard(self) -> None:
         """Remove the staging folder (a staged report that will not be committed)."""
@@ -154,6 +157,7 @@ def stage_outcomes(processed_dir: Path, report_id: str, sha: str, source_path: s
         report = ReportText(content, cells_text,
                             {t.table_id: text_frame(t.to_frame()) for t in tables})
         staged.audit = finish_report(staged.staging, report_id, report)
+        staged.text = report
         staged.changes, staged.change_words = _write_changes(staged.staging, old_cells,
                                                              cells_text, published, sha)
     except Exception:

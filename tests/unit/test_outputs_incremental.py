@@ -10,18 +10,27 @@ comment) and its rows in storage order (SELECT * without ORDER BY)."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import pickle
 import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
-from statlift.outputs import incremental
+from statlift.extractors.pdfdoc import Document
+from statlift.extractors.table import extract_table
+from statlift.model import TableOutcome
+from statlift.outputs import incremental, metadata
 from statlift.outputs.demo import demo_audit, demo_tables, write_demo_report, write_demo_tree
 from statlift.outputs.finish import build_downstream
 from statlift.outputs.incremental import build_downstream_incremental
-from statlift.schemas.specs import load_catalog
+from statlift.outputs.processed import _read_text_csv
+from statlift.publish.report import Staged, commit_staged, stage_outcomes
+from statlift.schemas.specs import load_catalog, spec_for
+from statlift.settings import DEFAULT_HOME
 
 BJS, USSC = "bjs-ncj250746", "ussc-cp-production-2021"
 
@@ -219,3 +228,40 @@ def test_parts_prepared_before_a_later_change_are_not_used(processed, tmp_path):
     built, diff = incremental_vs_full(processed, tmp_path)
     assert diff == []
     assert built.prepared == [] and built.duckdb_rebuilt == [USSC]
+
+
+def test_the_published_content_is_what_the_files_give_and_prepares_the_same_parts(
+        tmp_path, monkeypatch):
+    """The report task hands prepare_report the content it has just published (Staged.text)
+    instead of letting it parse the files again (issue 15): for a real extraction (USSC's
+    shipped PDF), every frame it seeds equals what read_text_csv parses from the published
+    file (values, dtypes, columns, index), its tables' metadata equals what the folder gives,
+    and the parts prepared both ways are the same (record, shared rows, DuckDB part)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    report = spec_for(USSC)
+    pdf = str(DEFAULT_HOME / load_catalog().get(USSC).embedded)
+    with Document.open(pdf) as doc:
+        outcomes = [TableOutcome(t.table_id, extract_table(doc, report, t)) for t in report.tables]
+    sha = hashlib.sha256(Path(pdf).read_bytes()).hexdigest()
+    out = tmp_path / "processed"
+    staged = stage_outcomes(out, USSC, sha, pdf, outcomes)
+    assert isinstance(staged, Staged) and staged.text is not None
+    assert commit_staged(out, staged).status == "published"
+    folder = out / USSC
+    text = staged.text
+    pd.testing.assert_frame_equal(text.cells, _read_text_csv(folder / "cells.csv"))
+    assert set(text.wides) == {t.table_id for t in report.tables}
+    for table_id, wide in text.wides.items():
+        pd.testing.assert_frame_equal(wide, _read_text_csv(folder / f"{table_id}.csv"))
+    assert metadata.table_metas(text, USSC) == metadata.report_table_metas(folder)
+
+    def prepared(published) -> tuple:
+        assert incremental.prepare_report(out, USSC, published=published)
+        pfolder = incremental.prepared_dir(out)
+        prep = pickle.loads((pfolder / f"{USSC}.pickle").read_bytes())
+        site = {p.relative_to(out).as_posix(): p.read_bytes()
+                for p in sorted((out / "site").rglob("*")) if p.is_file()}
+        return (prep.record, {k: [f.to_dict("split") for f in v] for k, v in prep.rows.items()},
+                duckdb_content(pfolder / f"{USSC}.duckdb"), site)
+
+    assert prepared(text) == prepared(None)
