@@ -225,6 +225,8 @@ def _scan(lines: list[Line], cap: Caption, x0: float, limit: float,
         if clipped.top < cap.bottom - 0.5:
             continue  # above the title's end (the whole line may start higher: a bigger
             #           word of the next column shares its baseline)
+        if ln is lines[-1] and _is_folio(runs):
+            break  # the page number, in the page's last line: not the table's
         if footer:
             if clipped.top - footer[-1].bottom > 1.2 * clipped.size:
                 break
@@ -247,6 +249,13 @@ def _scan(lines: list[Line], cap: Caption, x0: float, limit: float,
             pitch.append(gap)
         body.append(clipped)
     return body, footer
+
+
+def _is_folio(runs: list[Run]) -> bool:
+    """Whether a line's part in the table's column is a lone page number (a running footer's
+    folio: clipped to a right-hand column, "OCTOBER 2017 | ... 3" leaves "3", which the table
+    above it, ending close to the page's foot, took for the end of its source line)."""
+    return len(runs) == 1 and re.fullmatch(r"\d{1,4}", runs[0].text.strip()) is not None
 
 
 def _continues_past(lines: list[Line], body: list[Line], x: float) -> bool:

@@ -10,6 +10,10 @@ Cells are keyed by (table_id, row_path, column_path) (docs/contract.md). Kinds:
     unit        same cell, another unit                old / new = the units (`count` ->
                 (a unit rule of the spec changed)      `percent`)
     footnotes   same cell, other footnote markers      old / new = the `;`-joined markers
+    text        a table's printed text outside its     column_path = which: `caption`,
+                cells (diff_table_text)                `title`, `stub header`, `note 2`,
+                                                       `footnote a`, `source`; row_path empty;
+                                                       old / new = the texts ("" if none)
 
 A label present on one side only (a row or column of one table) is paired with one present on the
 other side only when their cells read the same: keyed by the other axis' labels (same column
@@ -39,7 +43,11 @@ from statlift.fileio import write_atomic
 log = logging.getLogger(__name__)
 
 CHANGE_COLUMNS = ["table_id", "row_path", "column_path", "old", "new", "kind"]
-KINDS = ("changed", "added", "removed", "relabelled", "unit", "footnotes")
+KINDS = ("changed", "added", "removed", "relabelled", "unit", "footnotes", "text")
+CELL_KINDS = KINDS[:-1]  # what changed in a cell; `text` is a table's text outside its cells
+# a table's text compared between versions (tables.json): key -> the name a change line gives it
+TEXT_FIELDS = {"caption": "caption", "title": "title", "stub_header": "stub header",
+               "source": "source"}
 KEY = ["table_id", "row_path", "column_path"]
 # what a cell carries besides its reading, compared between versions: column -> kind
 ATTRIBUTES = {"unit": "unit", "footnotes": "footnotes"}
@@ -52,6 +60,46 @@ MD_MAX_CELLS = 50
 
 
 # ---- the diff -------------------------------------------------------------------------------
+
+def diff_table_text(old_doc: dict | None, new_doc: dict) -> pd.DataFrame:
+    """What a revision changed in the printed text of each table it kept, outside the table's
+    cells (tables.json of both versions): its caption, title, stub header, notes (by position:
+    `note 2`), footnotes' texts (by marker: `footnote a`) and source line. A reworded note or a
+    corrected source is a change the cell diff cannot see. One line per item, in the diff's
+    columns (CHANGE_COLUMNS, kind `text`); tables added or removed show in the cells."""
+    rows = []
+    old_tables = (old_doc or {}).get("tables") or {}
+    for table_id, new in (new_doc.get("tables") or {}).items():
+        old = old_tables.get(table_id)
+        if old is None:
+            continue
+        items = [(name, old.get(key), new.get(key)) for key, name in TEXT_FIELDS.items()]
+        old_notes, new_notes = list(old.get("notes") or []), list(new.get("notes") or [])
+        items += [(f"note {i + 1}", _at(old_notes, i), _at(new_notes, i))
+                  for i in range(max(len(old_notes), len(new_notes)))]
+        old_marks, new_marks = _footnotes(old.get("footnotes")), _footnotes(new.get("footnotes"))
+        items += [(f"footnote {m}", old_marks.get(m), new_marks.get(m))
+                  for m in dict.fromkeys([*old_marks, *new_marks])]
+        rows += [{"table_id": table_id, "row_path": "", "column_path": name,
+                  "old": _plain(o), "new": _plain(n), "kind": "text"}
+                 for name, o, n in items if _plain(o) != _plain(n)]
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS, dtype=object)
+
+
+def _at(items: list, i: int):
+    return items[i] if i < len(items) else None
+
+
+def _footnotes(value) -> dict[str, str]:
+    """tables.json `footnotes` ({marker: text}, or [[marker, text], ...]) as a dict."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    return {str(pair[0]): pair[1] for pair in value or [] if len(pair) == 2}
+
+
+def _plain(text) -> str:
+    return "" if text is None else " ".join(str(text).split())
+
 
 def diff_tables(old_cells: pd.DataFrame, new_cells: pd.DataFrame) -> pd.DataFrame:
     """Changes from old to new tidy cells: columns CHANGE_COLUMNS, one line per cell."""
@@ -229,7 +277,7 @@ def write_changes(diff: pd.DataFrame, out_dir: Path, old_sha: str, new_sha: str,
     stamp = _stamp(when)
     table = diff[CHANGE_COLUMNS].assign(old_sha256=old_sha, new_sha256=new_sha, changed_at=stamp)
     write_atomic(out_dir / "changes.csv", table.to_csv(index=False, lineterminator="\n"))
-    counts = {k: int((diff["kind"] == k).sum()) for k in KINDS}
+    counts = {k: int((diff["kind"] == k).sum()) for k in KINDS}  # lines of each kind
     md = out_dir / "CHANGES.md"
     previous = md.read_text(encoding="utf-8") if md.exists() else ""
     header = "# Changes\n\n"
@@ -244,12 +292,22 @@ def changes_entry(diff: pd.DataFrame, old_sha: str, new_sha: str, stamp: str,
     """One CHANGES.md entry: date, both sha256, counts per kind, relabels, changed cells."""
     lines = [f"## {stamp}", "", f"- old source sha256: `{old_sha or 'none'}`",
              f"- new source sha256: `{new_sha}`",
-             "- cells: " + ", ".join(f"{counts.get(k, 0)} {_COUNT_WORDS.get(k, k)}" for k in KINDS
-                                     if k not in _COUNT_WORDS or counts.get(k)), ""]
+             "- cells: " + ", ".join(f"{counts.get(k, 0)} {_COUNT_WORDS.get(k, k)}"
+                                     for k in CELL_KINDS
+                                     if k not in _COUNT_WORDS or counts.get(k))]
+    texts = diff[diff["kind"] == "text"]
+    if len(texts):
+        lines.append(f"- tables' text: {len(texts)} changed")
+    lines.append("")
     relabels = relabel_lines(diff)
     if relabels:
         lines += ["Relabelled:", "", *relabels, ""]
-    cells = diff[diff["kind"] != "relabelled"]
+    if len(texts):
+        lines += ["Text of the tables (captions, titles, notes, footnotes, sources):", "",
+                  *(f"- {t}, {what}: {_md(o) or '(none)'} -> {_md(n) or '(none)'}"
+                    for t, what, o, n in zip(texts["table_id"], texts["column_path"],
+                                             texts["old"], texts["new"])), ""]
+    cells = diff[~diff["kind"].isin(["relabelled", "text"])]
     if len(cells):
         lines += ["| table | row | column | old | new | kind |",
                   "| --- | --- | --- | --- | --- | --- |"]
@@ -265,8 +323,10 @@ def changes_entry(diff: pd.DataFrame, old_sha: str, new_sha: str, stamp: str,
 def change_summary(diff: pd.DataFrame) -> tuple[int, str]:
     """(cells changed, words) for a run's summary line: `3 cells changed (2 values, 1 unit),
     1 label renamed`. A cell counts once whatever changed in it; a renamed label counts once,
-    not once per cell (and its cells count only if something else changed in them)."""
-    cells = diff[diff["kind"] != "relabelled"]
+    not once per cell (and its cells count only if something else changed in them); the
+    tables' texts that changed are named after them (`, 1 text of tables changed (table-03
+    note 1)`)."""
+    cells = diff[~diff["kind"].isin(["relabelled", "text"])]
     n_cells = len(cells.drop_duplicates(KEY))
     words = {"changed": ("value", "values"), "added": ("added", "added"),
              "removed": ("removed", "removed"), "unit": ("unit", "units"),
@@ -279,6 +339,11 @@ def change_summary(diff: pd.DataFrame) -> tuple[int, str]:
     text = f"{n_cells} {'cell' if n_cells == 1 else 'cells'} changed"
     text += f" ({detail})" if detail else ""
     text += f", {labels} {'label' if labels == 1 else 'labels'} renamed"
+    texts = diff[diff["kind"] == "text"]
+    if len(texts):
+        named = [f"{t} {what}" for t, what in zip(texts["table_id"], texts["column_path"])]
+        text += (f", {len(named)} {'text' if len(named) == 1 else 'texts'} of tables changed ("
+                 + ", ".join(named[:3]) + (", …" if len(named) > 3 else "") + ")")
     return n_cells, text
 
 

@@ -34,7 +34,7 @@ from statlift.outputs.finish import finish_report
 from statlift.outputs.processed import ReportText
 from statlift.outputs.templates import counted
 from statlift.publish import store as publish
-from statlift.publish.diff import change_summary, diff_tables, write_changes
+from statlift.publish.diff import change_summary, diff_table_text, diff_tables, write_changes
 from statlift.publish.uptodate import write_build_key
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,15 @@ def _same_source(published: Path, sha: str) -> bool:
         return False
     doc = TablesDocument.from_json(json.loads(path.read_text(encoding="utf-8")))
     return doc.source_sha256 == sha and not doc.failed
+
+
+def _read_json(path: Path) -> dict | None:
+    """A published JSON file, or None when it is missing or unreadable (the diff of the tables'
+    texts then has nothing to compare with; the cells are still compared)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _same_cells(old: pd.DataFrame, new_text: pd.DataFrame) -> bool:
@@ -159,7 +168,8 @@ def stage_outcomes(processed_dir: Path, report_id: str, sha: str, source_path: s
         staged.audit = finish_report(staged.staging, report_id, report)
         staged.text = report
         staged.changes, staged.change_words = _write_changes(staged.staging, old_cells,
-                                                             cells_text, published, sha)
+                                                             cells_text, published, sha,
+                                                             content)
     except Exception:
         staged.discard()
         raise
@@ -210,13 +220,18 @@ def commit_staged(processed_dir: Path, staged: Staged, strict: bool = False) -> 
 
 
 def _write_changes(staging: Path, old_cells: pd.DataFrame | None, new_cells: pd.DataFrame,
-                   published: Path, sha: str) -> tuple[int, str]:
+                   published: Path, sha: str, doc: dict | None = None) -> tuple[int, str]:
     """changes.csv / CHANGES.md against the published version (carried over and extended);
-    `new_cells`: this run's cells as text, as in cells.csv. Returns the cells changed and the
-    words for the summary line (diff.change_summary)."""
+    `new_cells`: this run's cells as text, as in cells.csv; `doc`: this run's tables.json,
+    whose tables' texts are compared with the published one's (diff.diff_table_text). Returns
+    the cells changed and the words for the summary line (diff.change_summary)."""
     if old_cells is None:
         return 0, ""
     diff = diff_tables(old_cells, new_cells)
+    if doc is not None:
+        texts = diff_table_text(_read_json(published / "tables.json"), doc)
+        if len(texts):
+            diff = pd.concat([diff, texts], ignore_index=True) if len(diff) else texts
     old_md = published / "CHANGES.md"
     if old_md.exists():
         shutil.copy2(old_md, staging / "CHANGES.md")

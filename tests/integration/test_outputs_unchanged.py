@@ -9,6 +9,15 @@ that the renovation adds on purpose must be listed in ADDED with the reason; a p
 changes on purpose, in CHANGED_ON_PURPOSE (it must still exist).
 
 When an output changes on purpose, regenerate the digest in the same commit and say why.
+
+Changed on purpose since it was written (only these entries of the digest were replaced):
+- 2026-12-07, the first edition's table 4 (a fix in the reader, locate._is_folio): the table ends
+  at the foot of its column, and the page's last line, "OCTOBER 2017 | ... 3", clipped to that
+  column, left "3", read as the end of the table's source line ("... 2004–2013. 3"). Now the
+  source line ends at "2004–2013." and the table's box at it: the first edition's tables.json,
+  tables.csv, tables.parquet, table-04.parquet, datapackage.json and crops/table-04.png (and
+  their copies under versions/ in both steps) and statlift.duckdb (its `tables` rows) of the
+  first step. tests/unit/test_locate_folio.py.
 """
 from __future__ import annotations
 

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from statlift.errors import StatliftError
-from statlift.publish.diff import CHANGE_COLUMNS, change_summary, diff_tables, write_changes
+from statlift.publish.diff import (
+    CHANGE_COLUMNS,
+    change_summary,
+    diff_table_text,
+    diff_tables,
+    write_changes,
+)
 
 ROWS = ["Sex > Male", "Sex > Female", "Convicted > Trial"]
 COLS = ["2004–2013 | Number", "2004–2013 | Percent"]
@@ -138,7 +144,8 @@ def test_write_changes_lists_relabels_once_and_puts_the_newest_entry_first(tmp_p
     second = write_changes(changed, tmp_path, "b" * 64, "c" * 64,
                            datetime(2026, 2, 5, 6, 0, tzinfo=UTC))
     assert first["relabelled"] == 2 and second == {"changed": 1, "added": 0, "removed": 0,
-                                                    "relabelled": 0, "unit": 0, "footnotes": 0}
+                                                    "relabelled": 0, "unit": 0, "footnotes": 0,
+                                                     "text": 0}
     md = (tmp_path / "CHANGES.md").read_text(encoding="utf-8")
     assert md.startswith("# Changes\n\n## 2026-02-05 06:00 UTC")
     assert md.index("2026-02-05") < md.index("2026-01-05") and md.count("# Changes") == 1
@@ -234,3 +241,79 @@ def test_a_republished_report_writes_changes_for_a_unit_or_footnote_change(tmp_p
     csv = pd.read_csv(staging / "changes.csv", dtype=str, keep_default_na=False)
     assert set(csv["kind"]) == {kind} and len(csv) == n
     assert f"| {kind} |" in (staging / "CHANGES.md").read_text(encoding="utf-8")
+
+
+# ---- the tables' text outside their cells (tables.json) ------------------------------------
+
+def doc(**tables) -> dict:
+    """A tables.json with the given tables' text fields over a plain table-02."""
+    base = {"caption": "TABLE 2", "title": "Suspects by sex", "stub_header": "Characteristic",
+            "notes": ["Note: Detail may not sum to total."], "footnotes": {"a": "Less than 0.5%."},
+            "source": "Source: EOUSA, LIONS."}
+    return {"report_id": "bjs-ncj250746",
+            "tables": {t: {**base, **fields} for t, fields in (tables or {"table-02": {}}).items()}}
+
+
+def test_a_reworded_note_footnote_and_source_are_text_lines_named_by_item():
+    new = doc(**{"table-02": {"notes": ["Note: Details may not sum to totals.", "Revised."],
+                              "footnotes": {"b": "Estimate."}, "source": "Source: EOUSA."}})
+    diff = diff_table_text(doc(), new)
+    assert list(diff.columns) == CHANGE_COLUMNS and set(diff["kind"]) == {"text"}
+    assert [tuple(r) for r in diff[["table_id", "row_path", "column_path", "old", "new"]]
+            .itertuples(index=False)] == [
+        ("table-02", "", "source", "Source: EOUSA, LIONS.", "Source: EOUSA."),
+        ("table-02", "", "note 1", "Note: Detail may not sum to total.",
+         "Note: Details may not sum to totals."),
+        ("table-02", "", "note 2", "", "Revised."),
+        ("table-02", "", "footnote a", "Less than 0.5%.", ""),
+        ("table-02", "", "footnote b", "", "Estimate.")]
+
+
+def test_the_same_text_rewrapped_or_a_table_on_one_side_only_is_no_text_change():
+    rewrapped = doc(**{"table-02": {"title": "Suspects  by\nsex"}, "table-09": {}})
+    assert diff_table_text(doc(), rewrapped).empty  # table-09's cells show it as added
+    assert diff_table_text(None, doc()).empty  # nothing published to compare with
+    footnote_pairs = doc(**{"table-02": {"footnotes": [["a", "Less than 0.5%."]]}})
+    assert diff_table_text(doc(), footnote_pairs).empty
+
+
+def test_write_changes_and_the_summary_name_a_text_change_apart_from_the_cells(tmp_path):
+    texts = diff_table_text(doc(), doc(**{"table-02": {"title": "Suspects by sex, revised"}}))
+    changed = diff_tables(cells(), cells(values=[VALUES[0], ["1211", "0.3"], VALUES[2]]))
+    diff = pd.concat([changed, texts], ignore_index=True)
+    counts = write_changes(diff, tmp_path, "a" * 64, "b" * 64, "2026-03-01 00:00 UTC")
+    assert counts["text"] == 1 and counts["changed"] == 1
+    md = (tmp_path / "CHANGES.md").read_text(encoding="utf-8")
+    assert "- cells: 1 changed, 0 added, 0 removed, 0 relabelled\n- tables' text: 1 changed\n" in md
+    assert ("- table-02, title: Suspects by sex -> Suspects by sex, revised\n") in md
+    assert "| table-02 | Sex > Female | 2004–2013 \\| Number | 1210 | 1211 | changed |" in md
+    assert "| text |" not in md  # not in the cells' table
+    csv = pd.read_csv(tmp_path / "changes.csv", dtype=str, keep_default_na=False)
+    assert sorted(csv["kind"]) == ["changed", "text"]
+    assert change_summary(diff) == (1, "1 cell changed (1 value), 0 labels renamed, 1 text of "
+                                       "tables changed (table-02 title)")
+
+
+def test_a_republished_report_whose_only_change_is_a_note_says_so(tmp_path):
+    """publish/report.py's step: the cells are the same, a note was reworded (before: "updated:
+    0 cells changed" and no change log)."""
+    import json
+
+    from statlift.publish.report import _write_changes
+
+    staging, published = tmp_path / "staging", tmp_path / "published"
+    staging.mkdir()
+    published.mkdir()
+    (published / "tables.json").write_text(json.dumps(doc()), encoding="utf-8")
+    new = doc(**{"table-02": {"notes": ["Note: Counts revised in March."]}})
+    n, words = _write_changes(staging, cells().assign(source_sha256="a" * 64),
+                              cells().assign(source_sha256="b" * 64), published, "b" * 64, new)
+    assert (n, words) == (0, "0 cells changed, 0 labels renamed, 1 text of tables changed "
+                             "(table-02 note 1)")
+    csv = pd.read_csv(staging / "changes.csv", dtype=str, keep_default_na=False)
+    assert csv[["table_id", "column_path", "old", "new", "kind"]].values.tolist() == [
+        ["table-02", "note 1", "Note: Detail may not sum to total.",
+         "Note: Counts revised in March.", "text"]]
+    md = (staging / "CHANGES.md").read_text(encoding="utf-8")
+    assert ("- table-02, note 1: Note: Detail may not sum to total. -> Note: Counts revised in "
+            "March.") in md
