@@ -13,12 +13,14 @@ suspect); 2: unusable input (nothing published yet, unreadable files).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sys
 from pathlib import Path
 
 from statlift.errors import StatliftError
+from statlift.publish.runlock import output_lock
 from statlift.schemas.specs import Catalog, ReportSpec, load_catalog, spec_for
 
 # what a republish writes anew; the rest of the published folder is carried over as it is
@@ -110,6 +112,13 @@ def cmd_audit(args) -> int:
     catalog = load_catalog(args.settings.catalog)
     ids = args.reports or [r.report_id for r in catalog.reports]
     check = republish_audit if args.republish else audit_published
+    # --republish publishes into the output folder: one writer at a time (publish/runlock.py)
+    with output_lock(Path(args.out), create=False) if args.republish else \
+            contextlib.nullcontext():
+        return _audit_each(args, ids, check, catalog)
+
+
+def _audit_each(args, ids: list[str], check, catalog) -> int:
     worst = 0
     for rid in ids:
         try:

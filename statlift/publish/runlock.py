@@ -34,13 +34,14 @@ _GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
-def output_lock(out: Path) -> Iterator[None]:
-    """Hold the output folder `out` (created if missing) for the block; StatliftError
+def output_lock(out: Path, create: bool = True) -> Iterator[None]:
+    """Hold the output folder `out` for the block (created if missing; with `create` False a
+    missing folder is not locked: the caller has nothing there to write over); StatliftError
     `run-in-progress` when another process holds it."""
-    if fcntl is None:  # pragma: no cover
+    out = Path(out)
+    if fcntl is None or (not create and not out.is_dir()):  # (no fcntl: Windows)
         yield
         return
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     key = str(out.resolve())
     with _GUARD:

@@ -148,3 +148,19 @@ def test_every_error_code_and_exit_code_is_documented():
     assert missing == {}
     exits = {line.split("|")[1].strip() for line in doc.splitlines() if line.startswith("| ")}
     assert {str(k.exit_code) for k in KINDS.values()} <= exits
+
+
+def test_audit_republish_is_refused_too_and_a_missing_folder_is_not_made(tmp_path, holder,
+                                                                         monkeypatch, capsys):
+    for key, value in cli.PREFECT_DEFAULTS.items():
+        monkeypatch.setenv(key, os.environ.get(key, value))
+    out = tmp_path / "processed"
+    holder(out)
+    # `audit --republish` publishes: refused (not "not-published", which it says unlocked)
+    assert cli.main(["audit", "--out", str(out), "--republish"]) == 5
+    assert "[run-in-progress]" in capsys.readouterr().err and list(out.iterdir()) == []
+    assert cli.main(["audit", "--out", str(out)]) == 2  # only reads: not locked
+    assert "[not-published]" in capsys.readouterr().err
+    missing = tmp_path / "nothing-here"
+    with output_lock(missing, create=False):
+        assert not missing.exists()
