@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,19 @@ def variants_manifest(variants_dir: Path) -> dict:
 def variant_pdfs(variants_dir: Path, variants_manifest: dict) -> dict[str, Path]:
     """{variant name: PDF path}."""
     return {name: variants_dir / v["pdf"] for name, v in variants_manifest["variants"].items()}
+
+
+@pytest.fixture
+def statlift_main(monkeypatch, capsys):
+    """`statlift ARGS` in this process: (exit code, stdout, stderr). main() sets Prefect
+    defaults in os.environ; monkeypatch puts them back."""
+    from statlift.cli import main as cli
+
+    for key, value in cli.PREFECT_DEFAULTS.items():
+        monkeypatch.setenv(key, os.environ.get(key, value))
+
+    def call(*args) -> tuple[int, str, str]:
+        code = cli.main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return call

@@ -73,17 +73,9 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def run(monkeypatch, capsys):
-    """`statlift ARGS` in this process: (exit code, stdout, stderr). main() sets Prefect
-    defaults in os.environ; monkeypatch puts them back."""
-    for key, value in cli.PREFECT_DEFAULTS.items():
-        monkeypatch.setenv(key, os.environ.get(key, value))
-
-    def call(*args: str) -> tuple[int, str, str]:
-        code = cli.main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return call
+def run(statlift_main):
+    """`statlift ARGS` in this process (tests/conftest.py)."""
+    return statlift_main
 
 
 COMMANDS = {"discover": lambda pdf: ["discover", pdf],

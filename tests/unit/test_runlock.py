@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from statlift.cli import main as cli
 from statlift.errors import EXIT_BUSY, StatliftError
 from statlift.flows.run import run_catalog
 from statlift.publish import staging
@@ -101,9 +100,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_statlift_run_beside_another_run_writes_nothing_and_exits_5(tmp_path, holder,
-                                                                     monkeypatch, capsys):
-    for key, value in cli.PREFECT_DEFAULTS.items():
-        monkeypatch.setenv(key, os.environ.get(key, value))
+                                                                     statlift_main):
     out = tmp_path / "processed"
     (out / "bjs-ncj250746").mkdir(parents=True)
     (out / "bjs-ncj250746" / "tables.json").write_text("{}")
@@ -114,8 +111,7 @@ def test_statlift_run_beside_another_run_writes_nothing_and_exits_5(tmp_path, ho
     dead.mkdir()
     before = _tree(out)
     holder(out)
-    code = cli.main(["run", "--out", str(out)])
-    stdout, stderr = capsys.readouterr()
+    code, stdout, stderr = statlift_main("run", "--out", out)
     assert code == 5
     assert stderr.strip().splitlines() == [
         line for line in stderr.strip().splitlines() if line.startswith("statlift: ")]
@@ -151,16 +147,14 @@ def test_every_error_code_and_exit_code_is_documented():
 
 
 def test_audit_republish_is_refused_too_and_a_missing_folder_is_not_made(tmp_path, holder,
-                                                                         monkeypatch, capsys):
-    for key, value in cli.PREFECT_DEFAULTS.items():
-        monkeypatch.setenv(key, os.environ.get(key, value))
+                                                                         statlift_main):
     out = tmp_path / "processed"
     holder(out)
     # `audit --republish` publishes: refused (not "not-published", which it says unlocked)
-    assert cli.main(["audit", "--out", str(out), "--republish"]) == 5
-    assert "[run-in-progress]" in capsys.readouterr().err and list(out.iterdir()) == []
-    assert cli.main(["audit", "--out", str(out)]) == 2  # only reads: not locked
-    assert "[not-published]" in capsys.readouterr().err
+    code, _, err = statlift_main("audit", "--out", out, "--republish")
+    assert code == 5 and "[run-in-progress]" in err and list(out.iterdir()) == []
+    code, _, err = statlift_main("audit", "--out", out)  # only reads: not locked
+    assert code == 2 and "[not-published]" in err
     missing = tmp_path / "nothing-here"
     with output_lock(missing, create=False):
         assert not missing.exists()
