@@ -317,3 +317,23 @@ def test_a_republished_report_whose_only_change_is_a_note_says_so(tmp_path):
     md = (staging / "CHANGES.md").read_text(encoding="utf-8")
     assert ("- table-02, note 1: Note: Detail may not sum to total. -> Note: Counts revised in "
             "March.") in md
+
+
+@pytest.mark.parametrize("published_json", [None, "{not json"])
+def test_a_missing_or_unreadable_published_tables_json_still_diffs_the_cells(tmp_path,
+                                                                              published_json):
+    from statlift.publish.report import _write_changes
+
+    staging, published = tmp_path / "staging", tmp_path / "published"
+    staging.mkdir()
+    published.mkdir()
+    if published_json is not None:
+        (published / "tables.json").write_text(published_json, encoding="utf-8")
+    new = cells(values=[VALUES[0], ["1211", "0.3"], VALUES[2]]).assign(source_sha256="b" * 64)
+    n, words = _write_changes(staging, cells().assign(source_sha256="a" * 64), new, published,
+                              "b" * 64, doc())
+    assert (n, words) == (1, "1 cell changed (1 value), 0 labels renamed")
+    csv = pd.read_csv(staging / "changes.csv", dtype=str, keep_default_na=False)
+    assert list(csv["kind"]) == ["changed"]
+    if published_json is not None:  # left as it was
+        assert (published / "tables.json").read_text(encoding="utf-8") == published_json
