@@ -15,12 +15,14 @@ import random
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from statlift.acquire.rawstore import current_raw_path
 from statlift.extractors.pdfdoc import Document
 from statlift.extractors.table import extract_table
+from statlift.model import cells_frame
 from statlift.schemas.specs import load_catalog, spec_for
 from statlift.validate.checks import Num
 from statlift.validate.evaluate import (
@@ -96,7 +98,8 @@ def run_trials(spec, values, eqs, trials: int, rng: random.Random) -> dict:
     index = _by_cell(eqs)
     base = {id(e): e.holds(values) for e in eqs}
     cells = [k for k in values if k[1] != SYNTHETIC and k in index]
-    stats = defaultdict(lambda: {"trials": 0, "detected": 0, "localized": 0})
+    stats: defaultdict[str, dict[str, int]] = defaultdict(
+        lambda: {"trials": 0, "detected": 0, "localized": 0})
     for _ in range(trials):
         kind = rng.choice(KINDS)
         cell = rng.choice(cells)
@@ -145,14 +148,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     started = time.perf_counter()
-    total = defaultdict(lambda: {"trials": 0, "detected": 0, "localized": 0})
-    clean = {}
-    prepared = []
+    total: defaultdict[str, dict[str, int]] = defaultdict(
+        lambda: {"trials": 0, "detected": 0, "localized": 0})
+    clean: dict[str, Any] = {}
+    prepared: list[tuple[Any, dict, list]] = []
     for entry in load_catalog().reports:
         spec = spec_for(entry.report_id)
         with Document.open(current_raw_path(REPO / "raw", entry)) as doc:
-            cells = pd.concat([extract_table(doc, spec, t).cells for t in spec.tables],
-                              ignore_index=True)
+            cells = cells_frame(c for t in spec.tables for c in extract_table(doc, spec, t).cells)
         clean[entry.report_id] = clean_findings(spec, cells)
         values, order = values_from_cells(cells)
         prepared.append((spec, values, build_equations(spec, values, order)))
@@ -162,7 +165,7 @@ def main(argv=None) -> int:
         for kind, s in run_trials(spec, values, eqs, n, rng).items():
             for k, v in s.items():
                 total[kind][k] += v
-    rows = []
+    rows: list[dict[str, Any]] = []
     for kind in KINDS:
         s = total[kind]
         t = max(s["trials"], 1)

@@ -308,7 +308,7 @@ def alternatives(data: Path, statlift: list[dict]) -> dict:
         res = run_scorer(data, METHODS["statlift"], env_extra={"STATLIFT_ENGINE": name})
         forced[name] = {r["doc"]: f1_of(r) for r in res["records"]}
         summary[name] = round(res["summary"]["micro_f1"], 4)
-    beaten = Counter()
+    beaten: Counter[str] = Counter()
     for doc, f in auto.items():
         best = max(forced, key=lambda n: forced[n][doc])
         if forced[best][doc] > f + 0.05:

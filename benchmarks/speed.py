@@ -43,6 +43,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 import yaml
@@ -480,7 +481,7 @@ def profile_downstream(base: Path, sizes: list[int], top: int = 25,
     would (prepare_report, after its publish), then the build. CPU seconds and a cProfile of
     each, peak RSS of each process."""
     work = Path(tempfile.mkdtemp(prefix="statlift-downstream-"))
-    res = {}
+    res: dict[str, Any] = {}
     try:
         for n in sizes:
             processed, catalog = clone_processed(base, work, n)
