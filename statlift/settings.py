@@ -80,16 +80,16 @@ _GC = {"tuned": False, "frozen": False}
 # system when the block is freed. glibc starts at this same 128 KiB but raises the threshold
 # each time such a block is freed (up to 32 MiB), so that after the first report a worker's
 # big buffers (pages' rasters, numpy arrays, Parquet's and DuckDB's) all come from the heap,
-# and the small blocks left alive among them (caches, Prefect's records) keep the freed pages
-# from going back: a worker's heap, after each report's malloc_trim, grew from 224 to 355 MiB
-# over 25 reports under Prefect with 56 MiB in use (mallinfo2, 2026-12-07). With the threshold
-# fixed it stays at 79-94 MiB (resident 262-311 MiB per worker, flat), at no CPU cost
-# (benchmarks.plain, 10 reports, 2 interleaved pairs: 37.4 / 33.7 s default, 36.4 / 32.8 s).
+# and the small blocks left alive among them (caches, records that outlive a report) keep the
+# freed pages from going back: a worker's heap, after each report's malloc_trim, grew from 224
+# to 355 MiB over 25 reports under Prefect with 56 MiB in use (mallinfo2, 2026-12-07). With
+# the threshold fixed it stays at 79-94 MiB (resident 262-311 MiB per worker, flat), at no CPU
+# cost (benchmarks.plain, 10 reports, 2 interleaved pairs: 37.4 / 33.7 s default, 36.4 / 32.8 s).
 MMAP_THRESHOLD = 128 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 
 
-def tune_gc() -> None:
+def tune_process() -> None:
     """Use BATCH_GC_THRESHOLDS in this process (only statlift's own processes call it), and
     keep big blocks out of the C heap (fix_mmap_threshold)."""
     gc.set_threshold(*BATCH_GC_THRESHOLDS)
@@ -109,13 +109,13 @@ def fix_mmap_threshold() -> bool:
 
 
 def freeze_imports() -> None:
-    """In statlift's own processes (tune_gc called), once, when the modules a run needs are
+    """In statlift's own processes (tune_process called), once, when the modules a run needs are
     imported and before any report is read: gc.freeze() moves every object that exists now
     (Prefect's, pandas', pydantic's modules: ~200,000 objects) into a generation the collector
     never walks again. Each full collection then covers only what the run made: the one at each
     report's end (flows.run.release_memory) fell from ~0.07-0.2 s to a few ms (issue 15).
     Nothing is lost: module objects live as long as the process anyway. Callers that go on
-    (tests, Python code calling main()) never called tune_gc and are left alone."""
+    (tests, Python code calling main()) never called tune_process and are left alone."""
     if _GC["tuned"] and not _GC["frozen"]:
         gc.freeze()
         _GC["frozen"] = True

@@ -32,7 +32,7 @@ from statlift.publish import staging
 from statlift.publish.runlock import output_lock
 from statlift.publish.uptodate import UP_TO_DATE, build_key, up_to_date
 from statlift.schemas.specs import Catalog, load_catalog, spec_for, spec_sha256
-from statlift.settings import Settings, freeze_imports, get_settings, tune_gc
+from statlift.settings import Settings, freeze_imports, get_settings, tune_process
 
 # Each subcommand's module is imported only when that subcommand runs (or for --help): they
 # import the stages they drive (pandas, pandera, the engines), and `statlift run` with nothing to
@@ -380,8 +380,9 @@ def entry() -> None:
     stops), threads are still joined and every module's objects are still released; only
     reference cycles among them are left for the operating system to reclaim with the
     process. Not done inside main(), which tests and Python callers run in a process that
-    goes on. The run itself uses statlift's collector thresholds (settings.tune_gc)."""
-    tune_gc()
+    goes on. The run itself uses statlift's collector thresholds and malloc setting
+    (settings.tune_process)."""
+    tune_process()
     signal.signal(signal.SIGTERM, _terminated)
     code = main()
     gc.freeze()

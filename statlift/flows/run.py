@@ -59,7 +59,7 @@ from statlift.schemas.specs import (
     spec_sha256,
     table_fingerprint,
 )
-from statlift.settings import DEFAULT_HOME, SCHEMAS_DIR, freeze_imports, tune_gc
+from statlift.settings import DEFAULT_HOME, SCHEMAS_DIR, freeze_imports, tune_process
 
 # defaults of the flows' parameters, for a caller without Settings (the command line passes its)
 DEFAULT_CATALOG = str(SCHEMAS_DIR / "catalog.yaml")
@@ -305,12 +305,12 @@ def _prepare_outputs(logger, out_dir: Path, report_id: str, cat: Catalog,
 
 def worker_setup() -> None:
     """In a worker process of the run (a process pool's or Dask's), statlift's collector
-    thresholds (settings.tune_gc; the `statlift` program sets them for its own process) and,
-    at its first report, its imported modules frozen out of the collector's way
-    (settings.freeze_imports).
+    thresholds and malloc setting (settings.tune_process; the `statlift` program sets them for
+    its own process) and, at its first report, its imported modules frozen out of the
+    collector's way (settings.freeze_imports).
     Threads of the caller's process leave its settings alone."""
     if multiprocessing.parent_process() is not None:
-        tune_gc()
+        tune_process()
         freeze_imports()  # once: the worker's modules are imported (this module imports them)
 
 

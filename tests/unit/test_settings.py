@@ -65,8 +65,8 @@ class MI(ctypes.Structure):
 libc = ctypes.CDLL("libc.so.6")
 libc.mallinfo2.restype = MI
 if sys.argv[1] == "tuned":
-    from statlift.settings import tune_gc
-    tune_gc()
+    from statlift.settings import tune_process
+    tune_process()
 big = bytearray(8 << 20)
 del big
 before = libc.mallinfo2().hblkhd
@@ -77,7 +77,7 @@ print(libc.mallinfo2().hblkhd - before >= 1 << 20)
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
 def test_statlifts_processes_give_big_blocks_back_to_the_system():
-    """The program and its workers (settings.tune_gc) keep glibc from raising its mmap
+    """The program and its workers (settings.tune_process) keep glibc from raising its mmap
     threshold, so a worker's heap stays flat report after report; a default process does not
     (the probe can tell the two apart)."""
     found = {}
