@@ -112,18 +112,23 @@ def _reap_orphans(before: set[int], timeout: float = 30.0) -> None:
             pass
 
 
-def _is_pool_worker(p: psutil.Process) -> bool:
-    """A worker process of a run's process pool: forked from multiprocessing's fork server
-    (flows/pool.py), or spawned as multiprocessing's child where there is none; not the fork
-    server itself, its resource tracker or Prefect's API server."""
+def _role(p: psutil.Process) -> str | None:
+    """"server" for Prefect's API server; "worker" for a worker process of a run's process
+    pool: forked from multiprocessing's fork server (flows/pool.py), or spawned as
+    multiprocessing's child where there is none (not the fork server itself or its resource
+    tracker); None for any other child."""
     try:
         cmd = " ".join(p.cmdline())
         parent = p.parent()
         parent_cmd = " ".join(parent.cmdline()) if parent else ""
     except psutil.Error:
-        return False
-    return ("multiprocessing.forkserver" in parent_cmd
-            or ("multiprocessing.spawn" in cmd and "resource_tracker" not in cmd))
+        return None
+    if "uvicorn" in cmd:
+        return "server"
+    if "multiprocessing.forkserver" in parent_cmd or (
+            "multiprocessing.spawn" in cmd and "resource_tracker" not in cmd):
+        return "worker"
+    return None
 
 
 def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,),
@@ -142,10 +147,8 @@ def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,),
     peak = 0
     stop = threading.Event()
     server_cpu: dict[int, float] = {}  # pid of a Prefect API server child -> CPU s last seen
-    is_server: dict[int, bool] = {}
-
     worker_peak: dict[int, int] = {}  # pid of a run's worker process -> its peak RSS
-    is_worker: dict[int, bool] = {}
+    role: dict[int, str | None] = {}  # pid of a child -> "server", "worker" or None
 
     def poll():
         nonlocal peak
@@ -155,14 +158,11 @@ def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,),
                 rss = {p.pid: p.memory_info().rss for p in procs if p.is_running()}
                 peak = max(peak, sum(rss.values()))
                 for p in procs[1:]:
-                    if p.pid not in is_worker:
-                        is_worker[p.pid] = _is_pool_worker(p)
-                    if is_worker[p.pid] and p.pid in rss:
+                    if p.pid not in role:
+                        role[p.pid] = _role(p)
+                    if role[p.pid] == "worker" and p.pid in rss:
                         worker_peak[p.pid] = max(worker_peak.get(p.pid, 0), rss[p.pid])
-                for p in procs[1:]:
-                    if p.pid not in is_server:
-                        is_server[p.pid] = "uvicorn" in " ".join(p.cmdline())
-                    if is_server[p.pid]:
+                    elif role[p.pid] == "server":
                         t = p.cpu_times()
                         server_cpu[p.pid] = t.user + t.system
             except psutil.Error:

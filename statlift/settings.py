@@ -14,6 +14,7 @@ when called (tests and the CLI change it); code below the CLI takes a `Settings`
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import os
 from pathlib import Path
@@ -97,15 +98,23 @@ def tune_process() -> None:
     fix_mmap_threshold()
 
 
+@functools.cache
+def glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (its malloc controls: mallopt, malloc_trim), else None
+    (macOS, musl, Windows: statlift leaves their allocators as they are)."""
+    try:
+        lib = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return lib if hasattr(lib, "mallopt") and hasattr(lib, "malloc_trim") else None
+
+
 def fix_mmap_threshold() -> bool:
     """Fix glibc malloc's mmap threshold at MMAP_THRESHOLD (mallopt turns its raising off), so
     that a process reading report after report returns each report's big blocks to the system
     and stays flat. False where the C library is not glibc (nothing changed there)."""
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    lib = glibc()
+    return lib is not None and bool(lib.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def freeze_imports() -> None:

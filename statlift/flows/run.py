@@ -14,7 +14,6 @@ one Settings; nothing here reads statlift's environment.
 """
 from __future__ import annotations
 
-import ctypes
 import gc
 import multiprocessing
 import os
@@ -59,7 +58,7 @@ from statlift.schemas.specs import (
     spec_sha256,
     table_fingerprint,
 )
-from statlift.settings import DEFAULT_HOME, SCHEMAS_DIR, freeze_imports, tune_process
+from statlift.settings import DEFAULT_HOME, SCHEMAS_DIR, freeze_imports, glibc, tune_process
 
 # defaults of the flows' parameters, for a caller without Settings (the command line passes its)
 DEFAULT_CATALOG = str(SCHEMAS_DIR / "catalog.yaml")
@@ -319,10 +318,9 @@ def release_memory() -> None:
     after report otherwise keeps every freed page of the C heap (glibc's malloc_trim; elsewhere
     only the garbage collection)."""
     gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    lib = glibc()
+    if lib is not None:
+        lib.malloc_trim(0)
 
 
 @task(name="build-downstream")

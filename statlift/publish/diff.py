@@ -307,7 +307,7 @@ def changes_entry(diff: pd.DataFrame, old_sha: str, new_sha: str, stamp: str,
                   *(f"- {t}, {what}: {_md(o) or '(none)'} -> {_md(n) or '(none)'}"
                     for t, what, o, n in zip(texts["table_id"], texts["column_path"],
                                              texts["old"], texts["new"])), ""]
-    cells = diff[~diff["kind"].isin(["relabelled", "text"])]
+    cells = _cell_lines(diff)
     if len(cells):
         lines += ["| table | row | column | old | new | kind |",
                   "| --- | --- | --- | --- | --- | --- |"]
@@ -320,13 +320,18 @@ def changes_entry(diff: pd.DataFrame, old_sha: str, new_sha: str, stamp: str,
     return "\n".join(lines) + "\n"
 
 
+def _cell_lines(diff: pd.DataFrame) -> pd.DataFrame:
+    """The diff's lines about what changed in a cell (not a renamed label, not a table's text)."""
+    return diff[~diff["kind"].isin(["relabelled", "text"])]
+
+
 def change_summary(diff: pd.DataFrame) -> tuple[int, str]:
     """(cells changed, words) for a run's summary line: `3 cells changed (2 values, 1 unit),
     1 label renamed`. A cell counts once whatever changed in it; a renamed label counts once,
     not once per cell (and its cells count only if something else changed in them); the
     tables' texts that changed are named after them (`, 1 text of tables changed (table-03
     note 1)`)."""
-    cells = diff[~diff["kind"].isin(["relabelled", "text"])]
+    cells = _cell_lines(diff)
     n_cells = len(cells.drop_duplicates(KEY))
     words = {"changed": ("value", "values"), "added": ("added", "added"),
              "removed": ("removed", "removed"), "unit": ("unit", "units"),
