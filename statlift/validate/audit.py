@@ -41,7 +41,7 @@ from statlift.validate.evaluate import (
     audit_cells,
     classify_cells,
 )
-from statlift.validate.schema import validate_table
+from statlift.validate.schema import validate_report
 
 log = logging.getLogger(__name__)
 TEXT_CHECK = "narrative_claims"  # the check id of a claim's finding: <table>/narrative_claims#C001
@@ -160,7 +160,7 @@ def audit_report(spec: ReportSpec, cells: pd.DataFrame, tables: dict,
     `cells`: the report's cells as in cells.csv (text); `tables`: tables.json's content;
     `pdf_path`: the PDF whose text is checked (default: tables.json's `source_path`)."""
     results, failed = audit_cells(spec, cells)
-    schema_failures = [f for t in spec.tables for f in validate_table(t, cells)]
+    schema_failures = validate_report(spec, cells)
     findings = [finding_record(i, f) for i, f in enumerate(failed, 1)]
     claims, not_checked = text_claims(cells, tables, pdf_path)
     meta = {(r["table_id"], r["row_path"], r["column_path"]): r for r in cells.to_dict("records")}

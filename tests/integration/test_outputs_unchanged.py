@@ -18,6 +18,12 @@ Changed on purpose since it was written (only these entries of the digest were r
   tables.csv, tables.parquet, table-04.parquet, datapackage.json and crops/table-04.png (and
   their copies under versions/ in both steps) and statlift.duckdb (its `tables` rows) of the
   first step. tests/unit/test_locate_folio.py.
+- 2026-12-07, the first edition's audit.json (and its copy under versions/ in both steps): one
+  pandera validation per report (issue 15) names its checks (`row_path_in_spec`,
+  `column_path_in_spec`) where pandera's built-in check printed the whole list of the spec's
+  paths (`isin([...])`) in each of its 99 schema failures (the first edition's paths are not
+  the revised spec's). The same failures, the same cells, in the same order.
+  tests/unit/test_schema.py.
 """
 from __future__ import annotations
 
