@@ -98,33 +98,33 @@ class PageText:
 
 def _mark_superscripts(words: list[dict]) -> list[Word]:
     """A word much smaller than the word it touches on its left and raised above its baseline."""
-    # the words touching each word, whatever the sort order puts between them (a two-column
-    # page interleaves the other column's words of the same height)
-    by_edge: dict[int, list[dict]] = {}
+    # the words whose right edge may touch a word's left edge, or whose left edge its right
+    # edge (within 1.5 pt: their whole points differ by 2 at most), whatever the sort order
+    # puts between them (a two-column page interleaves the other column's words)
+    by_x0: dict[int, list[dict]] = {}
+    by_x1: dict[int, list[dict]] = {}
     for o in words:
-        for edge in {int(o["x0"]), int(o["x1"])}:
-            by_edge.setdefault(edge, []).append(o)
+        by_x0.setdefault(int(o["x0"]), []).append(o)
+        by_x1.setdefault(int(o["x1"]), []).append(o)
     out: list[Word] = []
     for w in words:
         sup = False
         size = float(w.get("size", 0) or 0)
-        near = {id(o): o for e in range(int(w["x0"]) - 2, int(w["x0"]) + 3)
-                for o in by_edge.get(e, [])}
-        near.update({id(o): o for e in range(int(w["x1"]) - 2, int(w["x1"]) + 3)
-                     for o in by_edge.get(e, [])})
-        for other in near.values():
-            if other is w or abs(other["top"] - w["top"]) > 2.0 * max(size, 1.0):
-                continue
+        x0, x1, top, bottom = w["x0"], w["x1"], w["top"], w["bottom"]
+        reach = 2.0 * max(size, 1.0)
+        for other in [o for e in range(int(x0) - 2, int(x0) + 3) for o in by_x1.get(e, ())] + \
+                [o for e in range(int(x1) - 2, int(x1) + 3) for o in by_x0.get(e, ())]:
             osize = float(other.get("size", 0) or 0)
-            touching = abs(other["x1"] - w["x0"]) < 1.5 or abs(w["x1"] - other["x0"]) < 1.5
-            # raised, yet beside the word: a line of smaller text ending where a bigger word
-            # starts lower down (a heading over a callout) is no mark
-            beside = w["bottom"] > other["top"] + 0.1 * osize
-            if touching and beside and size < 0.85 * osize and \
-                    w["bottom"] < other["bottom"] - 0.15 * osize:
+            # the cheap test first: most neighbours are no bigger (nor is the word itself)
+            if not size < 0.85 * osize or abs(other["top"] - top) > reach:
+                continue
+            # touching, and raised yet beside the word: a line of smaller text ending where a
+            # bigger word starts lower down (a heading over a callout) is no mark
+            if (abs(other["x1"] - x0) < 1.5 or abs(x1 - other["x0"]) < 1.5) and \
+                    other["top"] + 0.1 * osize < bottom < other["bottom"] - 0.15 * osize:
                 sup = True
                 break
-        out.append(Word(text=w["text"], x0=w["x0"], x1=w["x1"], top=w["top"], bottom=w["bottom"],
+        out.append(Word(text=w["text"], x0=x0, x1=x1, top=top, bottom=bottom,
                         size=round(size, 2), fontname=str(w.get("fontname", "")), superscript=sup))
     return out
 
