@@ -37,7 +37,9 @@ def summary_text(summary: dict, findings: list[dict]) -> str:
     for table_id, t in summary["tables"].items():
         mark = "ok " if not t["findings"] and not t.get("schema_failures") else "!! "
         lines.append(f"  {mark}{table_id:<22} {t['passed']:>4}/{t['checks']:<4} checks"
-                     + (f"  {counted(t['findings'], 'finding')}" if t["findings"] else ""))
+                     + (f"  {counted(t['findings'], 'finding')}" if t["findings"] else "")
+                     + (f"  {counted(t['schema_failures'], 'schema failure')}"
+                        if t.get("schema_failures") else ""))
     claims = summary.get("claims") or {}
     if summary.get("claims_not_checked"):
         lines.append(f"  claims of the text: not checked ({summary['claims_not_checked']})")
