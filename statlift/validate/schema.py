@@ -110,7 +110,7 @@ def validate_report(spec: ReportSpec, cells: pd.DataFrame) -> list[dict]:
 def _records(frame: pd.DataFrame, cases: pd.DataFrame, order: dict[str, int]) -> list[dict]:
     """pandera's failure cases (a frame-wide check lists a failing row once per column) as one
     record per failing cell and check."""
-    seen: dict[tuple, dict] = {}
+    seen: dict[tuple, tuple[tuple, dict]] = {}  # key -> (where it sorts, its record)
     checks = list(RULES)
     for case in cases.to_dict("records"):
         check, idx = str(case.get("check")), case.get("index")
@@ -120,18 +120,14 @@ def _records(frame: pd.DataFrame, cases: pd.DataFrame, order: dict[str, int]) ->
             continue
         row = frame.iloc[at] if at is not None else None
         rule = RULES.get(check)
-        seen[key] = {
+        where = (-1 if row is None else order[row["table_id"]], -1 if at is None else at,
+                 checks.index(check) if rule else len(checks))
+        seen[key] = (where, {
             "table_id": None if row is None else row["table_id"], "check": check,
             "column": rule.column if rule else case.get("column"),
             "failure": rule.failure(row) if rule and row is not None
             else str(case.get("failure_case")),
             "row_path": None if row is None else row["row_path"],
             "column_path": None if row is None else row["column_path"],
-            "_sort": (order.get(row["table_id"], -1) if row is not None else -1,
-                      -1 if at is None else at,
-                      checks.index(check) if check in checks else len(checks)),
-        }
-    out = sorted(seen.values(), key=lambda r: r["_sort"])
-    for r in out:
-        del r["_sort"]
-    return out
+        })
+    return [record for _, record in sorted(seen.values(), key=lambda item: item[0])]
