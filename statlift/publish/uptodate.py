@@ -13,7 +13,9 @@ failed tables gets none, so the next run tries again.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -52,12 +54,27 @@ def build_key(sha: str, spec_hash: str) -> BuildKey:
     return BuildKey(sha, spec_hash, code_fingerprint())
 
 
+# the readable part of a table's cache key (its report and table ids) is cut to this length: the
+# key is a file name in Prefect's local result store, which most file systems limit to 255 bytes
+CACHE_KEY_READABLE = 100
+
+
 def table_cache_key(sha: str, table_id: str, table_fingerprint: str, report_id: str) -> str:
     """The key of one table's extraction in Prefect's result store: the build key with the
     table's own spec fingerprint, so that a changed table spec re-extracts only that table. The
     report id is part of it: an extracted table carries its report's id in every cell, so two
-    catalog entries of one PDF must not share a cached table."""
-    return f"extract:{report_id}:{table_id}:{build_key(sha, table_fingerprint).token()}"
+    catalog entries of one PDF must not share a cached table.
+
+    The key is a file name in Prefect's local result store: the report and table ids (cut to
+    CACHE_KEY_READABLE characters, for a person looking in the folder) and the sha256 of every
+    part, in letters, digits, '.', '_' and '-' only. The parts written out in full (four hashes
+    and the version, 240 characters before the ids) went over the 255-byte limit of a file name
+    with ids of 15 characters or more, and the table was then never cached (a warning at every
+    run); their ':' separators are not allowed in a file name on Windows."""
+    parts = (report_id, table_id, build_key(sha, table_fingerprint).token())
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{report_id}.{table_id}")[:CACHE_KEY_READABLE]
+    return f"extract-{readable}-{digest}"
 
 
 def read_build_key(folder: Path) -> BuildKey | None:

@@ -6,6 +6,7 @@ again, never fatal."""
 from __future__ import annotations
 
 import logging
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -91,6 +92,34 @@ def test_prefects_own_result_store_gives_the_tables_back(setup, caplog, tmp_path
     assert len(read) == len(report.tables) and caplog.text.count("(cached)") == len(read)
     assert second == first and second[1] is not first[1]
     assert len(list((tmp_path / "storage").iterdir())) == len(report.tables)
+
+
+def test_long_report_and_table_ids_are_cached_too(setup, caplog, tmp_path, monkeypatch):
+    """The key is a file name in Prefect's local result store: with the build key written out
+    in full, ids of 15 characters or more went over the 255-byte limit and the table was never
+    cached ("File name too long", a warning at every run)."""
+    from prefect.filesystems import LocalFileSystem
+    from prefect.results import ResultStore
+
+    report, pdf, sha, read = setup
+    long_id = "bjs-federal-prosecution-of-child-sexual-exploitation-offenders-2021-revised"
+    tables = [t.model_copy(update={"table_id": f"{t.table_id}-by-offense-type-and-fiscal-year"})
+              for t in report.tables]
+    long = report.model_copy(update={"report_id": long_id, "tables": tables})
+    storage = LocalFileSystem(basepath=str(tmp_path / "storage"))
+    monkeypatch.setattr(flows_run, "get_result_store",
+                        lambda: ResultStore(result_storage=storage))
+    try:
+        first = _run(long, pdf, sha, caplog)
+        assert "not stored" not in caplog.text
+        second = _run(long, pdf, sha, caplog)
+    finally:
+        flows_run.release_document(long_id, pdf, sha)
+    assert len(read) == len(tables) and caplog.text.count("(cached)") == len(tables)
+    assert second == first
+    names = [p.name for p in (tmp_path / "storage").iterdir()]
+    assert len(names) == len(tables)
+    assert all(len(n) <= 200 and re.fullmatch(r"[A-Za-z0-9._-]+", n) for n in names), names
 
 
 def test_a_changed_table_spec_reads_that_table_only(setup, caplog):
