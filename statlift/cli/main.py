@@ -27,7 +27,13 @@ from statlift.acquire.hashing import sha256_file
 from statlift.acquire.rawstore import check_pdf, source_path
 from statlift.cli.common import common_parser, parse_sources
 from statlift.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, StatliftError
-from statlift.flows.server import ServerExited, TemporaryServer, configured_api_url, first_run
+from statlift.flows.server import (
+    ServerExited,
+    TemporaryServer,
+    client_environment,
+    configured_api_url,
+    first_run,
+)
 from statlift.publish import staging
 from statlift.publish.runlock import output_lock
 from statlift.publish.uptodate import UP_TO_DATE, build_key, up_to_date
@@ -145,7 +151,8 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
     if configured_api_url() is None:
         db = first_run()
         server = TemporaryServer().start()
-        os.environ["PREFECT_API_URL"] = server.api_url  # for Prefect and the worker processes
+        # for Prefect and the worker processes (set after the server started: not its own)
+        os.environ.update(client_environment(server.api_url))
         say(f"starting Prefect's temporary API server on {server.api_url} while the PDFs are "
             "read (a Prefect server left running, with PREFECT_API_URL set, saves this step)")
         if db is not None:

@@ -174,6 +174,34 @@ def test_a_configured_prefect_api_is_used_and_no_server_started(tmp_path):
     assert configured_api_url({**env, "PREFECT_PROFILE": "ephemeral"}) is None
 
 
+def test_temporary_servers_clients_build_their_tls_context_from_one_certificate():
+    """Prefect builds a TLS context for every API client, even for the temporary server's plain
+    http URL; from certifi's bundle that is 40 ms of CPU, twice per task run in a worker process.
+    The run's clients get a file of one certificate instead, unless the user named one."""
+    import ssl
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import (
+        PREFECT_API_SSL_CERT_FILE,
+        PREFECT_API_URL,
+        temporary_settings,
+    )
+
+    from statlift.flows.server import LOOPBACK_CA, client_environment
+
+    url = "http://127.0.0.1:9/api"
+    env = client_environment(url, {})
+    assert env == {"PREFECT_API_URL": url, "PREFECT_API_SSL_CERT_FILE": str(LOOPBACK_CA)}
+    assert ssl.create_default_context(cafile=env["PREFECT_API_SSL_CERT_FILE"]
+                                      ).cert_store_stats()["x509_ca"] == 1
+    # the user's own certificate file is theirs to keep
+    assert client_environment(url, {"PREFECT_API_SSL_CERT_FILE": "/etc/ca.pem"}) == \
+        {"PREFECT_API_URL": url}
+    with temporary_settings({PREFECT_API_URL: url, PREFECT_API_SSL_CERT_FILE: str(LOOPBACK_CA)}):
+        with get_client(sync_client=True) as client:  # Prefect accepts the file
+            assert str(client.api_url).startswith(url)
+
+
 def _heartbeat():
     from prefect.settings import get_current_settings
 
