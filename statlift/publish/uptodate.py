@@ -67,10 +67,11 @@ def table_cache_key(sha: str, table_id: str, table_fingerprint: str, report_id: 
 
     The key is a file name in Prefect's local result store: the report and table ids (cut to
     CACHE_KEY_READABLE characters, for a person looking in the folder) and the sha256 of every
-    part, in letters, digits, '.', '_' and '-' only. The parts written out in full (four hashes
-    and the version, 240 characters before the ids) went over the 255-byte limit of a file name
-    with ids of 15 characters or more, and the table was then never cached (a warning at every
-    run); their ':' separators are not allowed in a file name on Windows."""
+    part, in letters, digits, '.', '_' and '-' only. The parts written out in full (three
+    hashes, the version and separators: 210 characters) went over the 255-byte limit of a file
+    name when the two ids came to more than 45 characters (the shipped USSC report's make 43),
+    and the table was then never cached (a warning at every run); their ':' separators are not
+    allowed in a file name on Windows."""
     parts = (report_id, table_id, build_key(sha, table_fingerprint).token())
     digest = hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{report_id}.{table_id}")[:CACHE_KEY_READABLE]

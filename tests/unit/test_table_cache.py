@@ -96,8 +96,8 @@ def test_prefects_own_result_store_gives_the_tables_back(setup, caplog, tmp_path
 
 def test_long_report_and_table_ids_are_cached_too(setup, caplog, tmp_path, monkeypatch):
     """The key is a file name in Prefect's local result store: with the build key written out
-    in full, ids of 15 characters or more went over the 255-byte limit and the table was never
-    cached ("File name too long", a warning at every run)."""
+    in full, ids of more than 45 characters together went over the 255-byte limit and the
+    table was never cached ("File name too long", a warning at every run)."""
     from prefect.filesystems import LocalFileSystem
     from prefect.results import ResultStore
 
