@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from statlift.frames import records
+
 # ---- flags --------------------------------------------------------------------------------
 
 UNCONFIRMED = "unconfirmed"  # no engine confirms the page's reading: an extraction suspect
@@ -116,7 +118,7 @@ def cells_frame(cells: Iterable[Cell]) -> pd.DataFrame:
 def cells_from_frame(frame: pd.DataFrame) -> tuple[Cell, ...]:
     """Cells of a tidy frame (typed, or as read from cells.csv: every value a string)."""
     out = []
-    for rec in frame[CELL_COLUMNS].to_dict("records"):
+    for rec in records(frame[CELL_COLUMNS]):
         doc = {str(k): v for k, v in rec.items()}
         for name in CELL_INT_COLUMNS:
             v = doc[name]

@@ -11,6 +11,7 @@ import csv
 import math
 from pathlib import Path
 
+from statlift.frames import records
 from statlift.outputs.templates import counted, render
 from statlift.validate.crops import (
     PROBLEM,
@@ -63,7 +64,7 @@ def _label_groups(v: Verification) -> list[dict]:
     carries, where it was typed, and the printed labels of that axis that no typed label
     matched (the likely intended ones)."""
     groups: dict[tuple[str, str, str], dict] = {}
-    for line in v.lines.to_dict("records"):
+    for line in records(v.lines):
         if line["verdict"] != "unmatched-label":
             continue
         kind = str(line["kind"])
@@ -91,7 +92,7 @@ def problem_crops(v: Verification, report: PublishedReport
     problem with a cell of its own, `missing:<table_id>` for the cells left out of a table."""
     highlights = []
     missing: dict[str, list[tuple[int, Box]]] = {}
-    for i, line in enumerate(v.lines.to_dict("records")):
+    for i, line in enumerate(records(v.lines)):
         box = parse_box(line["bbox"])
         if line["verdict"] in ("match", "unmatched-label") or box is None:
             continue
@@ -119,7 +120,7 @@ def write_verification(v: Verification, report: PublishedReport, out_dir: Path) 
     csv_path = out_dir / "verification.csv"
     v.lines.to_csv(csv_path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     crops = problem_crops(v, report)
-    lines = v.lines.to_dict("records")
+    lines = records(v.lines)
     problems = [{**line, "page": _page(line["page"]), "crop": crops.get(i, (None, None))[0],
                  "focus": crops.get(i, (None, None))[1]}
                 for i, line in enumerate(lines)

@@ -39,6 +39,7 @@ import pandas as pd
 
 from statlift.errors import StatliftError
 from statlift.fileio import write_atomic
+from statlift.frames import records
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +314,7 @@ def changes_entry(diff: pd.DataFrame, old_sha: str, new_sha: str, stamp: str,
                   "| --- | --- | --- | --- | --- | --- |"]
         lines += ["| " + " | ".join(_md(r[c]) for c in ["table_id", "row_path", "column_path",
                                                           "old", "new", "kind"]) + " |"
-                  for r in cells.head(MD_MAX_CELLS).to_dict("records")]
+                  for r in records(cells.head(MD_MAX_CELLS))]
         if len(cells) > MD_MAX_CELLS:
             lines.append(f"\n… and {len(cells) - MD_MAX_CELLS} more cells in changes.csv")
         lines.append("")

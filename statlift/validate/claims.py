@@ -32,6 +32,7 @@ import pandas as pd
 from statlift.extractors.locate import text_columns
 from statlift.extractors.pdfdoc import Document, PageText
 from statlift.extractors.textlines import page_lines
+from statlift.frames import records
 from statlift.validate.checks import register_text_check
 
 NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
@@ -244,7 +245,7 @@ class CellIndex:
         # arithmetic checks
         self._rows = [(n, u == "percent", _ref(r)) for n, u, r in
                       zip(self.cells["number"], self.cells["unit"],
-                          self.cells.to_dict("records"))]
+                          records(self.cells))]
         self._units: dict[tuple[str, str, str], object] = {}
         for (_, _, ref), u in zip(self._rows, self.cells["unit"]):
             self._units.setdefault((ref.table_id, ref.row_path, ref.column_path), u)
@@ -477,11 +478,11 @@ def _labelled_share(sentence: str, page: int, index: CellIndex, m: re.Match, tot
     percent = row[(row["unit"] == "percent") & row["column_path"].str.startswith(group)]
     counts = row[row["column_path"] == total.column_path]
     if len(percent) == 1:
-        ref = _ref(percent.to_dict("records")[0])
+        ref = _ref(records(percent)[0])
         value = _cell_number(index, ref)
         claim.reason = f"{ref.table_id} prints {ref.raw_text} for {ref.row_path}"
     elif len(counts) == 1:
-        ref = _ref(counts.to_dict("records")[0])
+        ref = _ref(records(counts)[0])
         value = _cell_number(index, ref) / _number(total_text) * 100
         claim.reason = f"{ref.raw_text} of {total_text} ({ref.row_path}) is {value:.2f}%"
     else:

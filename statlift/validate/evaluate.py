@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from statlift.frames import records
 from statlift.model import UNCONFIRMED, UNREADABLE
 from statlift.schemas.specs import ReportSpec
 from statlift.validate.checks import CHECKS, Equation, Grid, Key, Num, Values
@@ -23,7 +24,7 @@ SYNTHETIC = "__100__"
 def values_from_cells(cells: pd.DataFrame) -> tuple[Values, dict]:
     values: Values = {}
     order: dict[str, tuple[list[str], list[str]]] = {}
-    for rec in cells.to_dict("records"):
+    for rec in records(cells):
         table_id, row, col = str(rec["table_id"]), str(rec["row_path"]), str(rec["column_path"])
         rows, cols = order.setdefault(table_id, ([], []))
         if row not in rows:
@@ -199,7 +200,7 @@ def audit_cells(spec: ReportSpec, cells: pd.DataFrame) -> tuple[list[dict], list
     status = {id(e): e.holds(values) for e in eqs}
     index = _by_cell(eqs)
     meta = {(r["table_id"], r["row_path"], r["column_path"]): r
-            for r in cells.to_dict("records")}
+            for r in records(cells)}
     results, findings = [], []
     for eq in eqs:
         ok = status[id(eq)]

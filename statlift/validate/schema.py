@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 
+from statlift.frames import records
 from statlift.schemas.specs import UNITS, ReportSpec
 
 KEY = ["table_id", "row_path", "column_path"]
@@ -112,7 +113,7 @@ def _records(frame: pd.DataFrame, cases: pd.DataFrame, order: dict[str, int]) ->
     record per failing cell and check."""
     seen: dict[tuple, tuple[tuple, dict]] = {}  # key -> (where it sorts, its record)
     checks = list(RULES)
-    for case in cases.to_dict("records"):
+    for case in records(cases):
         check, idx = str(case.get("check")), case.get("index")
         at = None if idx is None or pd.isna(idx) else int(idx)
         key = (check, at) if at is not None else (check, None, str(case.get("failure_case")))

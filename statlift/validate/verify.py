@@ -27,6 +27,7 @@ import pandas as pd
 import yaml
 
 from statlift.errors import StatliftError
+from statlift.frames import records
 from statlift.schemas.specs import ReportSpec
 
 VERDICTS = ("match", "mismatch", "missing-in-transcription", "not-in-table", "unmatched-label")
@@ -227,7 +228,7 @@ def printed_tables(cells: pd.DataFrame, total_rows: dict[str, list[str]] | None 
         rows = list(dict.fromkeys(t["row_path"]))
         cols = list(dict.fromkeys(t.sort_values("column_index")["column_path"]))
         grid: dict[tuple[str, str], Printed] = {}
-        for r in t.to_dict("records"):
+        for r in records(t):
             dec = r["decimals"]
             decimals = None if pd.isna(dec) or dec == "" else int(dec)
             row, col = str(r["row_path"]), str(r["column_path"])
