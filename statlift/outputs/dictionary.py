@@ -16,7 +16,13 @@ from typing import Any
 import pandas as pd
 
 from statlift.outputs.catalog import entries_by_id
-from statlift.outputs.metadata import TableMeta, describe_row_units, report_table_metas, table_meta
+from statlift.outputs.metadata import (
+    TableMeta,
+    describe_row_units,
+    report_table_metas,
+    table_meta,
+    table_meta_of,
+)
 from statlift.outputs.processed import report_dirs
 
 log = logging.getLogger(__name__)
@@ -44,15 +50,14 @@ def metas_from_spec(spec: Any) -> tuple[list[TableMeta], dict[str, list[str]]]:
     metas, checks = [], {}
     for t in spec.tables:
         rows = list(t.rows)
-        cells = pd.DataFrame([{"row_path": r, "column_path": c, "unit": t.unit_for(r, c),
-                               "footnotes": ""} for r in rows for c in t.columns],
-                             columns=["row_path", "column_path", "unit", "footnotes"])
-        wide = pd.DataFrame([[r] + [""] * len(t.columns) for r in rows],
-                            columns=[t.stub_header or ""] + list(t.columns))
+        by_col = {c: [(r, t.unit_for(r, c), "") for r in rows] for c in t.columns}
+        header = [t.stub_header or "", *t.columns]
+        columns = [rows, *([""] * len(rows) for _ in t.columns)]
         entry = {"title": t.title or t.caption, "caption": t.caption,
                  "stub_header": t.stub_header or "", "notes": [t.description] if t.description
                  else []}
-        metas.append(table_meta(spec.report_id, "", t.table_id, entry, wide, cells))
+        metas.append(table_meta_of(spec.report_id, "", t.table_id, entry, header, columns,
+                                   by_col))
         checks[t.table_id] = [describe_check(c.check, c.args, c.reason) for c in t.checks]
     return metas, checks
 
