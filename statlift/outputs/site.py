@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from statlift.frames import records
 from statlift.outputs.catalog import citation, entries_by_id
 from statlift.outputs.metadata import TableMeta, report_table_metas
 from statlift.outputs.processed import (
@@ -91,10 +92,12 @@ def printed_cells(report_dir: Path, table_id: str) -> dict[tuple[str, str], tupl
     if not (report_dir / CELLS_CSV).exists():
         return {}
     cells = read_cells_text(report_dir)
-    sub = cells[cells["table_id"] == table_id]
+    # the columns it needs as lists: a filtered frame of every column, its Series zipped value
+    # by value, took 4 ms a table (issue 15)
+    columns = (cells[c].tolist() for c in ("table_id", "row_path", "column_path", "raw_text",
+                                           "missing_code"))
     return {(r, c): (code, True) if code else (raw, False)
-            for r, c, raw, code in zip(sub["row_path"], sub["column_path"], sub["raw_text"],
-                                       sub["missing_code"])}
+            for t, r, c, raw, code in zip(*columns) if t == table_id}
 
 
 def data_table(report_dir: Path, meta: TableMeta) -> dict:
@@ -106,7 +109,7 @@ def data_table(report_dir: Path, meta: TableMeta) -> dict:
     paths = {str(p) for p in frame["row_path"]}
     rows: list[dict] = []
     open_groups: list[str] = []  # the group headings above the current row, by depth
-    for _, r in frame.iterrows():
+    for r in records(frame):  # dicts, not a Series per row (iterrows: issue 15)
         path = str(r["row_path"])
         parts = path.split(" > ")
         # a group heading that prints no values (Table 5's "Sex", "Age") is no row of the
