@@ -8,10 +8,11 @@ schemas.specs.EngineName, so a spec naming another engine fails when it loads.
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from camelot.handlers import PARSERS
 from camelot.utils import remove_extra, validate_input
@@ -34,16 +35,41 @@ class EngineCell:
         return self.x0 - 0.5 <= x <= self.x1 + 0.5 and self.top - 0.5 <= y <= self.bottom + 0.5
 
 
+# text_at looks among the cells of one horizontal band of BAND points (a cell is in every band
+# its box, margin included, touches) rather than every cell of the table: each of statlift's
+# cells asks each engine once (issue 15)
+BAND = 8.0
+
+
+def _bands(cells: list[EngineCell]) -> dict[int, list[EngineCell]] | None:
+    """Cells by band, each band's in the cells' order; None when a box is not finite."""
+    bands: dict[int, list[EngineCell]] = {}
+    for c in cells:
+        if not (math.isfinite(c.top) and math.isfinite(c.bottom)):
+            return None
+        for band in range(math.floor((c.top - 0.5) / BAND),
+                          math.floor((c.bottom + 0.5) / BAND) + 1):
+            bands.setdefault(band, []).append(c)
+    return bands
+
+
 @dataclass
 class EngineReading:
     engine: str
     cells: list[EngineCell]
     report: dict  # parse report (camelot accuracy/whitespace; cell counts)
     error: str | None = None
+    _bands: dict[int, list[EngineCell]] | None = field(default=None, init=False, repr=False,
+                                                       compare=False)
+    _banded: bool = field(default=False, init=False, repr=False, compare=False)
 
     def text_at(self, x: float, y: float) -> str | None:
         """The engine's text of the cell containing point (x, y), top-left coordinates."""
-        hits = [c for c in self.cells if c.contains(x, y)]
+        if not self._banded:
+            self._bands, self._banded = _bands(self.cells), True
+        candidates = self.cells if self._bands is None or not math.isfinite(y) else \
+            self._bands.get(math.floor(y / BAND), [])
+        hits = [c for c in candidates if c.contains(x, y)]
         if not hits:
             return None
         hits.sort(key=lambda c: (c.x1 - c.x0) * (c.bottom - c.top))
