@@ -19,7 +19,7 @@ from statlift.outputs.metadata import (
     table_metas,
     table_rows,
 )
-from statlift.outputs.processed import ROW_PATH, ReportText, type_wide, typed_cells
+from statlift.outputs.processed import ROW_PATH, ReportText, typed_cells, typed_wide_of
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def table_file_meta(meta: TableMeta) -> dict:
 
 
 def wide_arrow(report: ReportText, meta: TableMeta) -> pa.Table:
-    frame = type_wide(report.wides[meta.table_id], meta.kinds)
+    frame = typed_wide_of(report, meta.table_id, meta.kinds)
     row = meta.fields[0]
     fields = [FieldMeta(ROW_PATH, "string", row.description)] + meta.value_fields
     return arrow_table(frame, fields, table_file_meta(meta))

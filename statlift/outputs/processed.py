@@ -73,6 +73,9 @@ def seed_files(report_dir: Path, report: ReportText) -> None:
         seed(("csv", str(report_dir / CELLS_CSV)), report.cells)
     for table_id, wide in report.wides.items():
         seed(("csv", str(report_dir / f"{table_id}.csv")), wide)
+    for key, frame in report.derived.items():  # typed as the Parquet files were (typed_wide_of)
+        if key[0] == TYPED_WIDE:
+            seed(("wide", str(report_dir), *key[1:]), frame)
 
 
 def report_dirs(processed_dir: str | Path) -> list[Path]:
@@ -150,6 +153,19 @@ def typed_wide(report_dir: Path, table_id: str, kinds: dict[str, str]) -> pd.Dat
 
 def _typed_wide(report_dir: Path, table_id: str, kinds: dict[str, str]) -> pd.DataFrame:
     return type_wide(read_text_csv(report_dir / f"{table_id}.csv"), kinds)
+
+
+TYPED_WIDE = "typed_wide"
+
+
+def typed_wide_of(report: ReportText, table_id: str, kinds: dict[str, str]) -> pd.DataFrame:
+    """type_wide of the report's wide table, made once per ReportText (its `derived`): the
+    Parquet file typed it, and then the report's DuckDB part typed it again (seed_files hands
+    it to typed_wide; issue 15). Callers must not change it."""
+    key = (TYPED_WIDE, table_id, tuple(sorted(kinds.items())))
+    if key not in report.derived:
+        report.derived[key] = type_wide(report.wides[table_id], kinds)
+    return report.derived[key]
 
 
 def type_wide(text: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from statlift.outputs import incremental, metadata
 from statlift.outputs.demo import demo_audit, demo_tables, write_demo_report, write_demo_tree
 from statlift.outputs.finish import build_downstream
 from statlift.outputs.incremental import build_downstream_incremental
-from statlift.outputs.processed import _read_text_csv
+from statlift.outputs.processed import TYPED_WIDE, _read_text_csv, typed_wide
 from statlift.publish.report import Staged, commit_staged, stage_outcomes
 from statlift.schemas.specs import load_catalog, spec_for
 from statlift.settings import DEFAULT_HOME
@@ -254,6 +254,11 @@ def test_the_published_content_is_what_the_files_give_and_prepares_the_same_part
     for table_id, wide in text.wides.items():
         pd.testing.assert_frame_equal(wide, _read_text_csv(folder / f"{table_id}.csv"))
     assert metadata.table_metas(text, USSC) == metadata.report_table_metas(folder)
+    # the wide tables as the Parquet files typed them: what typed_wide makes from the files
+    typed = {k: v for k, v in text.derived.items() if k[0] == TYPED_WIDE}
+    assert len(typed) == len(report.tables)
+    for (_, table_id, kinds), frame in typed.items():
+        pd.testing.assert_frame_equal(frame, typed_wide(folder, table_id, dict(kinds)))
 
     def prepared(published) -> tuple:
         assert incremental.prepare_report(out, USSC, published=published)
