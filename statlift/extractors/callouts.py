@@ -13,7 +13,7 @@ from statlift.extractors.clean import join_wrapped, parse_cell
 from statlift.extractors.locate import caption_pattern
 from statlift.extractors.pdfdoc import Document
 from statlift.extractors.pdfium_lock import pdfium_document
-from statlift.extractors.textlines import Run, page_lines
+from statlift.extractors.textlines import Run, lines_of
 from statlift.model import CALLOUTS, UNCONFIRMED, Cell, Relabel, Table, TableMeta, disagrees
 from statlift.schemas.specs import ReportSpec, TableSpec
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def _anchor(doc: Document, caption: str) -> tuple[int, float] | None:
     pattern = caption_pattern(caption)
     for page in doc.pages():
-        for ln in page_lines(page.words):
+        for ln in lines_of(page):
             for run in ln.runs:
                 if pattern.match(run.text) and len(run.text) <= len(caption) + 2:
                     return page.number, run.top
@@ -52,7 +52,7 @@ def find_callouts(doc: Document, after: tuple[int, float], ratio: float = 1.8):
     for page in doc.pages():
         if page.number < start_page:
             continue
-        runs = [r for ln in page_lines(page.words) for r in ln.runs]
+        runs = [r for ln in lines_of(page) for r in ln.runs]
         for run in runs:
             if page.number == start_page and run.top < start_top:
                 continue

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from statlift.extractors.clean import join_wrapped, normalize_text
 from statlift.extractors.pdfdoc import Document, PageText
-from statlift.extractors.textlines import Line, Run, page_lines
+from statlift.extractors.textlines import Line, Run, lines_of
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def _best_caption(found: list[Caption], title: str | None) -> Caption | None:
 def _captions_on_page(page: PageText, pattern: re.Pattern[str], caption: str,
                       title: str | None, found: list[Caption]) -> None:
     """Append every run of `page` that starts with the caption, scored against the title."""
-    lines = page_lines(page.words)
+    lines = lines_of(page)
     for i, ln in enumerate(lines):
         for run in ln.runs:
             m = pattern.match(run.text)
@@ -303,7 +303,7 @@ def locate_table(doc: Document, caption: str, title: str | None = None,
     if cap is None:
         return None
     page = doc.page(cap.page)
-    lines = page_lines(page.words)
+    lines = lines_of(page)
     x0 = min([cap.run.x0] + [r.x0 for r in cap.title_runs]) - 1.0
     top = cap.run.top
     # the text column the caption sits in bounds the table, unless the table crosses the gutter

@@ -17,7 +17,7 @@ from statlift.extractors.layout import Grid, LayoutError
 from statlift.extractors.locate import locate_table
 from statlift.extractors.pdfdoc import Document, PageText
 from statlift.extractors.readers import read_located
-from statlift.extractors.textlines import page_lines
+from statlift.extractors.textlines import lines_of
 
 log = logging.getLogger(__name__)
 _NUMBERED = re.compile(r"^(TABLE|Table)\s+(\d+[A-Za-z]?)\b")
@@ -46,7 +46,7 @@ def caption_candidates(doc: Document) -> list[Candidate]:
     seen: set[str] = set()
     out: list[Candidate] = []
     for page in doc.pages():
-        for ln in page_lines(page.words):
+        for ln in lines_of(page):
             for run in ln.runs:
                 m = _NUMBERED.match(run.text)
                 if m and (run.bold or run.size > page.body_size):
@@ -163,7 +163,7 @@ def callouts_entry(doc: Document) -> dict | None:
         return None
     page_no, first, _ = found[0]
     page = doc.page(page_no)
-    headings = [r for ln in page_lines(page.words) for r in ln.runs
+    headings = [r for ln in lines_of(page) for r in ln.runs
                 if r.bottom <= first.top and r.size > 1.15 * page.body_size and r.size < first.size
                 and not r.text[:1].isdigit()]
     if not headings:

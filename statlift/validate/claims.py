@@ -31,7 +31,7 @@ import pandas as pd
 
 from statlift.extractors.locate import text_columns
 from statlift.extractors.pdfdoc import Document, PageText
-from statlift.extractors.textlines import page_lines
+from statlift.extractors.textlines import lines_of
 from statlift.frames import records
 from statlift.validate.checks import register_text_check
 
@@ -137,7 +137,7 @@ def narrative(page: PageText, table_boxes: list[Box]) -> list[Passage]:
     and small print left out; words broken at a line end joined again. A gap between two lines
     wider than half a line of body text ends a paragraph (so a running head never joins the
     first sentence)."""
-    lines = page_lines(page.words)
+    lines = lines_of(page)
     out: list[Passage] = []
     columns = sorted(text_columns(page, lines) or [(0.0, page.width)])
     for i, (x0, x1) in enumerate(columns):
