@@ -59,14 +59,13 @@ class EngineReading:
     cells: list[EngineCell]
     report: dict  # parse report (camelot accuracy/whitespace; cell counts)
     error: str | None = None
-    _bands: dict[int, list[EngineCell]] | None = field(default=None, init=False, repr=False,
-                                                       compare=False)
-    _banded: bool = field(default=False, init=False, repr=False, compare=False)
+    _bands: dict[int, list[EngineCell]] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._bands = _bands(self.cells)
 
     def text_at(self, x: float, y: float) -> str | None:
         """The engine's text of the cell containing point (x, y), top-left coordinates."""
-        if not self._banded:
-            self._bands, self._banded = _bands(self.cells), True
         candidates = self.cells if self._bands is None or not math.isfinite(y) else \
             self._bands.get(math.floor(y / BAND), [])
         hits = [c for c in candidates if c.contains(x, y)]
