@@ -75,7 +75,8 @@ def seed_files(report_dir: Path, report: ReportText) -> None:
         seed(("csv", str(report_dir / f"{table_id}.csv")), wide)
     for key, frame in report.derived.items():  # typed as the Parquet files were (typed_wide_of)
         if key[0] == TYPED_WIDE:
-            seed(("wide", str(report_dir), *key[1:]), frame)
+            _, table_id, kinds_key = key
+            seed(_wide_key(report_dir, table_id, kinds_key), frame)
 
 
 def report_dirs(processed_dir: str | Path) -> list[Path]:
@@ -147,8 +148,17 @@ def typed_cells(cells: pd.DataFrame) -> pd.DataFrame:
 def typed_wide(report_dir: Path, table_id: str, kinds: dict[str, str]) -> pd.DataFrame:
     """A wide table with its first column renamed `row_path` and the value columns typed
     per `kinds` ({header path: "integer" | "number" | "string"})."""
-    key = ("wide", str(report_dir), table_id, tuple(sorted(kinds.items())))
-    return cached(key, lambda: _typed_wide(report_dir, table_id, kinds)).copy()
+    return cached(_wide_key(report_dir, table_id, _kinds_key(kinds)),
+                  lambda: _typed_wide(report_dir, table_id, kinds)).copy()
+
+
+def _kinds_key(kinds: dict[str, str]) -> tuple:
+    return tuple(sorted(kinds.items()))
+
+
+def _wide_key(report_dir: Path, table_id: str, kinds_key: tuple) -> tuple:
+    """typed_wide's key in the read_once cache (seed_files seeds the same)."""
+    return "wide", str(report_dir), table_id, kinds_key
 
 
 def _typed_wide(report_dir: Path, table_id: str, kinds: dict[str, str]) -> pd.DataFrame:
@@ -162,7 +172,7 @@ def typed_wide_of(report: ReportText, table_id: str, kinds: dict[str, str]) -> p
     """type_wide of the report's wide table, made once per ReportText (its `derived`): the
     Parquet file typed it, and then the report's DuckDB part typed it again (seed_files hands
     it to typed_wide; issue 15). Callers must not change it."""
-    key = (TYPED_WIDE, table_id, tuple(sorted(kinds.items())))
+    key = (TYPED_WIDE, table_id, _kinds_key(kinds))
     if key not in report.derived:
         report.derived[key] = type_wide(report.wides[table_id], kinds)
     return report.derived[key]
