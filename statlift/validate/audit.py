@@ -19,7 +19,6 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from statlift.acquire.hashing import sha256_file
 from statlift.extractors.pdfdoc import open_document
-from statlift.frames import records
 from statlift.model import FINDING_CELL_FIELDS, AuditReport, Finding, TablesDocument
 from statlift.outputs.audit_html import render_audit_html
 from statlift.outputs.processed import ReportText
@@ -40,6 +39,7 @@ from statlift.validate.evaluate import (
     FailedCheck,
     acknowledgement,
     audit_cells,
+    cell_records,
     classify_cells,
 )
 from statlift.validate.schema import validate_report
@@ -164,7 +164,7 @@ def audit_report(spec: ReportSpec, cells: pd.DataFrame, tables: dict,
     schema_failures = validate_report(spec, cells)
     findings = [finding_record(i, f) for i, f in enumerate(failed, 1)]
     claims, not_checked = text_claims(cells, tables, pdf_path)
-    meta = {(r["table_id"], r["row_path"], r["column_path"]): r for r in records(cells)}
+    meta = cell_records(cells)
     claim_docs = []
     for claim in claims:
         record = claim.to_json()

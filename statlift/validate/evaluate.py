@@ -193,14 +193,18 @@ def acknowledgement(spec: ReportSpec, table_id: str, check_id: str, cells: list[
     return None
 
 
+def cell_records(cells: pd.DataFrame) -> dict[tuple, dict]:
+    """Each cell's record (cells.csv's fields) by (table_id, row_path, column_path)."""
+    return {(r["table_id"], r["row_path"], r["column_path"]): r for r in records(cells)}
+
+
 def audit_cells(spec: ReportSpec, cells: pd.DataFrame) -> tuple[list[dict], list[FailedCheck]]:
     """Run every check; return (all equation results, findings)."""
     values, order = values_from_cells(cells)
     eqs = build_equations(spec, values, order)
     status = {id(e): e.holds(values) for e in eqs}
     index = _by_cell(eqs)
-    meta = {(r["table_id"], r["row_path"], r["column_path"]): r
-            for r in records(cells)}
+    meta = cell_records(cells)
     results, findings = [], []
     for eq in eqs:
         ok = status[id(eq)]
