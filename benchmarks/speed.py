@@ -767,11 +767,19 @@ def write_results(res: dict) -> None:
         if one:
             lines.append(row("50", 1, one, one["engines"]))
         lines.append("")
-        if "50" in res["catalog"]:
+        pairs = res.get("n50_pairs")
+        if pairs:  # each pair's 2-worker run against its own engines run, minutes apart
+            n50 = [p["two"] / p["engines_two"] for p in pairs]
+            mean = sum(n50) / len(n50)
+            each = ", ".join(f"{r:.2f} x ({p['two']} s vs {p['engines_two']} s)"
+                             for r, p in zip(n50, pairs, strict=True))
+            targets.append(f"| N = 50 cold <= 1.3 x engines alone (same pages, same 2 "
+                           f"workers) | {mean:.2f} x, the mean of {len(pairs)} interleaved "
+                           f"pairs: {each} | {_verdict(mean <= 1.3)} |")
+        elif "50" in res["catalog"]:
             r50 = res["catalog"]["50"]["ratio"]
             targets.append(f"| N = 50 cold <= 1.3 x engines alone (same pages, same 2 "
                            f"workers) | {r50} x | {_verdict(r50 <= 1.3)} |")
-        pairs = res.get("n50_pairs")
         if pairs:
             mean = sum(p["speedup"] for p in pairs) / len(pairs)
             each = ", ".join(f"{p['speedup']:.2f} x ({p['one']} s vs {p['two']} s; engines "
