@@ -16,8 +16,9 @@ Measured, interleaved so that whatever else loads the machine weighs on both sid
    orchestrator starts: target under 1 s);
 4. synthetic catalogs of N reports (the shipped PDFs and re-typeset copies under other ids): for
    each N the engines with 2 processes, then statlift with 2 workers; for N = 50 also both with
-   one, and a second interleaved pair of 2 then 1 (the 2-vs-1 ratio is their mean); a warm
-   rerun of the largest N;
+   one, and a second interleaved pair of 2 then 1 (the 2-vs-1 ratio and the N = 50 ratio are
+   each pair's mean), and in each pair one worker with everything it starts kept on one CPU
+   (what a second core buys, beside the issue's measure); a warm rerun of the largest N;
 5. the load average around each measurement, and a timeline of one cold run with the import
    times of the command line and of the flow module (benchmarks/results/speed-timeline.md).
 
@@ -132,7 +133,7 @@ def _role(p: psutil.Process) -> str | None:
 
 
 def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,),
-            cwd: Path = REPO) -> dict:
+            cwd: Path = REPO, cpus: set[int] | None = None) -> dict:
     """Wall seconds (until the command exits and its output ends) and peak RSS (MiB) of a
     command and all its children, its CPU seconds and those of the processes it left to end
     on their own (counted once they end), the load average before, and its output lines with
@@ -142,8 +143,10 @@ def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,),
     mine = {c.pid for c in psutil.Process().children()}
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
+    # `cpus`: the command and every process it starts kept on these CPUs (Linux)
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     proc = psutil.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                        stderr=subprocess.STDOUT, text=True)
+                        stderr=subprocess.STDOUT, text=True, preexec_fn=pin)
     peak = 0
     stop = threading.Event()
     server_cpu: dict[int, float] = {}  # pid of a Prefect API server child -> CPU s last seen
@@ -629,6 +632,9 @@ def _measure_all(res: dict, work: Path, sizes: list[int], reps: int, fixed_only:
             # pair (engines and statlift, 2 workers then 1), each pair's ratio reported and the
             # verdict on their mean
             pairs = [_pair(row, one)]
+            one_core = _one_core(work, cat, homes)
+            if one_core:
+                pairs[0]["one_core"] = one_core
             for _ in range(1, N50_PAIRS):
                 shutil.rmtree(work / "out-n50-1w", ignore_errors=True)
                 shutil.rmtree(work / f"out-n{n}", ignore_errors=True)
@@ -641,11 +647,30 @@ def _measure_all(res: dict, work: Path, sizes: list[int], reps: int, fixed_only:
                                       statlift_env(homes.fresh(), cat)))
                 again["engines"] = one_eng
                 pairs.append(_pair(two, again))
+                one_core = _one_core(work, cat, homes)
+                if one_core:
+                    pairs[-1]["one_core"] = one_core
             res["n50_pairs"] = pairs
         shutil.rmtree(work / f"out-n{n}", ignore_errors=True)
 
 
 N50_PAIRS = 2  # interleaved (2 workers, 1 worker) pairs at N = 50
+
+
+def _one_core(work: Path, cat: Path, homes: Homes) -> float | None:
+    """Seconds of `statlift run --workers 1` with the run and everything it starts (Prefect's
+    server too) kept on one CPU: what a second core buys, besides the issue's measure (one
+    worker against two on the same two cores, where the one-worker run's Prefect server and
+    command line have the second core to themselves). None where CPUs cannot be pinned."""
+    if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
+        return None
+    out = work / "out-n50-1core"
+    shutil.rmtree(out, ignore_errors=True)
+    cpu = min(os.sched_getaffinity(0))
+    m = measure(run_cmd(out, "--workers", "1"), statlift_env(homes.fresh(), cat),
+                cpus={cpu})
+    shutil.rmtree(out, ignore_errors=True)
+    return m["seconds"]
 
 
 def _pair(two: dict, one: dict) -> dict:
@@ -787,6 +812,14 @@ def write_results(res: dict) -> None:
             targets.append(f"| N = 50: 2 workers >= 1.7 x faster than 1 | {mean:.2f} x, the "
                            f"mean of {len(pairs)} interleaved pairs: {each} | "
                            f"{_verdict(mean >= 1.7)} |")
+            cores = [(p["one_core"], p["two"]) for p in pairs if p.get("one_core")]
+            if cores:
+                gain = sum(one / two for one, two in cores) / len(cores)
+                each = ", ".join(f"{one / two:.2f} x ({one} s vs {two} s)" for one, two in cores)
+                targets.append(f"| (N = 50: 2 workers on 2 cores against 1 worker with its "
+                               f"Prefect server and command line kept on 1 core: what the "
+                               f"second core buys) | {gain:.2f} x, the mean of {len(cores)}: "
+                               f"{each} | |")
         elif one:
             speedup = one["seconds"] / res["catalog"]["50"]["seconds"]
             eng_speedup = one["engines"]["seconds"] / res["catalog"]["50"]["engines"]["seconds"]

@@ -126,8 +126,10 @@ def write(res: dict) -> None:
         f"| `statlift run` (a process per worker, 2 workers) | {default:.2f} | "
         f"{default / eng:.2f} |", "",
         f"The orchestrator (Prefect's temporary server, its client, a task run per report) costs "
-        f"{threads - plain_cpu:.2f} CPU s over the plain work; the worker processes another "
-        f"{default - threads:.2f}. Of it, Prefect's API server process took "
+        f"{threads - plain_cpu:.2f} CPU s over the plain work; a process per worker "
+        f"{'another' if default >= threads else 'saves'} {abs(default - threads):.2f}"
+        f"{'' if default >= threads else ' of it (one run each: within the noise or not)'}. "
+        f"Of it, Prefect's API server process took "
         f"{res['threads_1'].get('server_cpu_seconds', 0):.2f} CPU s (one thread) and "
         f"{res['default'].get('server_cpu_seconds', 0):.2f} (2 worker processes): its boot "
         "(imports, database check) and its handling of the runs' states, events and logs.", "",
