@@ -33,6 +33,7 @@ from statlift.flows.server import (
     client_environment,
     configured_api_url,
     first_run,
+    recorded_server,
 )
 from statlift.publish import staging
 from statlift.publish.runlock import output_lock
@@ -44,7 +45,8 @@ from statlift.settings import Settings, freeze_imports, get_settings, tune_proce
 # import the stages they drive (pandas, pandera, the engines), and `statlift run` with nothing to
 # do or with bad input answers before any of them loads (issue 15). Order: as --help lists them.
 SUBCOMMANDS = {"audit": "statlift.cli.audit", "fetch": "statlift.cli.fetch",
-               "serve": "statlift.cli.serve", "extract-region": "statlift.cli.region",
+               "serve": "statlift.cli.serve", "server": "statlift.cli.server",
+               "extract-region": "statlift.cli.region",
                "discover": "statlift.cli.region", "verify": "statlift.cli.verify",
                "add": "statlift.cli.add"}
 
@@ -148,13 +150,17 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
     """Start Prefect's temporary API server (unless one is configured), import the flows and
     read the PDFs while it boots, run the flow, print one line per report."""
     server = None
-    if configured_api_url() is None:
+    kept = recorded_server() if configured_api_url() is None else None
+    if kept is not None:  # `statlift server` runs for this Prefect home (cli/server.py)
+        os.environ.update(client_environment(kept))
+        say(f"using Prefect's API server on {kept} (`statlift server`)")
+    elif configured_api_url() is None:
         db = first_run()
         server = TemporaryServer().start()
         # for Prefect and the worker processes (set after the server started: not its own)
         os.environ.update(client_environment(server.api_url))
         say(f"starting Prefect's temporary API server on {server.api_url} while the PDFs are "
-            "read (a Prefect server left running, with PREFECT_API_URL set, saves this step)")
+            "read (`statlift server` left running in another terminal saves this step)")
         if db is not None:
             say(f"first run on this machine: Prefect creates its database {db} and sets up its "
                 "tables (once, ~15 s)")

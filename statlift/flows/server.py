@@ -16,7 +16,9 @@ profile, e.g. a `prefect server start` left running), no server is started: Pref
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib.util
+import json
 import os
 import re
 import socket
@@ -117,6 +119,71 @@ def configured_api_url(environ: os._Environ[str] | dict[str, str] = os.environ) 
     profile = data.get("profiles", {}).get(active, {})
     url = profile.get("PREFECT_API_URL") if isinstance(profile, dict) else None
     return str(url) if url else None
+
+
+# `statlift server` (cli/server.py) keeps Prefect's API server running for the runs of one Prefect
+# home and says where in this file of that home; `statlift run` finds it there (recorded_server)
+# and uses it instead of booting a temporary one (issue 15: ~3-5 CPU s and 3-6 s of wall time
+# before each run's flow can begin)
+RECORD_NAME = "statlift-server.json"
+RECORD_CHECK_SECONDS = 0.5  # how long a run waits for the recorded server's health check
+
+
+def server_record(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path:
+    return prefect_home(environ) / RECORD_NAME
+
+
+def write_record(api_url: str, environ: os._Environ[str] | dict[str, str] = os.environ) -> Path:
+    """Record that this process (`statlift server`) serves `api_url` for its Prefect home
+    (written whole: a run never reads half a record)."""
+    path = server_record(environ)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"api_url": api_url, "pid": os.getpid(),
+                               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def remove_record(environ: os._Environ[str] | dict[str, str] = os.environ,
+                  pid: int | None = None) -> None:
+    """Remove the record if it is this process's (`pid`: another's, that has ended)."""
+    path = server_record(environ)
+    record = _read_record(path)
+    if record is not None and record.get("pid") == (os.getpid() if pid is None else pid):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _read_record(path: Path) -> dict | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def recorded_server(environ: os._Environ[str] | dict[str, str] = os.environ) -> str | None:
+    """The API URL of the `statlift server` running for this Prefect home, if its record names
+    a process that is alive and the URL answers Prefect's health check within
+    RECORD_CHECK_SECONDS; else None (a run then starts its temporary server). The record of a
+    process that has ended (killed outright) is removed."""
+    record = _read_record(server_record(environ))
+    if record is None:
+        return None
+    url, pid = record.get("api_url"), record.get("pid")
+    if not isinstance(url, str) or not isinstance(pid, int):
+        return None
+    if not running(pid):
+        remove_record(environ, pid)
+        return None
+    try:  # plain HTTP on 127.0.0.1 (no certificate to load: 40 ms from certifi's bundle)
+        with httpx.Client(timeout=RECORD_CHECK_SECONDS, verify=False) as client:
+            ok = client.get(f"{url}/health").status_code == 200
+    except httpx.HTTPError:
+        return None
+    return url if ok else None
 
 
 def first_run(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path | None:

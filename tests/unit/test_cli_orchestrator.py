@@ -2,13 +2,15 @@
 nothing; statlift's Prefect defaults never override what the user set."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from statlift.cli.main import PREFECT_DEFAULTS, orchestrator_error, prefect_defaults
-from statlift.errors import EXIT_INPUT, EXIT_IO
+from statlift.errors import EXIT_BUSY, EXIT_INPUT, EXIT_IO
 from statlift.settings import BATCH_GC_THRESHOLDS
 from tests.cli_runner import run_cli
 
@@ -428,3 +430,102 @@ def test_sigterm_before_the_flow_stops_the_server_and_leaves_nothing_behind(tmp_
     else:
         raise AssertionError(f"Prefect's temporary server still listens on port {port}")
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+# --- `statlift server` (cli/server.py): a server kept for the runs of one Prefect home
+
+def _health_server(status: int):
+    """A loopback HTTP server answering /api/health with `status`; (server, its API URL)."""
+    import http.server
+    import threading
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            self.send_response(status if self.path == "/api/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/api"
+
+
+def test_a_recorded_server_is_used_only_while_its_process_lives_and_answers(tmp_path):
+    from statlift.flows.server import recorded_server, remove_record, server_record, write_record
+
+    env = {"PREFECT_HOME": str(tmp_path)}
+    assert recorded_server(env) is None  # no record: the run starts its temporary server
+    up, up_url = _health_server(200)
+    down, down_url = _health_server(500)
+    try:
+        record = write_record(up_url, env)  # this process is the recorded `statlift server`
+        assert record == server_record(env) == tmp_path / "statlift-server.json"
+        assert recorded_server(env) == up_url
+        write_record(down_url, env)  # alive but not answering as Prefect does: not used, kept
+        assert recorded_server(env) is None and record.exists()
+        # the recording process has ended (killed outright): its record goes
+        ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                               capture_output=True, text=True, check=True)
+        record.write_text(json.dumps({"api_url": up_url, "pid": int(ended.stdout)}))
+        assert recorded_server(env) is None and not record.exists()
+        for bad in ("{", "[]", '{"api_url": 1, "pid": "x"}'):  # unreadable: not used
+            record.write_text(bad)
+            assert recorded_server(env) is None
+        # a process removes only its own record
+        record.write_text(json.dumps({"api_url": up_url, "pid": os.getpid() + 1}))
+        remove_record(env)
+        assert record.exists()
+        write_record(up_url, env)
+        remove_record(env)
+        assert not record.exists()
+    finally:
+        for httpd in (up, down):
+            httpd.shutdown()
+            httpd.server_close()
+
+
+def test_statlift_server_is_found_by_runs_and_leaves_nothing_when_stopped(tmp_path):
+    """`statlift server` boots Prefect's API server once and records it in the Prefect home; a
+    run there uses it (no server of its own), a second `statlift server` is refused, and SIGTERM
+    stops the server and removes the record."""
+    import signal
+    import time
+
+    from tests.cli_runner import REPO, cli_command, cli_env
+
+    env = cli_env(tmp_path)
+    record = Path(env["PREFECT_HOME"]) / "statlift-server.json"
+    proc = subprocess.Popen(cli_command(["server"]), cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not record.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert record.exists(), proc.communicate(timeout=30)[0][-3000:]
+        url = json.loads(record.read_text())["api_url"]
+        again = run_cli(["server"], tmp_path)
+        assert again.returncode == EXIT_BUSY and url in again.stderr
+        out = tmp_path / "processed"
+        run = run_cli(["run", "--out", str(out), "--report", "ussc-cp-production-2021"],
+                      tmp_path)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert f"using Prefect's API server on {url}" in run.stderr
+        assert "temporary API server" not in run.stderr
+        assert (out / "ussc-cp-production-2021" / "tables.json").exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 128 + signal.SIGTERM, rest[-3000:]
+    assert "Traceback" not in rest and not record.exists()
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    deadline = time.monotonic() + 30  # uvicorn's graceful shutdown
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"Prefect's API server still listens on port {port}")

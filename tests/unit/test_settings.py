@@ -16,8 +16,8 @@ from statlift.settings import Settings, get_settings
 REPO = Path(__file__).resolve().parents[2]
 # Prefect's own PREFECT_* variables are set and read around the flows (flows/server.py starts
 # Prefect's temporary server with them); nothing else reads the environment
-PREFECT_ENV_MODULES = {"statlift/cli/main.py", "statlift/cli/serve.py", "statlift/flows/run.py",
-                       "statlift/flows/server.py"}
+PREFECT_ENV_MODULES = {"statlift/cli/main.py", "statlift/cli/serve.py", "statlift/cli/server.py",
+                       "statlift/flows/run.py", "statlift/flows/server.py"}
 
 
 def test_only_settings_reads_statlifts_environment():
