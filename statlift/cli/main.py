@@ -147,14 +147,16 @@ def _planned_line(p: Planned) -> str:
 
 def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
                  failed: dict[str, Planned], planned: list[Planned] | None = None) -> int:
-    """Start Prefect's temporary API server (unless one is configured), import the flows and
-    read the PDFs while it boots, run the flow, print one line per report."""
+    """Start Prefect's temporary API server (unless one is configured or `statlift server` runs
+    for this Prefect home), import the flows and read the PDFs while it boots, run the flow,
+    print one line per report."""
     server = None
-    kept = recorded_server() if configured_api_url() is None else None
+    configured = configured_api_url()
+    kept = recorded_server() if configured is None else None
     if kept is not None:  # `statlift server` runs for this Prefect home (cli/server.py)
         os.environ.update(client_environment(kept))
         say(f"using Prefect's API server on {kept} (`statlift server`)")
-    elif configured_api_url() is None:
+    elif configured is None:
         db = first_run()
         server = TemporaryServer().start()
         # for Prefect and the worker processes (set after the server started: not its own)

@@ -12,6 +12,8 @@ Nothing here imports Prefect: that is the point of starting it this early.
 
 When a Prefect API is configured (PREFECT_API_URL in the environment or in the active Prefect
 profile, e.g. a `prefect server start` left running), no server is started: Prefect uses that.
+Nor when `statlift server` runs for the Prefect home: the same server process, kept running,
+whose address a record in that home gives (recorded_server).
 """
 from __future__ import annotations
 
