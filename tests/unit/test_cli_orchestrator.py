@@ -420,16 +420,22 @@ def test_sigterm_before_the_flow_stops_the_server_and_leaves_nothing_behind(tmp_
     rest = proc.communicate(timeout=120)[0]
     assert proc.returncode == 128 + signal.SIGTERM, rest[-3000:]
     assert "Traceback" not in rest, rest[-3000:]
-    deadline = time.monotonic() + 30  # uvicorn's graceful shutdown
+    _assert_port_closes(port)
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def _assert_port_closes(port: int, seconds: float = 30) -> None:
+    """Nothing listens on 127.0.0.1:`port` within `seconds` (uvicorn's graceful shutdown)."""
+    import time
+
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
         except OSError:
-            break
+            return
         time.sleep(0.2)
-    else:
-        raise AssertionError(f"Prefect's temporary server still listens on port {port}")
-    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    raise AssertionError(f"Prefect's API server still listens on port {port}")
 
 
 # --- `statlift server` (cli/server.py): a server kept for the runs of one Prefect home
@@ -520,12 +526,4 @@ def test_statlift_server_is_found_by_runs_and_leaves_nothing_when_stopped(tmp_pa
     assert proc.returncode == 128 + signal.SIGTERM, rest[-3000:]
     assert "Traceback" not in rest and not record.exists()
     port = int(url.rsplit(":", 1)[1].split("/")[0])
-    deadline = time.monotonic() + 30  # uvicorn's graceful shutdown
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        except OSError:
-            break
-        time.sleep(0.2)
-    else:
-        raise AssertionError(f"Prefect's API server still listens on port {port}")
+    _assert_port_closes(port)
