@@ -220,11 +220,15 @@ LOOPBACK_CA = Path(__file__).with_name("loopback-ca.pem")
 def client_environment(api_url: str,
                        environ: os._Environ[str] | dict[str, str] = os.environ) -> dict[str, str]:
     """What the run's Prefect clients (the caller's and its worker processes') are given to talk
-    to the temporary server at `api_url`: its URL, and LOOPBACK_CA unless the user named a
-    certificate file."""
+    to the temporary server at `api_url` (or the one `statlift server` keeps): its URL,
+    LOOPBACK_CA unless the user named a certificate file, and no UI address unless the user set
+    one: the server runs without Prefect's UI, so the "View at <url>/runs/flow-run/..." line
+    Prefect prints at every flow's start (its UI address guessed from the API's) led nowhere."""
     env = {"PREFECT_API_URL": api_url}
     if not environ.get("PREFECT_API_SSL_CERT_FILE"):
         env["PREFECT_API_SSL_CERT_FILE"] = str(LOOPBACK_CA)
+    if "PREFECT_UI_URL" not in environ:
+        env["PREFECT_UI_URL"] = ""  # empty: Prefect has no UI address and prints no link
     return env
 
 

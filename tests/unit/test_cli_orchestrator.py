@@ -193,12 +193,13 @@ def test_temporary_servers_clients_build_their_tls_context_from_one_certificate(
 
     url = "http://127.0.0.1:9/api"
     env = client_environment(url, {})
-    assert env == {"PREFECT_API_URL": url, "PREFECT_API_SSL_CERT_FILE": str(LOOPBACK_CA)}
+    assert env == {"PREFECT_API_URL": url, "PREFECT_API_SSL_CERT_FILE": str(LOOPBACK_CA),
+                   "PREFECT_UI_URL": ""}
     assert ssl.create_default_context(cafile=env["PREFECT_API_SSL_CERT_FILE"]
                                       ).cert_store_stats()["x509_ca"] == 1
     # the user's own certificate file is theirs to keep
-    assert client_environment(url, {"PREFECT_API_SSL_CERT_FILE": "/etc/ca.pem"}) == \
-        {"PREFECT_API_URL": url}
+    assert client_environment(url, {"PREFECT_API_SSL_CERT_FILE": "/etc/ca.pem",
+                                    "PREFECT_UI_URL": "http://ui"}) == {"PREFECT_API_URL": url}
     with temporary_settings({PREFECT_API_URL: url, PREFECT_API_SSL_CERT_FILE: str(LOOPBACK_CA)}):
         with get_client(sync_client=True) as client:  # Prefect accepts the file
             assert str(client.api_url).startswith(url)
@@ -519,6 +520,9 @@ def test_statlift_server_is_found_by_runs_and_leaves_nothing_when_stopped(tmp_pa
         assert run.returncode == 0, run.stderr[-3000:]
         assert f"using Prefect's API server on {url}" in run.stderr
         assert "temporary API server" not in run.stderr
+        # the server has no UI: no "View at <its address>/runs/..." link that leads nowhere
+        assert "Beginning flow run" in run.stderr + run.stdout
+        assert "View at" not in run.stderr + run.stdout
         assert (out / "ussc-cp-production-2021" / "tables.json").exists()
     finally:
         proc.send_signal(signal.SIGTERM)
