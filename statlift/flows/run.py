@@ -213,7 +213,11 @@ def table_outcomes(logger, report: ReportSpec, pdf_path: str, sha: str
     costs Prefect's API server and client CPU (~60 ms over the two; a cold run of 10 reports
     spent 15 % less CPU this way, benchmarks/results/speed.md), and Prefect's cache is the same
     result store and key either way. PREFECT_TASKS_REFRESH_CACHE=true reads every table again."""
-    store = get_result_store()
+    # without Prefect's in-memory copy of what it writes: the task's store shares the flow run's
+    # cache (up to 1,000 records), which kept every table's frames for the rest of the run in
+    # the process that read them (the command line's, with the threads runner), for every full
+    # collection (release_memory) to walk again; a later run reads the tables from storage
+    store = get_result_store().model_copy(update={"cache_result_in_memory": False})
     refresh = bool(PREFECT_TASKS_REFRESH_CACHE.value())
     report_id = report.report_id
     outcomes = []

@@ -40,6 +40,9 @@ class MemoryStore:
     def write(self, obj, key: str) -> None:
         self.records[key] = obj
 
+    def model_copy(self, update: dict | None = None) -> MemoryStore:
+        return self
+
 
 @pytest.fixture()
 def setup(monkeypatch):
@@ -92,6 +95,23 @@ def test_prefects_own_result_store_gives_the_tables_back(setup, caplog, tmp_path
     assert len(read) == len(report.tables) and caplog.text.count("(cached)") == len(read)
     assert second == first and second[1] is not first[1]
     assert len(list((tmp_path / "storage").iterdir())) == len(report.tables)
+
+
+def test_the_tables_are_not_kept_in_the_flow_runs_memory(setup, caplog, tmp_path, monkeypatch):
+    """A task run's result store shares the flow run's in-memory cache of what it writes (up to
+    1,000 records): every table's frames stayed in the process that read them for the rest of
+    the run (the command line's, with the threads runner). They go to storage only."""
+    from prefect.filesystems import LocalFileSystem
+    from prefect.results import ResultStore
+
+    report, pdf, sha, read = setup
+    flow_store = ResultStore(result_storage=LocalFileSystem(basepath=str(tmp_path / "storage")))
+    monkeypatch.setattr(flows_run, "get_result_store", lambda: flow_store)
+    first = _run(report, pdf, sha, caplog)
+    assert len(flow_store.cache) == 0
+    assert len(list((tmp_path / "storage").iterdir())) == len(report.tables)
+    assert _run(report, pdf, sha, caplog) == first  # read back from storage
+    assert caplog.text.count("(cached)") == len(report.tables) and len(flow_store.cache) == 0
 
 
 def test_long_report_and_table_ids_are_cached_too(setup, caplog, tmp_path, monkeypatch):
