@@ -382,6 +382,10 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except Exception:
+        if _TERMINATED:  # SIGTERM's SystemExit, raised inside a library that wrapped it
+            return 128 + _TERMINATED[0]
+        raise
 
 
 def entry() -> None:
@@ -404,12 +408,20 @@ def entry() -> None:
     sys.exit(code)
 
 
+# the signal _terminated was called for: its SystemExit can be raised inside a library call that
+# turns it into an exception of its own (pydantic-core's serializer does, during Prefect's import:
+# seen as a traceback and exit 1 when SIGTERM came while Prefect was being imported), which main
+# then answers with the signal's exit status all the same
+_TERMINATED: list[int] = []
+
+
 def _terminated(signum: int, frame: object) -> None:
     """SIGTERM (a scheduler's timeout, `kill`) ends the program the way an exception does,
     not on the spot: `finally` blocks remove the run's staging folders and stop its worker
     processes, and the exit handlers stop Prefect's temporary server (on the spot, it was left
     running). Exit status 143 (128 + SIGTERM), as the shell reports a process it terminated.
     During a flow run Prefect's engine answers SIGTERM itself (the run ends Crashed)."""
+    _TERMINATED.append(signum)
     raise SystemExit(128 + signum)
 
 

@@ -531,3 +531,36 @@ def test_statlift_server_is_found_by_runs_and_leaves_nothing_when_stopped(tmp_pa
     assert "Traceback" not in rest and not record.exists()
     port = int(url.rsplit(":", 1)[1].split("/")[0])
     _assert_port_closes(port)
+
+
+def test_sigterm_inside_a_library_that_wraps_its_exit_still_ends_the_program_143(monkeypatch):
+    """SIGTERM while Prefect is imported: the handler's SystemExit was raised inside
+    pydantic-core's serializer, which turned it into an exception of its own; the program
+    printed a traceback and exited 1. It exits 143 without one; the same exception with no
+    signal is a bug and propagates."""
+    import signal
+
+    import pytest
+    from pydantic import BaseModel, model_serializer
+
+    import statlift.cli.main as cli
+
+    class Settings(BaseModel):  # as Prefect's settings, dumped while Prefect is imported
+        @model_serializer(mode="wrap")
+        def _ser_model(self, handler):
+            if not cli._TERMINATED:
+                cli._terminated(signal.SIGTERM, None)  # the signal arrives here
+            return handler(self)
+
+    monkeypatch.setattr(cli, "prefect_defaults", lambda: None)
+    monkeypatch.setattr(cli, "_TERMINATED", [])
+    monkeypatch.setattr(cli, "cmd_run", lambda args: Settings().model_dump())
+    assert cli.main(["run"]) == 128 + signal.SIGTERM
+    monkeypatch.setattr(cli, "_TERMINATED", [])
+
+    def bug(args):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(cli, "cmd_run", bug)
+    with pytest.raises(ValueError):
+        cli.main(["run"])
