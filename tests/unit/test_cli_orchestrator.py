@@ -441,32 +441,16 @@ def _assert_port_closes(port: int, seconds: float = 30) -> None:
 
 # --- `statlift server` (cli/server.py): a server kept for the runs of one Prefect home
 
-def _health_server(status: int):
-    """A loopback HTTP server answering /api/health with `status`; (server, its API URL)."""
-    import http.server
-    import threading
-
-    class Health(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (the standard library's name)
-            self.send_response(status if self.path == "/api/health" else 404)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), Health)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/api"
-
-
 def test_a_recorded_server_is_used_only_while_its_process_lives_and_answers(tmp_path):
     from statlift.flows.server import recorded_server, remove_record, server_record, write_record
+    from tests.httpserver import Reply, serve
 
     env = {"PREFECT_HOME": str(tmp_path)}
     assert recorded_server(env) is None  # no record: the run starts its temporary server
-    up, up_url = _health_server(200)
-    down, down_url = _health_server(500)
-    try:
+    with serve() as up, serve() as down:
+        up.routes["/api/health"] = [Reply(200)]
+        down.routes["/api/health"] = [Reply(500)]
+        up_url, down_url = up.url("/api"), down.url("/api")
         record = write_record(up_url, env)  # this process is the recorded `statlift server`
         assert record == server_record(env) == tmp_path / "statlift-server.json"
         assert recorded_server(env) == up_url
@@ -487,10 +471,8 @@ def test_a_recorded_server_is_used_only_while_its_process_lives_and_answers(tmp_
         write_record(up_url, env)
         remove_record(env)
         assert not record.exists()
-    finally:
-        for httpd in (up, down):
-            httpd.shutdown()
-            httpd.server_close()
+        # asked only while the recording process lived: once each
+        assert up.hits("/api/health") == 1 and down.hits("/api/health") == 1
 
 
 def test_statlift_server_is_found_by_runs_and_leaves_nothing_when_stopped(tmp_path):
