@@ -19,7 +19,8 @@ import logging
 import os
 import signal
 import sys
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from statlift.flows.server import (
     configured_api_url,
     first_run,
     recorded_server,
+    startup_timeout,
 )
 from statlift.publish import staging
 from statlift.publish.runlock import output_lock
@@ -168,39 +170,33 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
                 "tables (once, ~15 s)")
     pool = None
     try:
-        from statlift.flows.pool import EarlyProcessPool, runner_name
+        with orchestrator_errors():  # Prefect's API not answering: one clear error
+            from statlift.flows.pool import EarlyProcessPool, runner_name
 
-        runner = runner_name(args.runner, args.workers, reports=len(to_run))
-        if runner == "processes" and not args.fetch:  # its workers start (and import statlift)
-            pool = EarlyProcessPool(args.workers).start_early()  # while the server boots
-        from statlift.flows import run as flows_run
+            runner = runner_name(args.runner, args.workers, reports=len(to_run))
+            if runner == "processes" and not args.fetch:  # its workers start (and import statlift)
+                pool = EarlyProcessPool(args.workers).start_early()  # while the server boots
+            from statlift.flows import run as flows_run
 
-        freeze_imports()  # the `statlift` program: every module a run needs is imported now
-        try:
-            if server is not None:
-                if runner == "threads" and planned:  # tasks run in this process: read ahead
-                    jobs = [(spec_for(p.report_id, load_catalog(settings.catalog)), str(p.pdf),
-                             str(p.sha)) for p in planned if p.report_id in to_run and p.pdf]
-                    read = flows_run.read_ahead(jobs, stop=server.settled,
-                                                out_dir=str(args.out))
-                    total = sum(len(spec.tables) for spec, _, _ in jobs)
-                    staged = flows_run.staged_count()
-                    say(f"read {read} of {total} tables" + (
-                        f" and audited {staged} of {len(jobs)} reports" if staged else "") +
-                        " while Prefect's server started")
-                timeout = float(os.environ.get(
-                    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"))
-                server.wait(timeout, progress=lambda s: say(
-                    f"waiting for Prefect's temporary API server ({s:.0f} s)"))
-            with flow_settings(temporary=server is not None):
-                results = _run_flows(args, runner, to_run, settings, pool)
-        finally:  # reports audited ahead that no task committed leave no staging folder
-            flows_run.discard_staged()
-    except RuntimeError as exc:
-        error = orchestrator_error(exc)
-        if error is None:
-            raise
-        raise error from exc
+            freeze_imports()  # the `statlift` program: every module a run needs is imported now
+            try:
+                if server is not None:
+                    if runner == "threads" and planned:  # tasks run in this process: read ahead
+                        jobs = [(spec_for(p.report_id, load_catalog(settings.catalog)), str(p.pdf),
+                                 str(p.sha)) for p in planned if p.report_id in to_run and p.pdf]
+                        read = flows_run.read_ahead(jobs, stop=server.settled,
+                                                    out_dir=str(args.out))
+                        total = sum(len(spec.tables) for spec, _, _ in jobs)
+                        staged = flows_run.staged_count()
+                        say(f"read {read} of {total} tables" + (
+                            f" and audited {staged} of {len(jobs)} reports" if staged else "") +
+                            " while Prefect's server started")
+                    server.wait(startup_timeout(), progress=lambda s: say(
+                        f"waiting for Prefect's temporary API server ({s:.0f} s)"))
+                with flow_settings(temporary=server is not None):
+                    results = _run_flows(args, runner, to_run, settings, pool)
+            finally:  # reports audited ahead that no task committed leave no staging folder
+                flows_run.discard_staged()
     finally:  # a pool started early that the flow did not take (and shut down) stops here
         if pool is not None:
             pool.close()
@@ -245,6 +241,19 @@ def prefect_defaults() -> None:
         del os.environ["PREFECT_API_URL"]
     if os.environ.get("PREFECT_HOME"):
         Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def orchestrator_errors() -> Iterator[None]:
+    """A RuntimeError raised inside for Prefect's API not answering becomes its StatliftError
+    (orchestrator_error); any other goes on as it is (a bug to see in full)."""
+    try:
+        yield
+    except RuntimeError as exc:
+        error = orchestrator_error(exc)
+        if error is None:
+            raise
+        raise error from exc
 
 
 def orchestrator_error(exc: RuntimeError):

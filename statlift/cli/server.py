@@ -15,7 +15,6 @@ server: `prefect server start` and PREFECT_API_URL.
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -24,13 +23,13 @@ from statlift.errors import EXIT_BUSY, EXIT_INPUT, EXIT_OK, StatliftError
 
 def cmd_server(args) -> int:
     from statlift.flows.server import (
-        TIMEOUT_VAR,
         TemporaryServer,
         configured_api_url,
         first_run,
         prefect_home,
         recorded_server,
         remove_record,
+        startup_timeout,
         write_record,
     )
 
@@ -44,21 +43,16 @@ def cmd_server(args) -> int:
         print(f"statlift server: one is running already for {prefect_home()}: {running}",
               file=sys.stderr)
         return EXIT_BUSY
-    from statlift.cli.main import orchestrator_error
+    from statlift.cli.main import orchestrator_errors
 
     db = first_run()
     server = TemporaryServer(port=args.port).start()
     try:
         if db is not None:
             _say(f"first start on this machine: Prefect creates its database {db} (once, ~15 s)")
-        try:
-            server.wait(float(os.environ.get(TIMEOUT_VAR, "120")),
+        with orchestrator_errors():  # it exited, or did not answer in time: said as a run says
+            server.wait(startup_timeout(),
                         progress=lambda s: _say(f"waiting for Prefect's API server ({s:.0f} s)"))
-        except RuntimeError as exc:  # it exited, or did not answer in time: said as a run says it
-            error = orchestrator_error(exc)
-            if error is None:
-                raise
-            raise error from exc
         record = write_record(server.api_url)
         _say(f"Prefect's API server runs on {server.api_url}; `statlift run` with this Prefect "
              f"home ({prefect_home()}) uses it ({record.name} there says so). Ctrl-C stops it.")
