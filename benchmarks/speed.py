@@ -631,10 +631,7 @@ def _measure_all(res: dict, work: Path, sizes: list[int], reps: int, fixed_only:
             # 2 vs 1 workers moves by ~0.2 from one run to the next: a second interleaved
             # pair (engines and statlift, 2 workers then 1), each pair's ratio reported and the
             # verdict on their mean
-            n50 = [_pair(row, one)]
-            one_core = _one_core(work, cat, homes)
-            if one_core:
-                n50[0]["one_core"] = one_core
+            n50 = [{**_pair(row, one), "one_core": _one_core(work, cat, homes)}]
             for _ in range(1, N50_PAIRS):
                 shutil.rmtree(work / "out-n50-1w", ignore_errors=True)
                 shutil.rmtree(work / f"out-n{n}", ignore_errors=True)
@@ -646,10 +643,7 @@ def _measure_all(res: dict, work: Path, sizes: list[int], reps: int, fixed_only:
                 again = brief(measure(run_cmd(work / "out-n50-1w", "--workers", "1"),
                                       statlift_env(homes.fresh(), cat)))
                 again["engines"] = one_eng
-                n50.append(_pair(two, again))
-                one_core = _one_core(work, cat, homes)
-                if one_core:
-                    n50[-1]["one_core"] = one_core
+                n50.append({**_pair(two, again), "one_core": _one_core(work, cat, homes)})
             res["n50_pairs"] = n50
         shutil.rmtree(work / f"out-n{n}", ignore_errors=True)
 
