@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import pdfplumber
 import playa
 from camelot.handlers import PDFHandler
 from pdfminer.layout import LTChar, LTContainer
+from pdfminer.pdfinterp import PDFResourceManager
 from pdfplumber.page import ALL_ATTRS
 from pdfplumber.utils import resolve_all, resolve_and_decode
 
@@ -243,6 +244,24 @@ def read_page(page) -> PageText:
                     words=words, rules=rules, rects=boxes, chars=len(page.chars))
 
 
+class FontWidths(PDFResourceManager):
+    """pdfminer's resource manager whose fonts remember their glyphs' widths (issue 15).
+
+    pdfminer asks a font for the width of every character it draws (PDFFont.char_width), and
+    for a glyph missing from the font's width table that look-up raises and catches an
+    exception each time: 3 % of statlift's CPU. A font's widths do not change once it is read,
+    so each font keeps its answers. tests/unit/test_plumber_objects.py compares the characters
+    with pdfplumber's own."""
+
+    def get_font(self, objid, spec):
+        font = super().get_font(objid, spec)
+        if "char_width" not in vars(font):  # a font is cached and returned again per page
+            font.char_width = cache(font.char_width)
+        return font
+
+
+# camelot's layout options (camelot.utils.get_page_layout) that differ from its defaults
+CAMELOT_LAYOUT = {"boxes_flow": None}
 RENDERS_KEPT = 4  # page images a Document keeps for camelot lattice (Document.page_render)
 
 
@@ -263,6 +282,7 @@ class Document:
     def open(cls, path: str | Path) -> Document:
         doc = cls(Path(path))
         doc._pdf = pdfplumber.open(str(path))
+        doc._pdf.rsrcmgr = FontWidths()
         return doc
 
     @property
@@ -322,12 +342,18 @@ class Document:
     def camelot_page(self, number: int) -> tuple:
         """camelot's layout of page `number` (its pdfminer-style text lines, images and
         rotation, from playa), computed once and shared by every table on the page: camelot's
-        read_pdf opens the file and lays the page out again for each table (issue 15)."""
+        read_pdf opens the file and lays the page out again for each table (issue 15).
+
+        Without pdfminer's ordering of text boxes (boxes_flow=None, CAMELOT_LAYOUT): camelot
+        reads text lines, which that ordering does not change, and sorts them itself; it was a
+        fifth of the layout's time. tests/unit/test_engines_camelot.py compares the readings
+        with camelot.read_pdf's own."""
         if number not in self._camelot_pages:
             if self._playa is None:
                 self._playa = playa.open(str(self.path), space="page")
             page = self._playa.pages[number - 1]
-            self._camelot_pages[number] = PDFHandler(str(self.path))._get_layout(page)
+            self._camelot_pages[number] = PDFHandler(str(self.path))._get_layout(
+                page, **CAMELOT_LAYOUT)
         return self._camelot_pages[number]
 
     def page_render(self, number: int, render: Callable[[], Any]) -> Any:

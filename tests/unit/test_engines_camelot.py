@@ -48,6 +48,14 @@ def test_stream_from_the_shared_layout_is_camelots_reading():
     assert compared >= 10  # tables were found and compared, not two empty lists
 
 
+@pytest.mark.parametrize("variant", ["bjs-one-column-times", "bjs-two-column-courier-unruled"])
+def test_stream_on_other_typesettings_is_camelots_reading(variant_pdfs, variant):
+    """Other fonts and column layouts than the shipped reports': the layout statlift asks
+    camelot for (pdfdoc.CAMELOT_LAYOUT, no ordering of text boxes) reads the same tables."""
+    assert _compare(variant_pdfs[variant], "stream", "table_areas",
+                    {"row_tol": 2, "edge_tol": 50}) >= 2
+
+
 def test_lattice_from_the_shared_layout_is_camelots_reading(variant_pdfs):
     path = variant_pdfs["bjs-ruled-grid-reordered"]
     assert _compare(path, "lattice", "table_regions", {"line_scale": 40}) >= 4
@@ -58,8 +66,8 @@ def test_the_layout_is_computed_once_per_page(monkeypatch):
 
     calls = []
     real = PDFHandler._get_layout
-    monkeypatch.setattr(PDFHandler, "_get_layout",
-                        lambda self, page, **kw: calls.append(page.page_idx) or real(self, page))
+    monkeypatch.setattr(PDFHandler, "_get_layout", lambda self, page, **kw:
+                        calls.append(page.page_idx) or real(self, page, **kw))
     with Document.open(_shipped("bjs-ncj250746")) as doc:
         for _ in range(3):
             camelot_tables(doc, 2, "stream", {"table_areas": ["30,700,580,100"]})

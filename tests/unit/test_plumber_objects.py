@@ -1,7 +1,8 @@
 """pdfdoc.plumber_objects gives pdfplumber's own page objects, only faster (issue 15).
 
 Each page is parsed twice, by pdfplumber's Page.objects and by plumber_objects, and every
-character dict must be equal key for key, in the same key order and the same order on the page;
+character dict must be equal key for key, in the same key order and the same order on the page
+(the second opened as statlift's Document opens it);
 other objects (lines, rects, curves, images) go through pdfplumber's own process_object in both
 and are compared by repr (an image's stream is a new object per open file)."""
 from __future__ import annotations
@@ -21,7 +22,8 @@ def _same_objects(path: Path, pages: int | None = None) -> int:
     """Compare both parses of the first `pages` pages of `path` (all when None); the number of
     characters compared."""
     chars = 0
-    with pdfplumber.open(str(path)) as theirs, pdfplumber.open(str(path)) as ours:
+    with pdfplumber.open(str(path)) as theirs, Document.open(path) as doc:
+        ours = doc.pdf  # as statlift opens it (its font widths remembered: pdfdoc.FontWidths)
         for a, b in list(zip(theirs.pages, ours.pages, strict=True))[:pages]:
             want, got = a.objects, plumber_objects(b)
             assert list(got) == list(want), f"{path.name} p{a.page_number}: object kinds"
@@ -64,6 +66,8 @@ def test_documents_pages_use_them():
         page = doc.pdf.pages[0]
         assert "_objects" in vars(page)
         assert doc.plumber_page(2).objects is vars(doc.pdf.pages[1])["_objects"]
+        fonts = list(doc.pdf.rsrcmgr._cached_fonts.values())  # read with remembered widths
+        assert fonts and all("char_width" in vars(f) for f in fonts)
 
 
 def test_unicode_normalisation_keeps_pdfplumbers_path():
