@@ -14,10 +14,12 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+import numpy as np
+from camelot.backends.pdfium_backend import PdfiumBackend
 from camelot.handlers import PARSERS
 from camelot.utils import remove_extra, validate_input
 
-from statlift.extractors.pdfium_lock import PDFIUM_LOCK
+from statlift.extractors.pdfium_lock import PDFIUM_LOCK, pdfium_document
 from statlift.schemas.specs import CamelotSettings, EngineName, PlumberSettings
 
 log = logging.getLogger(__name__)
@@ -154,10 +156,30 @@ class _RenderOnce:
     def to_array(self, pdf_path: str, page: int = 1):
         if str(pdf_path) != str(self.doc.path):  # pragma: no cover (camelot renders its file)
             return self.icb.to_array(pdf_path, page=page)
-        return self.doc.page_render(page, lambda: self.icb.to_array(pdf_path, page=page))
+        return self.doc.page_render(page, lambda: lattice_render(self.icb, pdf_path, page))
 
     def __getattr__(self, name: str):
         return getattr(self.icb, name)
+
+
+LATTICE_DPI = 300  # the resolution camelot's lattice renders at (PdfiumBackend.to_array's default)
+
+
+def lattice_render(icb, pdf_path: str, page: int) -> np.ndarray:
+    """The page image camelot's lattice thresholds: what its PDFium backend's to_array returns
+    (the page at LATTICE_DPI, forms drawn, BGR), copied once from PDFium's bitmap, where
+    to_array copies it four times on the way (PIL image, RGB conversion, channel flip, contiguous
+    array: three quarters of the render's time). Another backend (camelot's Ghostscript or
+    poppler fallback) or another pixel format is camelot's own path.
+    tests/unit/test_engines_camelot.py compares the arrays."""
+    if not isinstance(getattr(icb, "backend", None), PdfiumBackend):
+        return icb.to_array(pdf_path, page=page)
+    with pdfium_document(pdf_path) as pdf:
+        pdf.init_forms()
+        bitmap = pdf[page - 1].render(scale=LATTICE_DPI / 72)
+        if bitmap.mode != "BGR":  # pragma: no cover (PDFium renders opaque pages as BGR)
+            return icb.to_array(pdf_path, page=page)
+        return bitmap.to_numpy().copy()  # a view of PDFium's buffer until copied
 
 
 ENGINES: dict[EngineName, Callable[..., EngineReading]] = {

@@ -80,7 +80,8 @@ def render_crop(pdf_path: str, page: int, bbox, boxes: list[tuple[tuple, str]],
     pages = {} if pages is None else pages
     if page not in pages:
         with pdfium_document(pdf_path) as doc:
-            pages[page] = doc[page - 1].render(scale=SCALE).to_pil().convert("RGB")
+            image = doc[page - 1].render(scale=SCALE).to_pil()  # a copy of PDFium's BGR
+            pages[page] = image if image.mode == "RGB" else image.convert("RGB")
     image = pages[page]
     x0, top, x1, bottom = bbox
     my = margin if margin_y is None else margin_y

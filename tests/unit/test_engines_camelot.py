@@ -84,14 +84,12 @@ def test_bad_option_is_camelots_error():
 def test_lattice_renders_each_page_once_and_keeps_few(monkeypatch, variant_pdfs):
     """camelot lattice renders the whole page for every table: the Document keeps the last
     RENDERS_KEPT pages' renders for the page's other tables, and drops them when closed."""
-    from camelot.backends.image_conversion import ImageConversionBackend
-
-    from statlift.extractors import pdfdoc
+    from statlift.extractors import engines, pdfdoc
 
     calls = []
-    real = ImageConversionBackend.to_array
-    monkeypatch.setattr(ImageConversionBackend, "to_array",
-                        lambda self, path, page=1: calls.append(page) or real(self, path, page))
+    real = engines.lattice_render
+    monkeypatch.setattr(engines, "lattice_render",
+                        lambda icb, path, page: calls.append(page) or real(icb, path, page))
     monkeypatch.setattr(pdfdoc, "RENDERS_KEPT", 2)
     with Document.open(variant_pdfs["bjs-ruled-grid-reordered"]) as doc:
         h = doc.page(1).height
@@ -101,3 +99,28 @@ def test_lattice_renders_each_page_once_and_keeps_few(monkeypatch, variant_pdfs)
         assert calls == [2, 3, 4]  # 2 stays among the last two pages read; then 4 drops 3
         assert list(doc._renders) == [4, 2]
     assert not doc._renders
+
+
+def test_lattice_render_is_camelots_page_image(variant_pdfs):
+    """The page image statlift hands camelot's lattice (one copy of PDFium's bitmap) is, pixel
+    for pixel, the one camelot's PDFium backend makes; another backend is asked itself."""
+    import numpy as np
+    from camelot.backends.image_conversion import ImageConversionBackend
+
+    from statlift.extractors.engines import lattice_render
+
+    icb = ImageConversionBackend()
+    for path, page in ((variant_pdfs["bjs-ruled-grid-reordered"], 2),
+                       (_shipped("ussc-cp-production-2021"), 1)):
+        got, want = lattice_render(icb, str(path), page), icb.to_array(str(path), page=page)
+        assert (want[..., 0] != want[..., 2]).any()  # colour: swapped channels would show
+        assert got.dtype == want.dtype and got.flags.c_contiguous
+        assert np.array_equal(got, want), (path.name, page)
+
+    class Other:  # camelot's Ghostscript or poppler fallback
+        backend = object()
+
+        def to_array(self, path, page=1):
+            return ("theirs", path, page)
+
+    assert lattice_render(Other(), "x.pdf", 3) == ("theirs", "x.pdf", 3)
