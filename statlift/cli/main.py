@@ -243,27 +243,32 @@ def prefect_defaults() -> None:
         Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
 
 
+TEMPORARY_SERVER = "Prefect's temporary API server"
+
+
 @contextmanager
-def orchestrator_errors() -> Iterator[None]:
+def orchestrator_errors(server: str = TEMPORARY_SERVER) -> Iterator[None]:
     """A RuntimeError raised inside for Prefect's API not answering becomes its StatliftError
-    (orchestrator_error); any other goes on as it is (a bug to see in full)."""
+    (orchestrator_error, naming the server it started as `server`); any other goes on as it is
+    (a bug to see in full)."""
     try:
         yield
     except RuntimeError as exc:
-        error = orchestrator_error(exc)
+        error = orchestrator_error(exc, server)
         if error is None:
             raise
         raise error from exc
 
 
-def orchestrator_error(exc: RuntimeError):
-    """A StatliftError for Prefect's API not answering (nothing was extracted or published);
-    None for any other RuntimeError, which stays a bug to see in full."""
+def orchestrator_error(exc: RuntimeError, server: str = TEMPORARY_SERVER):
+    """A StatliftError for Prefect's API not answering (nothing was extracted or published),
+    the server statlift started named as `server`; None for any other RuntimeError, which stays
+    a bug to see in full."""
     msg = str(exc)
     if isinstance(exc, ServerExited):
         tail = exc.log_tail()
         return StatliftError(
-            "orchestrator-unavailable", source="Prefect's temporary API server",
+            "orchestrator-unavailable", source=server,
             found=f"its process exited with code {exc.code} before answering" + (
                 f"; its log {exc.log} ends: {tail}" if tail else
                 f"; its log: {exc.log}" if exc.log else ""),
@@ -272,7 +277,7 @@ def orchestrator_error(exc: RuntimeError):
     if "ephemeral Prefect API server" in msg:
         wait = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
         return StatliftError(
-            "orchestrator-unavailable", source="Prefect's temporary API server",
+            "orchestrator-unavailable", source=server,
             found=f"no answer within {wait} s (the machine may be busy)",
             hint="run again, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start"
                  " `prefect server start` and set PREFECT_API_URL")

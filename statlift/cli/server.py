@@ -20,6 +20,8 @@ import time
 
 from statlift.errors import EXIT_BUSY, EXIT_INPUT, EXIT_OK, StatliftError
 
+SERVER = "Prefect's API server (statlift server)"  # how its errors name it: kept, not temporary
+
 
 def cmd_server(args) -> int:
     from statlift.flows.server import (
@@ -50,7 +52,7 @@ def cmd_server(args) -> int:
     try:
         if db is not None:
             _say(f"first start on this machine: Prefect creates its database {db} (once, ~15 s)")
-        with orchestrator_errors():  # it exited, or did not answer in time: said as a run says
+        with orchestrator_errors(SERVER):  # it exited, or did not answer in time
             server.wait(startup_timeout(),
                         progress=lambda s: _say(f"waiting for Prefect's API server ({s:.0f} s)"))
         record = write_record(server.api_url)
@@ -59,7 +61,7 @@ def cmd_server(args) -> int:
         while server.process is not None and server.process.poll() is None:
             time.sleep(0.5)
         code = server.process.returncode if server.process is not None else None
-        raise StatliftError("orchestrator-unavailable", source="Prefect's API server",
+        raise StatliftError("orchestrator-unavailable", source=SERVER,
                             found=f"its process exited with code {code}; its log: {server.log}",
                             hint="start `statlift server` again")
     except KeyboardInterrupt:

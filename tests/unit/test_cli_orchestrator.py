@@ -552,7 +552,8 @@ def test_statlift_server_refuses_when_an_api_is_configured_and_says_why_it_could
         tmp_path):
     """A configured Prefect API: `statlift server` says runs use it, exits 2, starts nothing and
     records nothing. A server that exits before answering (its database cannot be opened): the
-    same one-line error a run gives (exit 3, its log named), and no record left behind."""
+    one-line error a run gives, naming statlift server's server (exit 3, its log named), and no
+    record left behind."""
     record = tmp_path / "prefect" / "statlift-server.json"
     res = run_cli(["server"], tmp_path, {"PREFECT_API_URL": "http://127.0.0.1:9/api"})
     assert res.returncode == EXIT_INPUT, res.stderr[-3000:]
@@ -565,7 +566,7 @@ def test_statlift_server_refuses_when_an_api_is_configured_and_says_why_it_could
     assert res.returncode == EXIT_IO, res.stderr[-3000:]
     assert "Traceback" not in res.stderr, res.stderr[-3000:]
     line = res.stderr.strip().splitlines()[-1]
-    assert line.startswith("statlift: Prefect's temporary API server: expected"), line
+    assert line.startswith("statlift: Prefect's API server (statlift server): expected"), line
     assert "its process exited with code" in line and line.endswith("[orchestrator-unavailable]")
     log = line.split("its log ", 1)[1].split(" ends: ", 1)[0]
     assert os.path.exists(log), line
