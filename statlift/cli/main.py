@@ -275,10 +275,9 @@ def orchestrator_error(exc: RuntimeError, server: str = TEMPORARY_SERVER):
             hint="fix what the log names (Prefect's database in PREFECT_HOME, a port, a"
                  " package), or start `prefect server start` and set PREFECT_API_URL")
     if "ephemeral Prefect API server" in msg:
-        wait = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
         return StatliftError(
             "orchestrator-unavailable", source=server,
-            found=f"no answer within {wait} s (the machine may be busy)",
+            found=f"no answer within {startup_timeout():g} s (the machine may be busy)",
             hint="run again, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start"
                  " `prefect server start` and set PREFECT_API_URL")
     if msg.startswith("Failed to reach API at"):

@@ -52,12 +52,6 @@ SERVER_DEFAULTS = {
 }
 DB_URL_VARS = ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL")
 TIMEOUT_VAR = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
-
-
-def startup_timeout(environ: os._Environ[str] | dict[str, str] = os.environ) -> float:
-    """Seconds the server has to answer (TIMEOUT_VAR; the command line sets 120 unless the user
-    set it, cli/main.PREFECT_DEFAULTS)."""
-    return float(environ.get(TIMEOUT_VAR, "120"))
 # Prefect's own message, so that cli.main.orchestrator_error recognises it either way
 TIMEOUT_MESSAGE = "Timed out while attempting to connect to ephemeral Prefect API server."
 # uvicorn waits this long for open connections at stop, then closes them (unbounded by default)
@@ -66,6 +60,12 @@ SHUTDOWN_SECONDS = 5
 # something (a traceback's ^^^ markers and SQLAlchemy's "Background on this error" link do not)
 LOG_TAIL_LINES = 3
 NOISE = re.compile(r"^[\s^~]*$|^\(Background on this error")
+
+
+def startup_timeout(environ: os._Environ[str] | dict[str, str] = os.environ) -> float:
+    """Seconds the server has to answer (TIMEOUT_VAR; the command line sets 120 unless the user
+    set it, cli/main.PREFECT_DEFAULTS)."""
+    return float(environ.get(TIMEOUT_VAR, "120"))
 
 
 # the server's log: <temp folder>/statlift-prefect-server-<pid of the run>-<random>.log
