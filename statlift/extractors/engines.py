@@ -19,6 +19,7 @@ from camelot.backends.pdfium_backend import PdfiumBackend
 from camelot.handlers import PARSERS
 from camelot.utils import remove_extra, validate_input
 
+from statlift.extractors.lattice import RegionLattice
 from statlift.extractors.pdfium_lock import PDFIUM_LOCK, pdfium_document
 from statlift.schemas.specs import CamelotSettings, EngineName, PlumberSettings
 
@@ -138,7 +139,8 @@ def camelot_tables(doc, page: int, flavor: str, kwargs: dict) -> list:
     validate_input(options, flavor=flavor)
     options = remove_extra(options, flavor=flavor)
     layout, dimensions, images, _chars, horizontal, vertical, rotation = doc.camelot_page(page)
-    parser = PARSERS[flavor](**options)
+    # lattice on the window around the table's region (extractors/lattice.py), else camelot's
+    parser = (RegionLattice if flavor == "lattice" else PARSERS[flavor])(**options)
     if hasattr(parser, "icb"):  # lattice renders the page: once per page for all its tables
         parser.icb = _RenderOnce(doc, parser.icb)
     parser.prepare_page_parse(str(doc.path), layout, dimensions, page, images, horizontal,

@@ -75,11 +75,25 @@ def _prefect_start_method(context: multiprocessing.context.BaseContext) -> Itera
         prefect.task_runners.multiprocessing = saved
 
 
-def start_worker(run_pid: int) -> None:
+def library_threads(workers: int, cores: int | None = None) -> int:
+    """Threads each worker process lets a library's own pool use: the machine's cores shared
+    out between the run's workers, at least one. statlift runs a report per worker, so with
+    as many workers as cores the cores are already busy: OpenCV (camelot lattice's threshold
+    and line search) spreading one page over every core then only adds its threads' hand-offs
+    (measured on lattice over ruled pages: 13.6-14.8 CPU s with 2 threads, 12.3-12.6 s with
+    one, for the same wall time on an idle 2-core machine; issue 15)."""
+    return max(1, (cores or os.cpu_count() or 1) // max(1, workers))
+
+
+def start_worker(run_pid: int, threads: int | None = None) -> None:
     """The pool's initializer, in each worker process at its start: import WORKER_MODULE (a
-    no-op when forked from the fork server, which imported it), and exit when the run's process
-    `run_pid` ends, even when it is killed outright (flows/lifeline.py)."""
-    importlib.import_module(WORKER_MODULE)
+    no-op when forked from the fork server, which imported it), give OpenCV `threads` threads
+    (library_threads, through the worker module's opencv_threads: this module is imported by
+    the command line before OpenCV is; None: OpenCV's own choice), and exit when the run's
+    process `run_pid` ends, even when it is killed outright (flows/lifeline.py)."""
+    worker = importlib.import_module(WORKER_MODULE)
+    if threads is not None:
+        worker.opencv_threads(threads)
     exit_with(run_pid)
 
 
@@ -97,8 +111,9 @@ class EarlyProcessPool(ProcessPoolTaskRunner):
     shut down with close()."""
 
     def __init__(self, max_workers: int | None = None) -> None:
-        super().__init__(max_workers=max_workers, initializer=start_worker,
-                         initargs=(os.getpid(),))
+        super().__init__(max_workers=max_workers, initializer=start_worker)
+        # the pool's size as Prefect resolved it (max_workers, else its setting, else the cores)
+        self._initargs = (os.getpid(), library_threads(self._max_workers))
         self._early = False
 
     def start_early(self) -> EarlyProcessPool:

@@ -8,7 +8,14 @@ import pickle
 
 import pytest
 
-from statlift.flows.pool import WORKER_MODULE, EarlyProcessPool, worker_context, worker_state
+from statlift.extractors.lattice import opencv_threads
+from statlift.flows.pool import (
+    WORKER_MODULE,
+    EarlyProcessPool,
+    library_threads,
+    worker_context,
+    worker_state,
+)
 from statlift.flows.run import runner_name
 from statlift.outputs.processed import read_once, read_text_csv
 
@@ -40,6 +47,9 @@ def test_early_pool_starts_every_worker_with_statlift_imported_and_hands_itself_
         seen = {executor.submit(worker_state).result(timeout=120) for _ in range(6)}
         assert {pid for pid, _ in seen} <= started
         assert all(imported for _, imported in seen), f"{WORKER_MODULE} not imported: {seen}"
+        # each worker's OpenCV has its share of the cores, not every core
+        threads = {executor.submit(opencv_threads).result(timeout=120) for _ in range(4)}
+        assert threads == {library_threads(2)}
         if "forkserver" in multiprocessing.get_all_start_methods():  # Linux, macOS
             # forked from the fork server that imported statlift once, not spawned from here
             assert executor._mp_context.get_start_method() == "forkserver"
@@ -55,6 +65,14 @@ def test_early_pool_starts_every_worker_with_statlift_imported_and_hands_itself_
     finally:
         pool.close()
     pool.close()  # closed twice: nothing happens
+
+
+def test_library_threads_share_the_cores_between_workers():
+    assert library_threads(2, cores=2) == 1  # a report per core: no core left to share
+    assert library_threads(1, cores=2) == 2
+    assert library_threads(2, cores=8) == 4
+    assert library_threads(16, cores=8) == 1
+    assert library_threads(0, cores=1) == 1
 
 
 def test_workers_start_from_a_fork_server_where_there_is_one_else_by_spawn():
