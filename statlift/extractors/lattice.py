@@ -126,6 +126,7 @@ class RegionLattice(Lattice):
             return super()._generate_table_bbox()
         self.image_path = None
         self.pdf_image = image
+        # the window's threshold, where camelot keeps the page's (only its debug plots read it)
         self.threshold = window_threshold(image, window, self.process_background,
                                           self.threshold_blocksize, self.threshold_constant)
         masks = {}

@@ -10,14 +10,9 @@ import numpy as np
 import pytest
 from camelot.image_processing import adaptive_threshold, find_lines
 
-from statlift.extractors import engines, lattice
+from statlift.extractors import engines
 from statlift.extractors.engines import camelot_tables
-from statlift.extractors.lattice import (
-    RegionLattice,
-    window_lines,
-    window_of,
-    window_threshold,
-)
+from statlift.extractors.lattice import window_lines, window_of, window_threshold
 from statlift.extractors.pdfdoc import Document
 
 # regions as fractions of the page (x0, top, x1, bottom): inside, touching every edge of the
@@ -93,8 +88,8 @@ def test_window_is_the_regions_widened_inside_the_image():
 
 
 def test_lattice_outside_the_window_is_camelots_own(monkeypatch, variant_pdfs):
-    """A region beyond the page's top-left edge, or table_areas, is read by camelot's own
-    Lattice._generate_table_bbox, and the tables are read.read_pdf's."""
+    """A region beyond the page's top-left edge is read by camelot's own
+    Lattice._generate_table_bbox; either way the tables are camelot.read_pdf's."""
     calls = []
     real = camelot.parsers.lattice.Lattice._generate_table_bbox
 
@@ -116,5 +111,3 @@ def test_lattice_outside_the_window_is_camelots_own(monkeypatch, variant_pdfs):
             assert [t.df.values.tolist() for t in got] == [t.df.values.tolist() for t in want]
     # camelot's own for the edge region (and for read_pdf's two), the window for the other
     assert calls.count([edge]) == 2 and calls.count([inside]) == 1
-    assert isinstance(RegionLattice(table_regions=[inside]), camelot.parsers.lattice.Lattice)
-    assert lattice.RegionLattice is RegionLattice
