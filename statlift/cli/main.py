@@ -29,6 +29,8 @@ from statlift.acquire.rawstore import check_pdf, source_path
 from statlift.cli.common import common_parser, parse_sources
 from statlift.errors import EXIT_INPUT, EXIT_OK, EXIT_PARTIAL, StatliftError
 from statlift.flows.server import (
+    STARTUP_TIMEOUT,
+    TIMEOUT_VAR,
     ServerExited,
     TemporaryServer,
     client_environment,
@@ -222,7 +224,7 @@ PREFECT_DEFAULTS = {
     # Prefect's temporary API server must answer within 20 s by default; on a busy 2-core machine
     # (four runs side by side, or CI running tests in parallel) its start measured longer and the
     # run failed before extracting anything.
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    TIMEOUT_VAR: STARTUP_TIMEOUT,
     # statlift runs offline and on schedules: Prefect's usage telemetry fails there with an ERROR
     # in the log, and its session write contends for the run's SQLite database ("database is
     # locked"). Nothing about a user's reports leaves the machine.
@@ -278,8 +280,8 @@ def orchestrator_error(exc: RuntimeError, server: str = TEMPORARY_SERVER):
         return StatliftError(
             "orchestrator-unavailable", source=server,
             found=f"no answer within {startup_timeout():g} s (the machine may be busy)",
-            hint="run again, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start"
-                 " `prefect server start` and set PREFECT_API_URL")
+            hint=f"run again, raise {TIMEOUT_VAR}, or start `prefect server start` and set"
+                 " PREFECT_API_URL")
     if msg.startswith("Failed to reach API at"):
         url = msg.removeprefix("Failed to reach API at").strip()
         return StatliftError(

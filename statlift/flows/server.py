@@ -52,6 +52,7 @@ SERVER_DEFAULTS = {
 }
 DB_URL_VARS = ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL")
 TIMEOUT_VAR = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+STARTUP_TIMEOUT = "120"  # statlift's default for TIMEOUT_VAR (Prefect's is 20 s: cli/main.py)
 # Prefect's own message, so that cli.main.orchestrator_error recognises it either way
 TIMEOUT_MESSAGE = "Timed out while attempting to connect to ephemeral Prefect API server."
 # uvicorn waits this long for open connections at stop, then closes them (unbounded by default)
@@ -63,9 +64,9 @@ NOISE = re.compile(r"^[\s^~]*$|^\(Background on this error")
 
 
 def startup_timeout(environ: os._Environ[str] | dict[str, str] = os.environ) -> float:
-    """Seconds the server has to answer (TIMEOUT_VAR; the command line sets 120 unless the user
-    set it, cli/main.PREFECT_DEFAULTS)."""
-    return float(environ.get(TIMEOUT_VAR, "120"))
+    """Seconds the server has to answer (TIMEOUT_VAR; the command line sets STARTUP_TIMEOUT
+    unless the user set it, cli/main.PREFECT_DEFAULTS)."""
+    return float(environ.get(TIMEOUT_VAR, STARTUP_TIMEOUT))
 
 
 # the server's log: <temp folder>/statlift-prefect-server-<pid of the run>-<random>.log

@@ -11,6 +11,7 @@ import pytest
 from statlift.extractors.engines import camelot_tables
 from statlift.extractors.pdfdoc import Document
 from statlift.settings import DEFAULT_HOME
+from tests.unit.test_discover import ICDAR
 
 
 def _shipped(report_id: str):
@@ -59,9 +60,6 @@ def test_stream_on_other_typesettings_is_camelots_reading(variant_pdfs, variant)
 def test_lattice_from_the_shared_layout_is_camelots_reading(variant_pdfs):
     path = variant_pdfs["bjs-ruled-grid-reordered"]
     assert _compare(path, "lattice", "table_regions", {"line_scale": 40}) >= 4
-
-
-ICDAR = DEFAULT_HOME.parent / "shared" / "benchmarks" / "icdar2013-eu"
 
 
 @pytest.mark.skipif(not ICDAR.is_dir(), reason="shared ICDAR 2013 set absent")

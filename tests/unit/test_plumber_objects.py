@@ -13,9 +13,9 @@ import pdfplumber
 import pytest
 
 from statlift.extractors.pdfdoc import Document, plumber_objects
+from tests.unit.test_discover import ICDAR
 
 RAW = Path(__file__).resolve().parents[2] / "raw"
-ICDAR = Path("/work/shared/benchmarks/icdar2013-eu")
 
 
 def _same_objects(path: Path, pages: int | None = None) -> int:

@@ -13,9 +13,9 @@ import pytest
 from statlift.errors import StatliftError
 from statlift.extractors.cellgrid import TableCell
 from statlift.extractors.region import RegionSettings, extract_region
+from tests.unit.test_discover import ICDAR
 
 PAGE_H = 842.0
-ICDAR = Path("/work/shared/benchmarks/icdar2013-eu")
 
 # ruled: rows 20 pt high from top=100; columns at x = 50 | 150 | 230 | 310
 XS = [50, 150, 230, 310]
