@@ -46,6 +46,17 @@ from statlift.outputs.processed import (
 log = logging.getLogger(__name__)
 
 DB_NAME = "statlift.duckdb"
+# How statlift writes every DuckDB file (the database and each report's part, `connect`), whatever
+# DuckDB version pip installed:
+# - storage_compatibility_version: DuckDB 2.x writes its newest storage format unless told, which
+#   DuckDB 1.x refuses ("Trying to read a database file with version number 999"): R's or
+#   Python's duckdb package of a user reading statlift.duckdb may well be 1.x. The v1.2.0 format
+#   is read by DuckDB 1.2 and every later version (checked with duckdb 1.1.3: refused, 1.2.2 and
+#   2.0.1: read; tests/unit/test_outputs_duckdb.py checks the file's version and block size).
+# - default_block_size: DuckDB's default 256 KiB storage block held each small wide table on its
+#   own: 1.8 MB a report, 109 MB at N = 50 for 20,686 rows, all written at every checkpoint. The
+#   smallest block DuckDB allows (16 KiB; v1.2.0 format and later) makes that 9.5 MB (issue 15).
+FILE_CONFIG = {"storage_compatibility_version": "v1.2.0", "default_block_size": "16384"}
 SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 
 DB_CELL_FIELDS = CELL_FIELDS[:5] + [
@@ -287,7 +298,7 @@ def build_duckdb(processed_dir: str | Path, catalog: Any = None) -> Path:
     tmp = processed_dir / f".{DB_NAME}.{os.getpid()}.tmp"
     _remove(tmp)
     try:
-        con = duckdb.connect(str(tmp))
+        con = connect(tmp)
         try:
             con.execute("BEGIN TRANSACTION")  # one commit, not one per statement (8 per table)
             n = populate(con, processed_dir, catalog)
@@ -300,6 +311,12 @@ def build_duckdb(processed_dir: str | Path, catalog: Any = None) -> Path:
         _remove(tmp)
     log.info("%s: %d tables", target, n)
     return target
+
+
+def connect(path: Path, **config: str) -> duckdb.DuckDBPyConnection:
+    """A connection to the DuckDB file `path`, created with FILE_CONFIG if it is new; `config`:
+    DuckDB settings of this connection."""
+    return duckdb.connect(str(path), config={**FILE_CONFIG, **config})
 
 
 def _remove(path: Path) -> None:

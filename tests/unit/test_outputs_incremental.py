@@ -221,6 +221,39 @@ def test_parts_prepared_by_the_workers_are_copied_in(processed, tmp_path):
     assert diff == [] and built.prepared == [USSC] and not built.full_duckdb
 
 
+def file_format(path: Path) -> tuple[str, int]:
+    """(storage version, block size) of the DuckDB file `path`."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{path}' AS f (READ_ONLY)")
+        tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'f'"
+                           ).fetchone()
+        blocks = con.execute("SELECT block_size FROM pragma_database_size() "
+                             "WHERE database_name = 'f'").fetchone()
+        assert tags is not None and blocks is not None
+        return tags[0].get("storage_version"), blocks[0]
+    finally:
+        con.close()
+
+
+def test_every_duckdb_file_is_written_for_duckdb_1_2_and_later_in_small_blocks(processed,
+                                                                               tmp_path):
+    """DuckDB 2.x writes its newest format unless told, which DuckDB 1.x cannot open, in 256 KiB
+    blocks, one per small table (outputs/duckdb.FILE_CONFIG): each report's part, the database
+    built from parts, from nothing (a full build) and updated for one changed report."""
+    expected = ("v1.2.0+", 16384)
+    assert incremental.prepare_report(processed, BJS)
+    assert file_format(incremental.prepared_dir(processed) / f"{BJS}.duckdb") == expected
+    built, _ = incremental_vs_full(processed, tmp_path)
+    assert built.prepared == [BJS] and built.duckdb_rebuilt == [USSC]
+    assert file_format(processed / "statlift.duckdb") == expected
+    assert file_format(tmp_path / "full-0" / "statlift.duckdb") == expected  # build_duckdb
+    change_ussc(processed)
+    built, _ = incremental_vs_full(processed, tmp_path)
+    assert built.duckdb_rebuilt == [USSC] and not built.full_duckdb
+    assert file_format(processed / "statlift.duckdb") == expected
+
+
 def test_parts_prepared_before_a_later_change_are_not_used(processed, tmp_path):
     incremental_vs_full(processed, tmp_path)
     incremental.prepare_report(processed, USSC)  # prepared for the old edition...
