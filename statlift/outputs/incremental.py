@@ -249,14 +249,10 @@ def prepare_report(processed: Path, report_id: str, catalog: Catalog | None = No
         with read_once():
             if published is not None:
                 seed_published(report_dir, published)
-            con = db.connect(tmp)
-            try:  # its wide tables, with their comments; its shared rows kept aside
-                con.execute("BEGIN TRANSACTION")
+            with db.file_connection(tmp) as con:  # its wide tables, with their comments;
+                con.execute("BEGIN TRANSACTION")  # its shared rows kept aside
                 rec.db = db.add_report(con, report_dir, read_tables_json(report_dir), rows)
                 con.execute("COMMIT")
-                con.execute("CHECKPOINT")
-            finally:
-                con.close()
             site_and_dictionary_parts(processed, report_dir, entry, spec, rec)
         os.replace(tmp, part)
         _dump(folder / f"{report_id}.pickle", Prepared(rec, file_signature(part), rows))

@@ -134,3 +134,36 @@ def test_readme_example_catches_a_number_that_does_not_add_up(processed):
                    example.answer_with_pandas(processed)):
         assert (answer["count"], answer["sums_to_total"], answer["percent_matches"]) == \
             (1301, False, False)
+
+
+def test_file_connection_gives_each_thread_its_own_file_and_detaches_it(tmp_path):
+    """file_connection (each report's part, outputs/incremental.prepare_report): threads writing
+    at once each get their own file and rows; every file is detached afterwards, also when the
+    caller fails inside (another DuckDB then opens it: an attached file is locked)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from statlift.outputs import duckdb as db
+
+    def write(i: int) -> None:
+        with db.file_connection(tmp_path / f"{i}.duckdb") as con:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(f"CREATE TABLE t AS SELECT {i} AS i FROM range(1000)")
+            con.execute("COMMIT")
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, range(8)))
+    with pytest.raises(ValueError, match="the caller failed"):
+        with db.file_connection(tmp_path / "failed.duckdb") as con:
+            con.execute("BEGIN TRANSACTION")
+            con.execute("CREATE TABLE t AS SELECT 1 AS i")
+            raise ValueError("the caller failed")
+    attached = db._MEMORY[0].execute("SELECT database_name FROM duckdb_databases() "
+                                     "WHERE NOT internal").fetchall()
+    assert attached == [("memory",)]
+    for i in range(8):
+        con = duckdb.connect(str(tmp_path / f"{i}.duckdb"), read_only=True)
+        assert con.execute("SELECT min(i), max(i), count(*) FROM t").fetchall() == [(i, i, 1000)]
+        con.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"{i}.duckdb" for i in range(8)] + ["failed.duckdb"])  # no WAL left beside them
+    duckdb.connect(str(tmp_path / "failed.duckdb")).close()
