@@ -17,11 +17,13 @@ import contextlib
 import importlib
 import multiprocessing
 import os
+import pickle
 import sys
 import types
 from collections.abc import Iterator
 from typing import Any
 
+import prefect.context
 import prefect.task_runners
 from prefect.task_runners import ProcessPoolTaskRunner
 
@@ -85,15 +87,48 @@ def library_threads(workers: int, cores: int | None = None) -> int:
     return max(1, (cores or os.cpu_count() or 1) // max(1, workers))
 
 
+# Prefect's own hydrated_context, which worker_hydrated_context wraps
+PREFECT_HYDRATED_CONTEXT = prefect.context.hydrated_context
+_SETTINGS_CONTEXTS: dict[bytes, prefect.context.SettingsContext] = {}
+
+
+@contextlib.contextmanager
+def worker_hydrated_context(serialized_context: dict[str, Any] | None = None,
+                            client: Any = None) -> Iterator[None]:
+    """Prefect's hydrated_context (prefect/context.py), which a worker process enters for every
+    task it runs (task_runners._run_task_in_subprocess), with its Prefect settings built once per
+    worker: Prefect rebuilds them from the serialized context for every task, a pydantic-settings
+    model of 54 nested parts each reading the whole environment again (~30 ms of CPU a task:
+    1.5 CPU s of an N = 50 run, issue 15), though a run's pool serializes them once for all its
+    tasks (ProcessPoolTaskRunner._cached_context). The same serialized settings (compared by
+    value) give the context built from them the first time; each task enters a copy of it,
+    then Prefect's own hydrated_context takes the rest of the serialized context as before."""
+    context = serialized_context or {}
+    settings = context.get("settings_context")
+    rest = {k: v for k, v in context.items() if k != "settings_context"}
+    if not settings or not rest:  # (Prefect sets up logging only for a context with something)
+        with PREFECT_HYDRATED_CONTEXT(serialized_context, client):
+            yield
+        return
+    key = pickle.dumps(settings)
+    if key not in _SETTINGS_CONTEXTS:
+        _SETTINGS_CONTEXTS.clear()  # a worker serves one run: one entry
+        _SETTINGS_CONTEXTS[key] = prefect.context.SettingsContext(**settings)
+    with _SETTINGS_CONTEXTS[key].model_copy(), PREFECT_HYDRATED_CONTEXT(rest, client):
+        yield
+
+
 def start_worker(run_pid: int, threads: int | None = None) -> None:
     """The pool's initializer, in each worker process at its start: import WORKER_MODULE (a
     no-op when forked from the fork server, which imported it), give OpenCV `threads` threads
     (library_threads, through the worker module's opencv_threads: this module is imported by
-    the command line before OpenCV is; None: OpenCV's own choice), and exit when the run's
-    process `run_pid` ends, even when it is killed outright (flows/lifeline.py)."""
+    the command line before OpenCV is; None: OpenCV's own choice), have Prefect hydrate each
+    task's context with its settings built once (worker_hydrated_context), and exit when the
+    run's process `run_pid` ends, even when it is killed outright (flows/lifeline.py)."""
     worker = importlib.import_module(WORKER_MODULE)
     if threads is not None:
         worker.opencv_threads(threads)
+    prefect.context.hydrated_context = worker_hydrated_context  # type: ignore[assignment]
     exit_with(run_pid)
 
 

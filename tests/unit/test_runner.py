@@ -5,15 +5,22 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import pydoc
 
+import prefect.context
 import pytest
+from prefect.context import TagsContext, serialize_context
+from prefect.settings import get_current_settings
 
 from statlift.extractors.lattice import opencv_threads
+from statlift.flows import pool as pool_module
 from statlift.flows.pool import (
+    PREFECT_HYDRATED_CONTEXT,
     WORKER_MODULE,
     EarlyProcessPool,
     library_threads,
     worker_context,
+    worker_hydrated_context,
     worker_state,
 )
 from statlift.flows.run import runner_name
@@ -50,6 +57,10 @@ def test_early_pool_starts_every_worker_with_statlift_imported_and_hands_itself_
         # each worker's OpenCV has its share of the cores, not every core
         threads = {executor.submit(opencv_threads).result(timeout=120) for _ in range(4)}
         assert threads == {library_threads(2)}
+        # and Prefect hydrates each task's context through statlift's (settings built once)
+        hydrate = {executor.submit(pydoc.locate, "prefect.context.hydrated_context").result(
+            timeout=120) for _ in range(4)}
+        assert hydrate == {worker_hydrated_context}
         if "forkserver" in multiprocessing.get_all_start_methods():  # Linux, macOS
             # forked from the fork server that imported statlift once, not spawned from here
             assert executor._mp_context.get_start_method() == "forkserver"
@@ -65,6 +76,44 @@ def test_early_pool_starts_every_worker_with_statlift_imported_and_hands_itself_
     finally:
         pool.close()
     pool.close()  # closed twice: nothing happens
+
+
+def test_a_workers_task_context_is_prefects_with_the_settings_built_once(monkeypatch, tmp_path):
+    """worker_hydrated_context, what a worker process hydrates each task's serialized context
+    with: the settings and the rest of the context are what Prefect's own hydrated_context
+    gives; Prefect's settings are built once for the same serialized settings, again for others
+    (compared by value, as each task's copy arrives unpickled)."""
+    built = []
+
+    class Counted(prefect.context.SettingsContext):
+        def __init__(self, **kwargs):
+            built.append(kwargs)
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(prefect.context, "SettingsContext", Counted)
+    monkeypatch.setattr(pool_module, "_SETTINGS_CONTEXTS", {})
+    serialized = {**serialize_context(), "tags_context": {"current_tags": {"statlift"}}}
+    assert serialized["settings_context"]
+
+    def seen(hydrate, context) -> tuple:
+        # a task's copy, as a worker gets it; a client given: none asked of Prefect (with no
+        # API configured it would start a temporary server), and none used without a run
+        with hydrate(pickle.loads(pickle.dumps(context)), client=object()):
+            return (get_current_settings().model_dump(), TagsContext.get().current_tags,
+                    prefect.context.SettingsContext.get())
+
+    prefects = seen(PREFECT_HYDRATED_CONTEXT, serialized)
+    assert len(built) == 1
+    first, second = seen(worker_hydrated_context, serialized), \
+        seen(worker_hydrated_context, serialized)
+    assert first[:2] == second[:2] == prefects[:2] == (prefects[0], {"statlift"})
+    assert len(built) == 2  # Prefect's own once, statlift's once for both tasks
+    assert first[2] is not second[2]  # each task enters its own copy
+    other = pickle.loads(pickle.dumps(serialized))
+    other["settings_context"]["settings"]["home"] = str(tmp_path)
+    assert prefects[0]["home"] != tmp_path
+    assert seen(worker_hydrated_context, other)[0]["home"] == tmp_path
+    assert len(built) == 3
 
 
 def test_library_threads_share_the_cores_between_workers():
