@@ -31,6 +31,8 @@ from statlift.flows.lifeline import exit_with
 
 # the module a worker needs for its reports: imported by each worker process at its start
 WORKER_MODULE = "statlift.flows.run"
+# and what the fork server also imports before it forks them (Prefect's collections)
+PRELOAD_MODULE = "statlift.flows.preload"
 
 
 def runner_name(runner: str = "auto", workers: int | None = None,
@@ -48,18 +50,18 @@ def runner_name(runner: str = "auto", workers: int | None = None,
 
 
 def worker_context(available: list[str] | None = None) -> multiprocessing.context.BaseContext:
-    """How worker processes start: forked from a fork server that imported WORKER_MODULE once,
-    where the platform has one (`available`: multiprocessing's start methods; Linux and macOS
-    have it), so that each worker begins with statlift, Prefect, pandas and the engines
-    imported; else by spawn, Prefect's own choice (a fresh interpreter per worker, each
-    importing them: ~2.4 CPU s). The fork server is a fresh interpreter itself (started the
-    way spawn starts one, holding no thread or lock of the command line's), so a worker forked
-    from it starts as clean as a spawned one."""
+    """How worker processes start: forked from a fork server that imported WORKER_MODULE and
+    PRELOAD_MODULE once, where the platform has one (`available`: multiprocessing's start
+    methods; Linux and macOS have it), so that each worker begins with statlift, Prefect,
+    pandas, the engines and Prefect's collections imported; else by spawn, Prefect's own choice
+    (a fresh interpreter per worker, each importing them: ~2.4 CPU s). The fork server is a
+    fresh interpreter itself (started the way spawn starts one, holding no thread or lock of the
+    command line's), so a worker forked from it starts as clean as a spawned one."""
     methods = multiprocessing.get_all_start_methods() if available is None else available
     if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([WORKER_MODULE])
+    context.set_forkserver_preload([WORKER_MODULE, PRELOAD_MODULE])
     return context
 
 

@@ -66,6 +66,11 @@ def test_early_pool_starts_every_worker_with_statlift_imported_and_hands_itself_
             assert executor._mp_context.get_start_method() == "forkserver"
             parents = {executor.submit(os.getppid).result(timeout=120) for _ in range(4)}
             assert os.getpid() not in parents and len(parents) == 1, parents
+            # with Prefect's collections loaded there (flows/preload.py), not in each worker
+            loaded = {executor.submit(eval, "__import__('prefect._internal.plugins.collections')"
+                                            "._internal.plugins.collections._collections is not "
+                                            "None").result(timeout=120) for _ in range(4)}
+            assert loaded == {True}
         assert pool.started_early
         assert pool.duplicate() is pool  # what Prefect's flow engine enters
         twin = pickle.loads(pickle.dumps(pool))  # shipped with the flow to every task
