@@ -2,6 +2,7 @@
 and the per-build read cache of the downstream builders."""
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -71,6 +72,10 @@ def test_early_pool_starts_every_worker_with_statlift_imported_and_hands_itself_
                                             "._internal.plugins.collections._collections is not "
                                             "None").result(timeout=120) for _ in range(4)}
             assert loaded == {True}
+            # and its objects frozen out of the collector's way (its exit took 0.55-0.7 s)
+            frozen = {executor.submit(gc.get_freeze_count).result(timeout=120)
+                      for _ in range(4)}
+            assert min(frozen) > 100_000, frozen
         assert pool.started_early
         assert pool.duplicate() is pool  # what Prefect's flow engine enters
         twin = pickle.loads(pickle.dumps(pool))  # shipped with the flow to every task
