@@ -31,7 +31,8 @@ from statlift.flows.lifeline import exit_with
 
 # the module a worker needs for its reports: imported by each worker process at its start
 WORKER_MODULE = "statlift.flows.run"
-# and what the fork server also imports before it forks them (Prefect's collections)
+# and what the fork server also imports before it forks them (Prefect's collections loaded, the
+# fork server's objects frozen: flows/preload.py)
 PRELOAD_MODULE = "statlift.flows.preload"
 
 
@@ -104,11 +105,13 @@ def worker_hydrated_context(serialized_context: dict[str, Any] | None = None,
     1.5 CPU s of an N = 50 run, issue 15), though a run's pool serializes them once for all its
     tasks (ProcessPoolTaskRunner._cached_context). The same serialized settings (compared by
     value) give the context built from them the first time; each task enters a copy of it,
-    then Prefect's own hydrated_context takes the rest of the serialized context as before."""
+    then Prefect's own hydrated_context takes the rest of the serialized context as before
+    (prefect is pinned: tests/unit/test_runner.py compares the two ways)."""
     context = serialized_context or {}
     settings = context.get("settings_context")
     rest = {k: v for k, v in context.items() if k != "settings_context"}
-    if not settings or not rest:  # (Prefect sets up logging only for a context with something)
+    if not settings or not rest:  # Prefect's own way (with nothing but settings it differs:
+        # it sets logging up for any non-empty context)
         with PREFECT_HYDRATED_CONTEXT(serialized_context, client):
             yield
         return
