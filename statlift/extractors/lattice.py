@@ -129,13 +129,12 @@ class RegionLattice(Lattice):
         # the window's threshold, where camelot keeps the page's (only its debug plots read it)
         self.threshold = window_threshold(image, window, self.process_background,
                                           self.threshold_blocksize, self.threshold_constant)
-        masks = {}
-        for direction in ("vertical", "horizontal"):
-            masks[direction] = window_lines(self.threshold, window, regions, (height, width),
-                                            direction, self.line_scale, self.iterations,
-                                            self.erode_iterations)
-        vertical_mask, vertical_segments = masks["vertical"]
-        horizontal_mask, horizontal_segments = masks["horizontal"]
+        vertical_mask, vertical_segments = window_lines(
+            self.threshold, window, regions, (height, width), "vertical", self.line_scale,
+            self.iterations, self.erode_iterations)
+        horizontal_mask, horizontal_segments = window_lines(
+            self.threshold, window, regions, (height, width), "horizontal", self.line_scale,
+            self.iterations, self.erode_iterations)
         if self._resolve_engine() == "combined":  # Lattice._detect_line_masks
             v_vec, h_vec = self._augment_masks_with_vector_lines(vertical_mask, horizontal_mask,
                                                                  image_scalers)

@@ -31,6 +31,9 @@ from statlift.flows.lifeline import exit_with
 
 # the module a worker needs for its reports: imported by each worker process at its start
 WORKER_MODULE = "statlift.flows.run"
+# where a worker sets OpenCV's threads (opencv_threads), by name: the command line imports this
+# module before OpenCV, and the worker module has imported it by then
+OPENCV_MODULE = "statlift.extractors.lattice"
 # and what the fork server also imports before it forks them (Prefect's collections loaded, the
 # fork server's objects frozen: flows/preload.py)
 PRELOAD_MODULE = "statlift.flows.preload"
@@ -126,13 +129,13 @@ def worker_hydrated_context(serialized_context: dict[str, Any] | None = None,
 def start_worker(run_pid: int, threads: int | None = None) -> None:
     """The pool's initializer, in each worker process at its start: import WORKER_MODULE (a
     no-op when forked from the fork server, which imported it), give OpenCV `threads` threads
-    (library_threads, through the worker module's opencv_threads: this module is imported by
-    the command line before OpenCV is; None: OpenCV's own choice), have Prefect hydrate each
-    task's context with its settings built once (worker_hydrated_context), and exit when the
-    run's process `run_pid` ends, even when it is killed outright (flows/lifeline.py)."""
-    worker = importlib.import_module(WORKER_MODULE)
+    (library_threads, through OPENCV_MODULE's opencv_threads; None: OpenCV's own choice), have
+    Prefect hydrate each task's context with its settings built once (worker_hydrated_context),
+    and exit when the run's process `run_pid` ends, even when it is killed outright
+    (flows/lifeline.py)."""
+    importlib.import_module(WORKER_MODULE)
     if threads is not None:
-        worker.opencv_threads(threads)
+        importlib.import_module(OPENCV_MODULE).opencv_threads(threads)
     prefect.context.hydrated_context = worker_hydrated_context  # type: ignore[assignment]
     exit_with(run_pid)
 

@@ -39,7 +39,6 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from statlift.acquire.hashing import sha256_file
 from statlift.acquire.rawstore import check_pdf, source_path
 from statlift.errors import StatliftError
-from statlift.extractors.lattice import opencv_threads  # noqa: F401  (pool.start_worker's)
 from statlift.extractors.pdfdoc import Document, lent
 from statlift.extractors.table import extract_table
 from statlift.flows.pool import EarlyProcessPool, runner_name
