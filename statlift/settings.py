@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import gc
+import math
 import os
 from pathlib import Path
 from typing import Literal
@@ -62,6 +63,71 @@ def user_cache_dir() -> Path:
     """The user's cache folder ($XDG_CACHE_HOME, else ~/.cache): records that only save work
     (the downstream build record of outputs/incremental.py); deleting them costs a rebuild."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
+def usable_cpus(proc_cgroup: Path = Path("/proc/self/cgroup"),
+                cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
+    """The CPUs this process may use, at least one: those it may run on (its affinity, which
+    `taskset` and a container's cpuset set), no more than its cgroup's CPU limit rounded up (a
+    container's `--cpus`, a Kubernetes pod's CPU limit). The default number of workers of a run
+    and what their libraries' threads share (flows/pool.py). os.cpu_count() counts the machine's
+    cores: in a pod limited to 2 CPUs on a 64-core node it would start 64 worker processes of
+    ~400 MiB each to share 2 CPUs (issue 15)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # no affinity on macOS and Windows
+        cpus = os.cpu_count() or 1
+    limit = cgroup_cpu_limit(proc_cgroup, cgroup_root)
+    if limit is not None:
+        cpus = min(cpus, math.ceil(limit))
+    return max(1, cpus)
+
+
+def cgroup_cpu_limit(proc_cgroup: Path = Path("/proc/self/cgroup"),
+                     cgroup_root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The CPUs the CPU quota of this process's cgroup allows (the lowest along its path, the
+    cgroup itself and each parent): cgroup v2's `cpu.max` ("200000 100000": 2 CPUs; "max": no
+    limit), v1's `cpu.cfs_quota_us` / `cpu.cfs_period_us` (-1: no limit). None where there is
+    no limit or nothing to read (not Linux, no cgroup file system). In a container the cgroup
+    file system usually shows the container's own cgroup at its root, which the walk reaches."""
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return None
+    limits: list[float] = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        if controllers == "":  # v2: one hierarchy
+            mounts = [cgroup_root]
+        elif "cpu" in controllers.split(","):  # v1: the cpu controller's hierarchy
+            mounts = [cgroup_root / controllers, cgroup_root / "cpu"]
+        else:
+            continue
+        rel = Path(path.strip("/"))
+        for mount in mounts:
+            for folder in [mount / rel, *[mount / p for p in rel.parents]]:
+                limit = _quota(folder)
+                if limit is not None:
+                    limits.append(limit)
+    return min(limits) if limits else None
+
+
+def _quota(folder: Path) -> float | None:
+    """CPUs allowed by the quota files in one cgroup folder (see cgroup_cpu_limit)."""
+    try:
+        quota, period = (folder / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = (folder / "cpu.cfs_quota_us").read_text().strip()
+        period = (folder / "cpu.cfs_period_us").read_text().strip()
+        return None if int(quota) < 0 else int(quota) / int(period)
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
 
 
 # The cycle collector's thresholds in statlift's own processes (the `statlift` program and the

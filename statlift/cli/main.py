@@ -359,7 +359,9 @@ def build_parser(settings: Settings | None = None,
     run.add_argument("--runner", default=settings.runner,
                      choices=["auto", "threads", "processes", "dask"],
                      help="task runner: threads, processes (both cores) or dask (a cluster)")
-    run.add_argument("--workers", type=int, default=None, help="workers (default: cores)")
+    run.add_argument("--workers", type=int, default=None,
+                     help="workers (default: the CPUs this process may use: its CPU affinity, "
+                          "no more than its container's CPU limit)")
     run.add_argument("--address", default=settings.dask_address,
                      help="Dask scheduler address tcp://host:port (with --runner dask)")
     run.add_argument("--fetch", action="store_true",

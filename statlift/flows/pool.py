@@ -28,6 +28,7 @@ import prefect.task_runners
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from statlift.flows.lifeline import exit_with
+from statlift.settings import usable_cpus
 
 # the module a worker needs for its reports: imported by each worker process at its start
 WORKER_MODULE = "statlift.flows.run"
@@ -46,7 +47,7 @@ def runner_name(runner: str = "auto", workers: int | None = None,
     N = 10 and N = 50 on 2 cores, benchmarks/results/speed.md), else threads (for one or two
     reports the pool's start-up, ~3 s, eats the gain)."""
     if runner == "auto":
-        workers = workers or os.cpu_count() or 1
+        workers = workers or usable_cpus()
         return "processes" if workers > 1 and (reports is None or reports >= 3) else "threads"
     if runner not in ("threads", "processes", "dask"):
         raise ValueError(f"unknown runner {runner!r}: use auto, threads, processes or dask")
@@ -84,13 +85,13 @@ def _prefect_start_method(context: multiprocessing.context.BaseContext) -> Itera
 
 
 def library_threads(workers: int, cores: int | None = None) -> int:
-    """Threads each worker process lets a library's own pool use: the machine's cores shared
-    out between the run's workers, at least one. statlift runs a report per worker, so with
-    as many workers as cores the cores are already busy: OpenCV (camelot lattice's threshold
-    and line search) spreading one page over every core then only adds its threads' hand-offs
-    (measured on lattice over ruled pages: 13.6-14.8 CPU s with 2 threads, 12.3-12.6 s with
-    one, for the same wall time on an idle 2-core machine; issue 15)."""
-    return max(1, (cores or os.cpu_count() or 1) // max(1, workers))
+    """Threads each worker process lets a library's own pool use: the CPUs the run may use
+    (settings.usable_cpus) shared out between its workers, at least one. statlift runs a
+    report per worker, so with as many workers as cores the cores are already busy: OpenCV
+    (camelot lattice's threshold and line search) spreading one page over every core then only
+    adds its threads' hand-offs (measured on lattice over ruled pages: 13.6-14.8 CPU s with 2
+    threads, 12.3-12.6 s with one, for the same wall time on an idle 2-core machine; issue 15)."""
+    return max(1, (cores or usable_cpus()) // max(1, workers))
 
 
 # Prefect's own hydrated_context, which worker_hydrated_context wraps

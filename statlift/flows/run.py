@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 import shutil
 import threading
 import time
@@ -58,7 +57,14 @@ from statlift.schemas.specs import (
     spec_sha256,
     table_fingerprint,
 )
-from statlift.settings import DEFAULT_HOME, SCHEMAS_DIR, freeze_imports, glibc, tune_process
+from statlift.settings import (
+    DEFAULT_HOME,
+    SCHEMAS_DIR,
+    freeze_imports,
+    glibc,
+    tune_process,
+    usable_cpus,
+)
 
 # defaults of the flows' parameters, for a caller without Settings (the command line passes its)
 DEFAULT_CATALOG = str(SCHEMAS_DIR / "catalog.yaml")
@@ -350,7 +356,7 @@ def make_task_runner(runner: str = "auto", workers: int | None = None,
     prefect-dask (an address, or a local cluster when none is given); `auto`: runner_name().
     Worker processes reach the flow's Prefect API through PREFECT_API_URL, which the command
     line sets when it starts the temporary server (flows/server.py)."""
-    workers = workers or os.cpu_count() or 1
+    workers = workers or usable_cpus()
     runner = runner_name(runner, workers, reports)
     if runner == "threads":
         return ThreadPoolTaskRunner(max_workers=workers)

@@ -126,6 +126,24 @@ def test_a_workers_task_context_is_prefects_with_the_settings_built_once(monkeyp
     assert len(built) == 3
 
 
+def test_the_default_workers_are_the_cpus_this_process_may_use(monkeypatch):
+    """Without --workers: settings.usable_cpus (affinity, the container's CPU limit), not the
+    machine's cores; OpenCV's threads share out the same count."""
+    from statlift.flows import run as run_module
+
+    monkeypatch.setattr(pool_module, "usable_cpus", lambda: 1)
+    monkeypatch.setattr(run_module, "usable_cpus", lambda: 1)
+    assert runner_name("auto", None, 50) == "threads"  # one CPU: no pool
+    assert run_module.make_task_runner("auto", None, reports=50)._max_workers == 1
+    assert library_threads(1) == 1
+    monkeypatch.setattr(pool_module, "usable_cpus", lambda: 3)
+    monkeypatch.setattr(run_module, "usable_cpus", lambda: 3)
+    assert runner_name("auto", None, 50) == "processes"
+    runner = run_module.make_task_runner("auto", None, reports=50)
+    assert isinstance(runner, EarlyProcessPool) and runner._max_workers == 3
+    assert library_threads(1) == 3 and library_threads(3) == 1
+
+
 def test_library_threads_share_the_cores_between_workers():
     assert library_threads(2, cores=2) == 1  # a report per core: no core left to share
     assert library_threads(1, cores=2) == 2

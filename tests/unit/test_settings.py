@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from statlift.cli.main import build_parser
-from statlift.settings import Settings, get_settings
+from statlift.settings import Settings, cgroup_cpu_limit, get_settings, usable_cpus
 
 REPO = Path(__file__).resolve().parents[2]
 # Prefect's own PREFECT_* variables are set and read around the flows (flows/server.py starts
@@ -86,3 +86,54 @@ def test_statlifts_processes_give_big_blocks_back_to_the_system():
                               text=True, check=True)
         found[mode] = done.stdout.strip()
     assert found == {"default": "False", "tuned": "True"}
+
+
+def _cgroup(tmp_path: Path, lines: list[str], files: dict[str, str]) -> tuple[Path, Path]:
+    """A /proc/self/cgroup with `lines` and a cgroup file system holding `files` (path: text)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text("\n".join(lines) + "\n")
+    root = tmp_path / "cgroup"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return proc, root
+
+
+def test_usable_cpus_is_no_more_than_the_containers_cpu_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    # cgroup v2, a pod limited to 1.5 CPUs on a 64-core node: 2 workers, not 64
+    proc, root = _cgroup(tmp_path / "v2", ["0::/kubepods/pod1/c1"],
+                         {"kubepods/pod1/c1/cpu.max": "150000 100000\n",
+                          "kubepods/pod1/cpu.max": "max 100000\n"})
+    assert cgroup_cpu_limit(proc, root) == 1.5
+    assert usable_cpus(proc, root) == 2
+    # the lowest limit on the cgroup's path counts (a parent's), and the root's (a container
+    # whose cgroup namespace shows its own cgroup as "/")
+    proc, root = _cgroup(tmp_path / "parent", ["0::/a/b"],
+                         {"a/b/cpu.max": "800000 100000\n", "a/cpu.max": "300000 100000\n"})
+    assert usable_cpus(proc, root) == 3
+    proc, root = _cgroup(tmp_path / "ns", ["0::/"], {"cpu.max": "400000 100000\n"})
+    assert usable_cpus(proc, root) == 4
+    # cgroup v1: the cpu controller's quota and period
+    proc, root = _cgroup(tmp_path / "v1", ["4:memory:/x", "2:cpu,cpuacct:/docker/abc"],
+                         {"cpu,cpuacct/cpu.cfs_quota_us": "200000\n",
+                          "cpu,cpuacct/cpu.cfs_period_us": "100000\n"})
+    assert usable_cpus(proc, root) == 2
+    # no limit ("max", -1), no cgroup file system, nothing readable: the affinity
+    for lines, files in ((["0::/"], {"cpu.max": "max 100000\n"}),
+                         (["2:cpu,cpuacct:/"], {"cpu,cpuacct/cpu.cfs_quota_us": "-1\n",
+                                                "cpu,cpuacct/cpu.cfs_period_us": "100000\n"}),
+                         (["0::/"], {"cpu.max": "garbled\n"})):
+        proc, root = _cgroup(tmp_path / f"none{len(files)}{lines[0][0]}", lines, files)
+        assert cgroup_cpu_limit(proc, root) is None
+        assert usable_cpus(proc, root) == 64
+    assert usable_cpus(tmp_path / "missing", tmp_path / "missing") == 64
+
+
+def test_usable_cpus_counts_the_cpus_this_process_may_run_on(monkeypatch, tmp_path):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {3}, raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 64)
+    assert usable_cpus(tmp_path / "missing") == 1  # `taskset -c 3 statlift run`: one worker
+    monkeypatch.delattr("os.sched_getaffinity", raising=False)  # macOS, Windows
+    assert usable_cpus(tmp_path / "missing") == 64
