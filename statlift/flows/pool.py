@@ -25,6 +25,7 @@ from typing import Any
 
 import prefect.context
 import prefect.task_runners
+from prefect.settings import get_current_settings
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from statlift.flows.lifeline import exit_with
@@ -155,8 +156,11 @@ class EarlyProcessPool(ProcessPoolTaskRunner):
     shut down with close()."""
 
     def __init__(self, max_workers: int | None = None) -> None:
-        super().__init__(max_workers=max_workers, initializer=start_worker)
-        # the pool's size as Prefect resolved it (max_workers, else its setting, else the cores)
+        # the pool's size: max_workers, else Prefect's setting, else the CPUs statlift may use
+        # (Prefect's own default is the machine's cores: settings.usable_cpus says why not)
+        configured = get_current_settings().tasks.runner.process_pool_max_workers
+        super().__init__(max_workers=max_workers or configured or usable_cpus(),
+                         initializer=start_worker)
         self._initargs = (os.getpid(), library_threads(self._max_workers))
         self._early = False
 

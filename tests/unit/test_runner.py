@@ -142,6 +142,13 @@ def test_the_default_workers_are_the_cpus_this_process_may_use(monkeypatch):
     runner = run_module.make_task_runner("auto", None, reports=50)
     assert isinstance(runner, EarlyProcessPool) and runner._max_workers == 3
     assert library_threads(1) == 3 and library_threads(3) == 1
+    # the pool the command line starts early (cli/main.py: EarlyProcessPool(args.workers)),
+    # where Prefect's own default would be the machine's cores; Prefect's setting still counts
+    assert EarlyProcessPool()._max_workers == 3 and EarlyProcessPool(5)._max_workers == 5
+    from prefect.settings import PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS, temporary_settings
+
+    with temporary_settings({PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS: 4}):
+        assert EarlyProcessPool()._max_workers == 4
 
 
 def test_library_threads_share_the_cores_between_workers():
