@@ -17,7 +17,7 @@ their own), the printed values, and the region box it placed (`body_bbox` of the
 `.layout.json`: header + body, no caption, no title, no notes). Never from an extractor.
 The USSC callouts (key figures: big numbers in boxes, not a grid) are left out.
 
-Cells are written in the ICDAR 2013 format that /work/shared/tools/icdar2013/dataset.py
+Cells are written in the ICDAR 2013 format that shared/tools/icdar2013/dataset.py
 reads, one document per table (NAME.pdf is a symbolic link to the copy's PDF), so the
 scorer's macro figures are per table. Scoring runs the shared scorer (run.py) unchanged:
 `--callable benchmarks.icdar2013.adapter:extract` (what extract-region runs),
@@ -46,11 +46,12 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from benchmarks import ICDAR2013_TOOLS
 from benchmarks.icdar2013.__main__ import run_scorer as icdar_run_scorer
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
-TOOLS = Path(os.environ.get("ICDAR2013_TOOLS", "/work/shared/tools/icdar2013"))
+TOOLS = ICDAR2013_TOOLS
 SEED = 3031  # held out: never used while the readers were written (2026, 2027 were)
 DEV_SEEDS = (2026, 2027)
 PAGE_HEIGHT = 792.0
@@ -510,7 +511,7 @@ def report(result: dict) -> str:
         "spans all header rows), every printed body line (group headings are rows with a label "
         "only), the printed values; the region is the box it placed: header + body, no "
         "caption, no title, no notes. One ICDAR document per table, so the macro figures are "
-        "means over tables. Scored by the shared scorer /work/shared/tools/icdar2013/run.py "
+        "means over tables. Scored by the shared scorer shared/tools/icdar2013/run.py "
         "(adjacency relations, micro = pooled relations).",
         "",
         f"## Scores ({n} tables from {result['copies_used']} copies)",

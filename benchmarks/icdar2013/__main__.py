@@ -1,6 +1,6 @@
 """`python -m benchmarks.icdar2013`: statlift's region extractor and table discovery on the
 ICDAR 2013 Table Competition EU subset, next to camelot and pdfplumber, with the competition's
-own scorer (run, never copied: /work/shared/tools/icdar2013).
+own scorer (run, never copied: shared/tools/icdar2013 beside the clone).
 
 Runs, one process at a time:
   statlift (cmd)       the real CLI path, one process per region, through the scorer's --cmd
@@ -26,10 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import ICDAR2013_DATA, ICDAR2013_TOOLS
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-DATA = os.environ.get("ICDAR2013_DATA", "/work/shared/benchmarks/icdar2013-eu")
-TOOLS = os.environ.get("ICDAR2013_TOOLS", "/work/shared/tools/icdar2013")
+DATA = str(ICDAR2013_DATA)
+TOOLS = str(ICDAR2013_TOOLS)
 log = logging.getLogger(__name__)
 
 CMD = (f"{sys.executable} -m statlift.cli.region {{pdf}} --page {{page}} "

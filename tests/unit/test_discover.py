@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import ICDAR2013_DATA
 from statlift.extractors.discover import discover_tables
 
 PAGE_H = 842.0
-ICDAR = Path("/work/shared/benchmarks/icdar2013-eu")
+ICDAR = ICDAR2013_DATA  # shared/ beside the clone
 
 
 def _y(top: float) -> float:

@@ -7,10 +7,10 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
+from benchmarks import ICDAR2013_TOOLS
 from benchmarks.heldout import (
     SEED,
     GroundTruthError,
@@ -21,7 +21,7 @@ from benchmarks.heldout import (
 )
 from tests.fixtures.content import GOLDEN_DIR, load_report, read_golden_csv
 
-TOOLS = Path("/work/shared/tools/icdar2013")
+TOOLS = ICDAR2013_TOOLS  # shared/ beside the clone
 
 
 @pytest.fixture(scope="module")
