@@ -198,9 +198,23 @@ class Prepared:
 
     record: ReportRecord
     part_file: tuple | None  # file_signature of its DuckDB part: <prepared>/<report_id>.duckdb
-    # its rows of the shared tables (cells, tables, findings), typed for them: appended in
-    # report order by the build after the last report
-    rows: dict[str, list[pd.DataFrame]]
+    # file_signature of its rows of the shared tables (cells, tables, findings), typed for them,
+    # in a file of their own (<prepared>/<report_id>.rows.pickle, ROWS_SUFFIX): the build after
+    # the last report reads every report's record before it starts and each report's rows only
+    # when it copies that report in (load_rows), so that it does not hold all N reports' rows
+    rows_file: tuple | None
+
+
+ROWS_SUFFIX = ".rows.pickle"
+
+
+def load_rows(path: Path) -> dict[str, list[pd.DataFrame]]:
+    """A prepared report's rows of the shared tables (prepare_report wrote them to `path`)."""
+    with open(path, "rb") as fh:
+        rows = pickle.load(fh)
+    if not isinstance(rows, dict):
+        raise TypeError(f"{path}: not a prepared report's rows")
+    return rows
 
 
 def site_and_dictionary_parts(processed: Path, report_dir: Path, entry: dict,
@@ -255,7 +269,10 @@ def prepare_report(processed: Path, report_id: str, catalog: Catalog | None = No
                 con.execute("COMMIT")
             site_and_dictionary_parts(processed, report_dir, entry, spec, rec)
         os.replace(tmp, part)
-        _dump(folder / f"{report_id}.pickle", Prepared(rec, file_signature(part), rows))
+        rows_path = folder / f"{report_id}{ROWS_SUFFIX}"
+        _dump(rows_path, rows)
+        _dump(folder / f"{report_id}.pickle",
+              Prepared(rec, file_signature(part), file_signature(rows_path)))
     except OSError as exc:  # the build after the last report makes them instead
         log.warning("%s: parts not prepared (%s)", report_id, exc)
         return False
@@ -288,6 +305,9 @@ def load_prepared(folder: Path, report_id: str, key: str, site: Path) -> Prepare
         return None
     if prep.part_file is None or \
             file_signature(folder / f"{report_id}.duckdb") != prep.part_file:
+        return None
+    if prep.rows_file is None or \
+            file_signature(folder / f"{report_id}{ROWS_SUFFIX}") != prep.rows_file:
         return None
     return prep
 
@@ -359,7 +379,8 @@ def build_downstream_incremental(processed: Path, catalog: Catalog,
                        not (processed / f"{db.DB_NAME}.wal").exists()) else set()
     try:
         _build_duckdb(processed, catalog, dirs, db_same, old, new, built, site_and_dictionary,
-                      {rid: (pfolder / f"{rid}.duckdb", p.record.db, p.rows)
+                      {rid: (pfolder / f"{rid}.duckdb", p.record.db,
+                             pfolder / f"{rid}{ROWS_SUFFIX}")
                        for rid, p in prepared.items() if p.record.db})
     except _StaleBase as exc:  # what was reused is not what was recorded: build it all
         log.warning("%s: %s; building the database again in full", processed / db.DB_NAME, exc)
@@ -394,7 +415,7 @@ class _StaleBase(Exception):
 
 def _build_duckdb(processed: Path, catalog: Any, dirs: list[Path], reuse: set[str],
                   old: State, new: State, built: Built, also,
-                  parts: dict[str, tuple[Path, dict, dict]]) -> None:
+                  parts: dict[str, tuple[Path, dict, Path]]) -> None:
     """statlift.duckdb: a copy of the recorded one with the parts of the reports not in `reuse`
     dropped and made again (cells, tables and findings rebuilt in report order, the unchanged
     reports' rows copied inside DuckDB), or a new file when `reuse` is empty. `also(dir)` runs
@@ -440,15 +461,17 @@ def _build_duckdb(processed: Path, catalog: Any, dirs: list[Path], reuse: set[st
             written = 0
             for d in dirs:
                 rid = d.name
+                rows = _part_rows(parts[rid][2]) if rid in parts and rid not in reuse else None
                 if rid in reuse:
                     new.reports[rid].db = old.reports[rid].db
                     pending.append(rid)
                     with read_once():
                         also(d)
-                elif rid in parts:  # made by the worker that published it
+                elif rows is not None:  # made by the worker that published it
                     if pending:  # unchanged reports' rows come first: they are earlier
                         copy_pending()
-                    new.reports[rid].db = _copy_part(con, into, *parts[rid], frames)
+                    new.reports[rid].db = _copy_part(con, into, parts[rid][0], parts[rid][1],
+                                                     rows, frames)
                     also(d)
                 else:
                     copy_pending()
@@ -484,6 +507,17 @@ def _build_duckdb(processed: Path, catalog: Any, dirs: list[Path], reuse: set[st
         db._remove(tmp)
 
 
+def _part_rows(path: Path) -> dict[str, list[pd.DataFrame]] | None:
+    """A prepared report's rows (load_rows), or None when they cannot be read: the build then
+    makes that report's part from its published files, as for a report with no part."""
+    try:
+        return load_rows(path)
+    except Exception as exc:
+        log.info("%s: prepared rows not read (%s); the report's files are read instead",
+                 path, exc)
+        return None
+
+
 def _copy_part(con: duckdb.DuckDBPyConnection, into: str, part: Path, record: dict,
                rows: dict[str, list[pd.DataFrame]],
                pending: dict[str, list[pd.DataFrame]]) -> dict:
@@ -491,7 +525,8 @@ def _copy_part(con: duckdb.DuckDBPyConnection, into: str, part: Path, record: di
     `into`, the database `con` builds: its wide tables, with their comments, by one COPY FROM
     DATABASE (a CREATE TABLE AS and a COMMENT statement per table and per column took ~30 ms a
     report: 1.6 s of the N = 50 build after the last report); its rows of the shared tables
-    (`rows`, kept with the part) added to `pending`, which the build inserts in report order."""
+    (`rows`, read from the part's rows file as the build reaches it) added to `pending`, which
+    the build inserts in report order."""
     alias = "_statlift_part"
     con.execute(f"ATTACH {db.quote_literal(str(part))} AS {alias} (READ_ONLY)")
     try:

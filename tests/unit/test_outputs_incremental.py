@@ -221,6 +221,44 @@ def test_parts_prepared_by_the_workers_are_copied_in(processed, tmp_path):
     assert diff == [] and built.prepared == [USSC] and not built.full_duckdb
 
 
+def test_the_build_reads_each_prepared_reports_rows_only_when_it_copies_it_in(
+        processed, tmp_path, monkeypatch):
+    """The build after the last report holds one report's rows of the shared tables at a time,
+    not all N (the command line's memory): each report's rows file is read as the build reaches
+    that report, after the previous report was copied in. A rows file that cannot be read then
+    makes that one report's part from its published files: the same database."""
+    for rid in (BJS, USSC):
+        assert incremental.prepare_report(processed, rid)
+    events: list[tuple[str, str]] = []
+    load_rows, copy_part = incremental.load_rows, incremental._copy_part
+
+    def logged_load(path):
+        events.append(("rows", Path(path).name.split(".")[0]))
+        return load_rows(path)
+
+    def logged_copy(con, into, part, record, rows, pending):
+        events.append(("copy", part.stem))
+        return copy_part(con, into, part, record, rows, pending)
+
+    monkeypatch.setattr(incremental, "load_rows", logged_load)
+    monkeypatch.setattr(incremental, "_copy_part", logged_copy)
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == [] and built.prepared == [BJS, USSC]
+    assert events == [("rows", BJS), ("copy", BJS), ("rows", USSC), ("copy", USSC)]
+
+    def unreadable(path):
+        if USSC in Path(path).name:
+            raise EOFError("Ran out of input")
+        return load_rows(path)
+
+    change_ussc(processed)
+    for rid in (BJS, USSC):
+        incremental.prepare_report(processed, rid)
+    monkeypatch.setattr(incremental, "load_rows", unreadable)
+    built, diff = incremental_vs_full(processed, tmp_path)
+    assert diff == [] and built.duckdb_rebuilt == [USSC]
+
+
 def file_format(path: Path) -> tuple[str, int]:
     """(storage version, block size) of the DuckDB file `path`."""
     con = duckdb.connect()
@@ -299,7 +337,8 @@ def test_the_published_content_is_what_the_files_give_and_prepares_the_same_part
         prep = pickle.loads((pfolder / f"{USSC}.pickle").read_bytes())
         site = {p.relative_to(out).as_posix(): p.read_bytes()
                 for p in sorted((out / "site").rglob("*")) if p.is_file()}
-        return (prep.record, {k: [f.to_dict("split") for f in v] for k, v in prep.rows.items()},
+        rows = incremental.load_rows(pfolder / f"{USSC}{incremental.ROWS_SUFFIX}")
+        return (prep.record, {k: [f.to_dict("split") for f in v] for k, v in rows.items()},
                 duckdb_content(pfolder / f"{USSC}.duckdb"), site)
 
     assert prepared(text) == prepared(None)
