@@ -120,7 +120,7 @@ def _quota(folder: Path) -> float | None:
     try:
         quota, period = (folder / "cpu.max").read_text().split()[:2]
         return None if quota == "max" else int(quota) / int(period)
-    except (OSError, ValueError):
+    except (OSError, ValueError, ZeroDivisionError):
         pass
     try:
         quota = (folder / "cpu.cfs_quota_us").read_text().strip()

@@ -208,6 +208,11 @@ class Prepared:
 ROWS_SUFFIX = ".rows.pickle"
 
 
+def part_files(folder: Path, report_id: str) -> tuple[Path, Path]:
+    """(its DuckDB part, its rows file) of a report prepared in `folder` (prepare_report)."""
+    return folder / f"{report_id}.duckdb", folder / f"{report_id}{ROWS_SUFFIX}"
+
+
 def load_rows(path: Path) -> dict[str, list[pd.DataFrame]]:
     """A prepared report's rows of the shared tables (prepare_report wrote them to `path`)."""
     with open(path, "rb") as fh:
@@ -256,7 +261,7 @@ def prepare_report(processed: Path, report_id: str, catalog: Catalog | None = No
     folder = prepared_dir(processed, cache)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        part = folder / f"{report_id}.duckdb"
+        part, rows_path = part_files(folder, report_id)
         tmp = folder / f".{report_id}.{os.getpid()}.duckdb"
         db._remove(tmp)
         rows: dict[str, list[pd.DataFrame]] = {}
@@ -269,7 +274,6 @@ def prepare_report(processed: Path, report_id: str, catalog: Catalog | None = No
                 con.execute("COMMIT")
             site_and_dictionary_parts(processed, report_dir, entry, spec, rec)
         os.replace(tmp, part)
-        rows_path = folder / f"{report_id}{ROWS_SUFFIX}"
         _dump(rows_path, rows)
         _dump(folder / f"{report_id}.pickle",
               Prepared(rec, file_signature(part), file_signature(rows_path)))
@@ -303,12 +307,9 @@ def load_prepared(folder: Path, report_id: str, key: str, site: Path) -> Prepare
         return None
     if not all(file_sha256(site / rel) == sha for rel, sha in prep.record.pages.items()):
         return None
-    if prep.part_file is None or \
-            file_signature(folder / f"{report_id}.duckdb") != prep.part_file:
-        return None
-    if prep.rows_file is None or \
-            file_signature(folder / f"{report_id}{ROWS_SUFFIX}") != prep.rows_file:
-        return None
+    for path, signature in zip(part_files(folder, report_id), (prep.part_file, prep.rows_file)):
+        if signature is None or file_signature(path) != signature:
+            return None
     return prep
 
 
@@ -379,8 +380,7 @@ def build_downstream_incremental(processed: Path, catalog: Catalog,
                        not (processed / f"{db.DB_NAME}.wal").exists()) else set()
     try:
         _build_duckdb(processed, catalog, dirs, db_same, old, new, built, site_and_dictionary,
-                      {rid: (pfolder / f"{rid}.duckdb", p.record.db,
-                             pfolder / f"{rid}{ROWS_SUFFIX}")
+                      {rid: (p.record.db, *part_files(pfolder, rid))
                        for rid, p in prepared.items() if p.record.db})
     except _StaleBase as exc:  # what was reused is not what was recorded: build it all
         log.warning("%s: %s; building the database again in full", processed / db.DB_NAME, exc)
@@ -415,7 +415,7 @@ class _StaleBase(Exception):
 
 def _build_duckdb(processed: Path, catalog: Any, dirs: list[Path], reuse: set[str],
                   old: State, new: State, built: Built, also,
-                  parts: dict[str, tuple[Path, dict, Path]]) -> None:
+                  parts: dict[str, tuple[dict, Path, Path]]) -> None:
     """statlift.duckdb: a copy of the recorded one with the parts of the reports not in `reuse`
     dropped and made again (cells, tables and findings rebuilt in report order, the unchanged
     reports' rows copied inside DuckDB), or a new file when `reuse` is empty. `also(dir)` runs
@@ -461,17 +461,17 @@ def _build_duckdb(processed: Path, catalog: Any, dirs: list[Path], reuse: set[st
             written = 0
             for d in dirs:
                 rid = d.name
-                rows = _part_rows(parts[rid][2]) if rid in parts and rid not in reuse else None
                 if rid in reuse:
                     new.reports[rid].db = old.reports[rid].db
                     pending.append(rid)
                     with read_once():
                         also(d)
-                elif rows is not None:  # made by the worker that published it
+                elif rid in parts and (rows := _part_rows(parts[rid][2])) is not None:
+                    # made by the worker that published it
                     if pending:  # unchanged reports' rows come first: they are earlier
                         copy_pending()
-                    new.reports[rid].db = _copy_part(con, into, parts[rid][0], parts[rid][1],
-                                                     rows, frames)
+                    part_record, part = parts[rid][:2]
+                    new.reports[rid].db = _copy_part(con, into, part, part_record, rows, frames)
                     also(d)
                 else:
                     copy_pending()
