@@ -177,7 +177,8 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
 
             runner = runner_name(args.runner, args.workers, reports=len(to_run))
             if runner == "processes" and not args.fetch:  # its workers start (and import statlift)
-                pool = EarlyProcessPool(args.workers).start_early()  # while the server boots
+                # while the server boots; forked from here (nothing run yet but the plan)
+                pool = EarlyProcessPool(args.workers).start_early(fork=True)
             from statlift.flows import run as flows_run
 
             freeze_imports()  # the `statlift` program: every module a run needs is imported now

@@ -10,10 +10,10 @@ runs statlift on a schedule they piled up.
 
 - Prefect's server is a child of the run: the kernel sends it SIGTERM when the run's process
   ends (Linux's PR_SET_PDEATHSIG, set between fork and exec: `server_preexec`).
-- A worker is a child of the fork server, not of the run: each watches the run's process
-  (a pidfd, Linux 5.3+) from a thread that sleeps in the kernel, and exits when it ends
-  (`exit_with`); the fork server then finds no client left and exits, and so does
-  multiprocessing's resource tracker.
+- A worker (forked from the run itself on Linux, else from a fork server: flows/pool.py)
+  watches the run's process (a pidfd, Linux 5.3+) from a thread that sleeps in the kernel, and
+  exits when it ends (`exit_with`); a fork server then finds no client left and exits, and so
+  does multiprocessing's resource tracker.
 
 Elsewhere (macOS, Windows, older kernels) both do nothing: a killed run leaves them, as before.
 What a killed run leaves on disk (staging folders, the server's empty log) carries its process

@@ -4,12 +4,12 @@ A worker process of Prefect's ProcessPoolTaskRunner starts when the flow submits
 report, as a fresh interpreter (spawn), and then imports statlift, Prefect, pandas and the
 engines (~2.4 s of CPU each) before it reads a page. The command line instead starts them
 (`EarlyProcessPool.start_early`) while Prefect's temporary API server boots, so that they are
-ready when the flow starts and take its first reports at once; and where the platform has a
-fork server (Linux, macOS), the workers are forked from one that imported statlift's flow
-module once (`worker_context`), instead of each importing it: two workers, one import.
-
-Only Prefect's task runner is imported here: the command line starts the workers before it
-imports statlift's flow module itself.
+ready when the flow starts and take its first reports at once. How they start
+(`worker_context`): on Linux, forked from the command line itself once it has imported statlift's
+flow module and while it runs no thread but its main one (`EarlyProcessPool.start_early(fork=
+True)`): two workers, no import of their own; otherwise forked from a fork server that imported
+the flow module once (a pool Prefect enters inside a running flow, `statlift serve`; macOS), or
+spawned (Windows).
 """
 from __future__ import annotations
 
@@ -18,15 +18,22 @@ import importlib
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
+import threading
 import types
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import prefect.context
 import prefect.task_runners
 from prefect.settings import get_current_settings
-from prefect.task_runners import ProcessPoolTaskRunner
+from prefect.task_runners import (
+    ProcessPoolTaskRunner,
+    TaskRunner,
+    _initialize_process_pool_worker,
+)
 
 from statlift.flows.lifeline import exit_with
 from statlift.settings import usable_cpus
@@ -36,8 +43,8 @@ WORKER_MODULE = "statlift.flows.run"
 # where a worker sets OpenCV's threads (opencv_threads), by name: the command line imports this
 # module before OpenCV, and the worker module has imported it by then
 OPENCV_MODULE = "statlift.extractors.lattice"
-# and what the fork server also imports before it forks them (Prefect's collections loaded, the
-# fork server's objects frozen: flows/preload.py)
+# and what the workers' parent (this process, or the fork server) also imports before it forks
+# them (Prefect's collections loaded, the parent's objects frozen: flows/preload.py)
 PRELOAD_MODULE = "statlift.flows.preload"
 
 
@@ -55,15 +62,33 @@ def runner_name(runner: str = "auto", workers: int | None = None,
     return runner
 
 
-def worker_context(available: list[str] | None = None) -> multiprocessing.context.BaseContext:
-    """How worker processes start: forked from a fork server that imported WORKER_MODULE and
-    PRELOAD_MODULE once, where the platform has one (`available`: multiprocessing's start
-    methods; Linux and macOS have it), so that each worker begins with statlift, Prefect,
-    pandas, the engines and Prefect's collections imported; else by spawn, Prefect's own choice
-    (a fresh interpreter per worker, each importing them: ~2.4 CPU s). The fork server is a
-    fresh interpreter itself (started the way spawn starts one, holding no thread or lock of the
-    command line's), so a worker forked from it starts as clean as a spawned one."""
+def worker_context(available: list[str] | None = None, platform: str = sys.platform,
+                   threads: int | None = None, fork: bool = False
+                   ) -> multiprocessing.context.BaseContext:
+    """How worker processes start, so that each begins with statlift, Prefect, pandas, the
+    engines and Prefect's collections imported:
+    - with `fork`, asked by a caller that has done nothing yet but import and read files (the
+      command line before its flow: start_early), on Linux, while this process runs no thread
+      but its main one (`threads`: how many it runs), forked from this process, which imports
+      WORKER_MODULE and PRELOAD_MODULE first (EarlyProcessPool._enter_forked): a fork server
+      would import them all again in an interpreter of its own (~2 CPU s) while the command line
+      waits for it and Prefect's server boots beside both (issue 15). Not otherwise: a process
+      that ran a library's thread pool (OpenCV's, for camelot lattice) or runs threads (a pool
+      Prefect enters inside a running flow) leaves its children locks that no thread of theirs
+      will release (a worker forked from a pytest process that had run lattice hung in
+      OpenCV's setNumThreads), and threads started with `_thread` are not even counted;
+    - else, and on macOS (where a forked child of a process that used Apple's frameworks may
+      crash), a fork server that
+      imported WORKER_MODULE and PRELOAD_MODULE once: a fresh interpreter itself (started the
+      way spawn starts one, holding no thread or lock of this process), so that a worker forked
+      from it starts as clean as a spawned one;
+    - where the platform has neither (Windows; `available`: multiprocessing's start methods),
+      spawn, Prefect's own choice: a fresh interpreter per worker, each importing them (~2.4 s
+      of CPU)."""
     methods = multiprocessing.get_all_start_methods() if available is None else available
+    threads = threading.active_count() if threads is None else threads
+    if fork and platform.startswith("linux") and "fork" in methods and threads == 1:
+        return multiprocessing.get_context("fork")
     if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
@@ -130,11 +155,15 @@ def worker_hydrated_context(serialized_context: dict[str, Any] | None = None,
 
 def start_worker(run_pid: int, threads: int | None = None) -> None:
     """The pool's initializer, in each worker process at its start: import WORKER_MODULE (a
-    no-op when forked from the fork server, which imported it), give OpenCV `threads` threads
-    (library_threads, through OPENCV_MODULE's opencv_threads; None: OpenCV's own choice), have
+    no-op when forked from a process that imported it: worker_context), give OpenCV `threads`
+    threads (library_threads, through OPENCV_MODULE's opencv_threads; None: OpenCV's own
+    choice), have
     Prefect hydrate each task's context with its settings built once (worker_hydrated_context),
     and exit when the run's process `run_pid` ends, even when it is killed outright
-    (flows/lifeline.py)."""
+    (flows/lifeline.py). A worker forked from the command line takes SIGTERM's default action,
+    not the command line's handler (cli/main.py `_terminated`: an exception inside a task,
+    which the pool would only hand back as the task's error)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     importlib.import_module(WORKER_MODULE)
     if threads is not None:
         importlib.import_module(OPENCV_MODULE).opencv_threads(threads)
@@ -164,9 +193,10 @@ class EarlyProcessPool(ProcessPoolTaskRunner):
         self._initargs = (os.getpid(), library_threads(self._max_workers))
         self._early = False
 
-    def start_early(self) -> EarlyProcessPool:
-        """Start the pool and every worker process now (each imports WORKER_MODULE)."""
-        self._enter()
+    def start_early(self, fork: bool = False) -> EarlyProcessPool:
+        """Start the pool and every worker process now (each with WORKER_MODULE imported);
+        `fork`: forked from this process where worker_context allows it (the command line)."""
+        self._enter(fork)
         executor = self._executor
         assert executor is not None
         for _ in range(self._max_workers):  # a submit starts a process while none is idle
@@ -187,9 +217,45 @@ class EarlyProcessPool(ProcessPoolTaskRunner):
         self._enter()
         return self
 
-    def _enter(self) -> None:
-        with _prefect_start_method(worker_context()):
+    def _enter(self, fork: bool = False) -> None:
+        context = worker_context(fork=fork)
+        if context.get_start_method() == "fork":
+            self._enter_forked(context)
+            return
+        with _prefect_start_method(context):
             super().__enter__()
+
+    def _enter_forked(self, context: multiprocessing.context.BaseContext) -> None:
+        """Prefect's ProcessPoolTaskRunner.__enter__ (prefect 3.8, pinned) with the workers
+        forked first: Prefect starts its message-forwarding thread before its executor, whose
+        first submit forks the workers, so they would be forked beside a running thread. Here
+        WORKER_MODULE and PRELOAD_MODULE are imported in this process (as the fork server does),
+        the workers forked while only the main thread runs, then the thread and Prefect's
+        resolver pool started."""
+        importlib.import_module(WORKER_MODULE)
+        importlib.import_module(PRELOAD_MODULE)
+        TaskRunner.__enter__(self)
+        self._subprocess_message_queue = context.Queue()
+        try:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self._max_workers, mp_context=context,
+                initializer=_initialize_process_pool_worker,
+                initargs=(self._subprocess_message_queue, self._initializer, self._initargs))
+            # with fork, the executor's first submit forks every worker, then starts its own
+            # thread (concurrent.futures.ProcessPoolExecutor._start_executor_manager_thread)
+            self._executor.submit(worker_state)
+            self._message_forwarding_thread = threading.Thread(
+                target=self._forward_subprocess_messages,
+                name="ProcessPoolTaskRunnerMessageForwarder", daemon=True)
+            self._message_forwarding_thread.start()
+            self._resolver_executor = ThreadPoolExecutor(max_workers=self._max_workers)
+        except BaseException:
+            if self._executor is not None:
+                self._executor.shutdown(cancel_futures=True, wait=True)
+                self._executor = None
+            self._stop_message_forwarding()
+            self._started = False
+            raise
 
     def __exit__(self, *exc: Any) -> None:
         self._early = False

@@ -3,10 +3,13 @@ and the per-build read cache of the downstream builders."""
 from __future__ import annotations
 
 import gc
-import multiprocessing
+import json
 import os
 import pickle
 import pydoc
+import signal
+import subprocess
+import sys
 
 import prefect.context
 import pytest
@@ -62,9 +65,11 @@ def test_early_pool_starts_every_worker_with_statlift_imported_and_hands_itself_
         hydrate = {executor.submit(pydoc.locate, "prefect.context.hydrated_context").result(
             timeout=120) for _ in range(4)}
         assert hydrate == {worker_hydrated_context}
-        if "forkserver" in multiprocessing.get_all_start_methods():  # Linux, macOS
+        method = executor._mp_context.get_start_method()
+        if method in ("fork", "forkserver"):  # Linux, macOS
             # forked from the fork server that imported statlift once, not spawned from here
-            assert executor._mp_context.get_start_method() == "forkserver"
+            # (fork from this process only when asked: start_early(fork=True), the next test)
+            assert method == "forkserver"
             parents = {executor.submit(os.getppid).result(timeout=120) for _ in range(4)}
             assert os.getpid() not in parents and len(parents) == 1, parents
             # with Prefect's collections loaded there (flows/preload.py), not in each worker
@@ -159,11 +164,67 @@ def test_library_threads_share_the_cores_between_workers():
     assert library_threads(0, cores=1) == 1
 
 
-def test_workers_start_from_a_fork_server_where_there_is_one_else_by_spawn():
-    """spawn (Prefect's own way: a fresh interpreter per worker) where the platform has no fork
-    server (Windows); else a fork server that imports the worker module before it forks."""
-    assert worker_context(["spawn"]).get_start_method() == "spawn"
-    assert worker_context(["spawn", "fork", "forkserver"]).get_start_method() == "forkserver"
+def test_workers_are_forked_from_this_process_on_linux_when_no_other_thread_runs():
+    """fork on Linux when asked (the command line before its flow) from a process that runs
+    only its main thread; otherwise a fork server that imports the worker module before it
+    forks (threads running: a pool Prefect enters inside a running flow; not asked; macOS);
+    spawn (Prefect's own way: a fresh interpreter per worker) where the platform has neither
+    (Windows)."""
+    every = ["spawn", "fork", "forkserver"]
+    assert worker_context(every, "linux", threads=1, fork=True).get_start_method() == "fork"
+    assert worker_context(every, "linux", threads=1).get_start_method() == "forkserver"
+    assert worker_context(every, "linux", 3, fork=True).get_start_method() == "forkserver"
+    assert worker_context(every, "darwin", 1, fork=True).get_start_method() == "forkserver"
+    assert worker_context(["spawn"], "win32", 1, fork=True).get_start_method() == "spawn"
+
+
+# run in a process of its own: pytest-xdist's worker runs threads, which rule fork out
+FORKED_POOL = """
+import json, os, signal, sys, threading
+at_fork = []
+os.register_at_fork(before=lambda: at_fork.append(threading.active_count()))
+def terminated(signum, frame):  # as the command line has it (cli/main.py)
+    raise SystemExit(143)
+signal.signal(signal.SIGTERM, terminated)
+from statlift.flows.pool import EarlyProcessPool, WORKER_MODULE, worker_state
+before = set(sys.modules)
+pool = EarlyProcessPool(max_workers=2).start_early(fork=True)  # as cli/main.py
+try:
+    executor = pool._executor
+    def ask(fn):
+        return sorted({executor.submit(fn).result(timeout=120) for _ in range(6)})
+    print(json.dumps({
+        "method": executor._mp_context.get_start_method(), "me": os.getpid(),
+        "processes": sorted(executor._processes), "threads_at_fork": at_fork,
+        "imported_here": WORKER_MODULE not in before and WORKER_MODULE in sys.modules,
+        "parents": ask(os.getppid), "states": ask(worker_state),
+        "sigterm": sorted({str(executor.submit(signal.getsignal, signal.SIGTERM).result(
+            timeout=120)) for _ in range(6)}),
+        "threads_now": threading.active_count(),
+    }))
+finally:
+    pool.close()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is for Linux")
+def test_the_command_lines_pool_forks_its_workers_before_any_thread_starts(tmp_path):
+    """EarlyProcessPool.start_early from a process that runs only its main thread (the command
+    line): the worker module imported here, then both workers forked from this process while
+    no other thread runs (Prefect's own order starts its message-forwarding thread first), then
+    the pool's threads; each worker has the module and takes SIGTERM's default action."""
+    out = subprocess.run([sys.executable, "-c", FORKED_POOL], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "PREFECT_HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr[-3000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["method"] == "fork"
+    assert seen["imported_here"]
+    assert len(seen["processes"]) == 2 and seen["parents"] == [seen["me"]]
+    assert seen["threads_at_fork"] == [1, 1], seen["threads_at_fork"]
+    assert {pid for pid, _ in seen["states"]} <= set(seen["processes"])
+    assert all(imported for _, imported in seen["states"])
+    assert seen["sigterm"] == [str(signal.SIG_DFL)]  # not the command line's handler
+    assert seen["threads_now"] > 1  # Prefect's forwarding thread and the executor's, after
 
 
 def test_a_pool_not_started_early_is_prefects_pool():
