@@ -115,9 +115,9 @@ def _reap_orphans(before: set[int], timeout: float = 30.0) -> None:
 
 def _role(p: psutil.Process) -> str | None:
     """"server" for Prefect's API server; "worker" for a worker process of a run's process
-    pool: forked from multiprocessing's fork server (flows/pool.py), or spawned as
-    multiprocessing's child where there is none (not the fork server itself or its resource
-    tracker); None for any other child."""
+    pool: forked from the run itself (its command line's copy: Linux, flows/pool.py), from
+    multiprocessing's fork server, or spawned as multiprocessing's child where there is neither
+    (not the fork server itself or its resource tracker); None for any other child."""
     try:
         cmd = " ".join(p.cmdline())
         parent = p.parent()
@@ -126,8 +126,8 @@ def _role(p: psutil.Process) -> str | None:
         return None
     if "uvicorn" in cmd:
         return "server"
-    if "multiprocessing.forkserver" in parent_cmd or (
-            "multiprocessing.spawn" in cmd and "resource_tracker" not in cmd):
+    if (cmd == parent_cmd and "statlift" in cmd) or "multiprocessing.forkserver" in parent_cmd \
+            or ("multiprocessing.spawn" in cmd and "resource_tracker" not in cmd):
         return "worker"
     return None
 
