@@ -176,8 +176,9 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
             from statlift.flows.pool import EarlyProcessPool, runner_name
 
             runner = runner_name(args.runner, args.workers, reports=len(to_run))
-            if runner == "processes" and not args.fetch:  # its workers start (and import statlift)
-                # while the server boots; forked from here (nothing run yet but the plan)
+            if runner == "processes" and not args.fetch:  # its workers start while the server
+                # boots, forked from here once the flow module is imported (nothing run yet but
+                # the plan: flows/pool.worker_context)
                 pool = EarlyProcessPool(args.workers).start_early(fork=True)
             from statlift.flows import run as flows_run
 

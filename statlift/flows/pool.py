@@ -78,10 +78,9 @@ def worker_context(available: list[str] | None = None, platform: str = sys.platf
       will release (a worker forked from a pytest process that had run lattice hung in
       OpenCV's setNumThreads), and threads started with `_thread` are not even counted;
     - else, and on macOS (where a forked child of a process that used Apple's frameworks may
-      crash), a fork server that
-      imported WORKER_MODULE and PRELOAD_MODULE once: a fresh interpreter itself (started the
-      way spawn starts one, holding no thread or lock of this process), so that a worker forked
-      from it starts as clean as a spawned one;
+      crash), a fork server that imported WORKER_MODULE and PRELOAD_MODULE once: a fresh
+      interpreter itself (started the way spawn starts one, holding no thread or lock of this
+      process), so that a worker forked from it starts as clean as a spawned one;
     - where the platform has neither (Windows; `available`: multiprocessing's start methods),
       spawn, Prefect's own choice: a fresh interpreter per worker, each importing them (~2.4 s
       of CPU)."""
@@ -157,12 +156,11 @@ def start_worker(run_pid: int, threads: int | None = None) -> None:
     """The pool's initializer, in each worker process at its start: import WORKER_MODULE (a
     no-op when forked from a process that imported it: worker_context), give OpenCV `threads`
     threads (library_threads, through OPENCV_MODULE's opencv_threads; None: OpenCV's own
-    choice), have
-    Prefect hydrate each task's context with its settings built once (worker_hydrated_context),
-    and exit when the run's process `run_pid` ends, even when it is killed outright
-    (flows/lifeline.py). A worker forked from the command line takes SIGTERM's default action,
-    not the command line's handler (cli/main.py `_terminated`: an exception inside a task,
-    which the pool would only hand back as the task's error)."""
+    choice), have Prefect hydrate each task's context with its settings built once
+    (worker_hydrated_context), and exit when the run's process `run_pid` ends, even when it is
+    killed outright (flows/lifeline.py). A worker forked from the command line takes SIGTERM's
+    default action, not the command line's handler (cli/main.py `_terminated`: an exception
+    inside a task, which the pool would only hand back as the task's error)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     importlib.import_module(WORKER_MODULE)
     if threads is not None:
