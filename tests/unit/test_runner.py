@@ -164,7 +164,7 @@ def test_library_threads_share_the_cores_between_workers():
     assert library_threads(0, cores=1) == 1
 
 
-def test_workers_are_forked_from_this_process_on_linux_when_no_other_thread_runs():
+def test_workers_are_forked_from_this_process_on_linux_when_asked_and_no_other_thread_runs():
     """fork on Linux when asked (the command line before its flow) from a process that runs
     only its main thread; otherwise a fork server that imports the worker module before it
     forks (threads running: a pool Prefect enters inside a running flow; not asked; macOS);
