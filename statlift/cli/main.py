@@ -170,7 +170,8 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
         if db is not None:
             say(f"first run on this machine: Prefect creates its database {db} and sets up its "
                 "tables (once, ~15 s)")
-    pool = None
+    pool = ahead = None
+    ahead_jobs = [p for p in planned or [] if p.report_id in to_run and p.pdf]
     try:
         with orchestrator_errors():  # Prefect's API not answering: one clear error
             from statlift.flows.pool import EarlyProcessPool, runner_name
@@ -178,23 +179,39 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
             runner = runner_name(args.runner, args.workers, reports=len(to_run))
             if runner == "processes" and not args.fetch:  # its workers start while the server
                 # boots, forked from here once the flow module is imported (nothing run yet but
-                # the plan: flows/pool.worker_context)
-                pool = EarlyProcessPool(args.workers).start_early(fork=True)
+                # the plan: flows/pool.worker_context), and read the reports until it answers
+                if server is not None and ahead_jobs:
+                    ahead = staging.scratch_folder(args.out, "read-ahead")
+                pool = EarlyProcessPool(args.workers, read_ahead=ahead).start_early(fork=True)
             from statlift.flows import run as flows_run
 
             freeze_imports()  # the `statlift` program: every module a run needs is imported now
             try:
-                if server is not None:
-                    if runner == "threads" and planned:  # tasks run in this process: read ahead
-                        jobs = [(spec_for(p.report_id, load_catalog(settings.catalog)), str(p.pdf),
-                                 str(p.sha)) for p in planned if p.report_id in to_run and p.pdf]
-                        read = flows_run.read_ahead(jobs, stop=server.settled,
-                                                    out_dir=str(args.out))
-                        total = sum(len(spec.tables) for spec, _, _ in jobs)
+                if server is not None and ahead_jobs:
+                    catalog = load_catalog(settings.catalog)
+                    specs = {p.report_id: spec_for(p.report_id, catalog) for p in ahead_jobs}
+                    total = sum(len(spec.tables) for spec in specs.values())
+                    read = staged = None
+                    going_on = ""
+                    if pool is not None:  # the workers read ahead, largest report first
+                        order = flows_run.largest_first([(p.report_id, Path(str(p.pdf)))
+                                                          for p in ahead_jobs])
+                        sha = {p.report_id: str(p.sha) for p in ahead_jobs}
+                        read, staged, began = flows_run.read_ahead_in_pool(
+                            pool, [(rid, str(pdf), sha[rid]) for rid, pdf in order],
+                            str(args.out), str(settings.catalog), stop=server.settled)
+                        going_on = (f"; the workers finish the {began} report"
+                                    f"{'s' if began > 1 else ''} they began" if began else "")
+                    elif runner == "threads":  # tasks run in this process: read ahead here
+                        read = flows_run.read_ahead(
+                            [(specs[p.report_id], str(p.pdf), str(p.sha)) for p in ahead_jobs],
+                            stop=server.settled, out_dir=str(args.out))
                         staged = flows_run.staged_count()
+                    if read is not None:
                         say(f"read {read} of {total} tables" + (
-                            f" and audited {staged} of {len(jobs)} reports" if staged else "") +
-                            " while Prefect's server started")
+                            f" and audited {staged} of {len(ahead_jobs)} reports" if staged
+                            else "") + " while Prefect's server started" + going_on)
+                if server is not None:
                     server.wait(startup_timeout(), progress=lambda s: say(
                         f"waiting for Prefect's temporary API server ({s:.0f} s)"))
                 with flow_settings(temporary=server is not None):
@@ -204,6 +221,9 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
     finally:  # a pool started early that the flow did not take (and shut down) stops here
         if pool is not None:
             pool.close()
+        if ahead is not None:  # after the pool: no worker writes into it any more
+            from statlift.flows.run import discard_ahead
+            discard_ahead(ahead)
     by_id = {r.report_id: r for r in results}
     for rid in ids:
         if rid in by_id:

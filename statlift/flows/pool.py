@@ -24,6 +24,7 @@ import threading
 import types
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import prefect.context
@@ -152,7 +153,13 @@ def worker_hydrated_context(serialized_context: dict[str, Any] | None = None,
         yield
 
 
-def start_worker(run_pid: int, threads: int | None = None) -> None:
+# the run's read-ahead folder (flows/run.py read_ahead_in_pool) in a worker of a pool that has
+# one: where each report's task looks for what a worker read of it before the flow
+READ_AHEAD_FOLDER: Path | None = None
+
+
+def start_worker(run_pid: int, threads: int | None = None,
+                 read_ahead: Path | None = None) -> None:
     """The pool's initializer, in each worker process at its start: import WORKER_MODULE (a
     no-op when forked from a process that imported it: worker_context), give OpenCV `threads`
     threads (library_threads, through OPENCV_MODULE's opencv_threads; None: OpenCV's own
@@ -160,7 +167,10 @@ def start_worker(run_pid: int, threads: int | None = None) -> None:
     (worker_hydrated_context), and exit when the run's process `run_pid` ends, even when it is
     killed outright (flows/lifeline.py). A worker forked from the command line takes SIGTERM's
     default action, not the command line's handler (cli/main.py `_terminated`: an exception
-    inside a task, which the pool would only hand back as the task's error)."""
+    inside a task, which the pool would only hand back as the task's error). `read_ahead`: the
+    run's read-ahead folder (READ_AHEAD_FOLDER)."""
+    global READ_AHEAD_FOLDER
+    READ_AHEAD_FOLDER = read_ahead
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     importlib.import_module(WORKER_MODULE)
     if threads is not None:
@@ -182,13 +192,16 @@ class EarlyProcessPool(ProcessPoolTaskRunner):
     started) and shuts it down when the flow ends. A pool started early that no flow took is
     shut down with close()."""
 
-    def __init__(self, max_workers: int | None = None) -> None:
+    def __init__(self, max_workers: int | None = None, read_ahead: Path | None = None) -> None:
         # the pool's size: max_workers, else Prefect's setting, else the CPUs statlift may use
         # (Prefect's own default is the machine's cores: settings.usable_cpus says why not)
         configured = get_current_settings().tasks.runner.process_pool_max_workers
         super().__init__(max_workers=max_workers or configured or usable_cpus(),
                          initializer=start_worker)
-        self._initargs = (os.getpid(), library_threads(self._max_workers))
+        # read_ahead: a folder for what the workers read before the flow (flows/run.py
+        # read_ahead_in_pool), which each worker's tasks look in
+        self.read_ahead = read_ahead
+        self._initargs = (os.getpid(), library_threads(self._max_workers), read_ahead)
         self._early = False
 
     def start_early(self, fork: bool = False) -> EarlyProcessPool:

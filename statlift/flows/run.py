@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import pickle
 import shutil
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 
 # fastapi's encoder and the flow and task engines: what Prefect imports only when a flow run
@@ -31,7 +34,7 @@ import prefect.task_engine  # noqa: F401
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.results import get_result_store
-from prefect.settings import PREFECT_TASKS_REFRESH_CACHE
+from prefect.settings import PREFECT_TASKS_REFRESH_CACHE, get_current_settings
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -40,6 +43,8 @@ from statlift.acquire.rawstore import check_pdf, source_path
 from statlift.errors import StatliftError
 from statlift.extractors.pdfdoc import Document, lent
 from statlift.extractors.table import extract_table
+from statlift.fileio import write_atomic
+from statlift.flows import pool as pools
 from statlift.flows.pool import EarlyProcessPool, runner_name
 from statlift.model import ReportResult, TableOutcome
 from statlift.outputs.finish import build_downstream
@@ -120,13 +125,19 @@ def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]
     Returns the number of tables read."""
     read = 0
     ahead: dict[str, list[TableOutcome]] = {}  # each report's outcomes read here
+    stored = None if PREFECT_TASKS_REFRESH_CACHE.value() else _local_results()
     for report, path, sha in jobs:
         doc = shared_document(report.report_id, path, sha)
         outcomes = ahead.setdefault(report.report_id, [])
         for spec in report.tables:
             if stop():
                 return read
-            key = (report.report_id, spec.table_id, sha, table_fingerprint(report, spec))
+            fingerprint = table_fingerprint(report, spec)
+            key = (report.report_id, spec.table_id, sha, fingerprint)
+            if stored is not None and (stored / table_cache_key(
+                    sha, spec.table_id, fingerprint, report.report_id)).exists():
+                continue  # its task reads it from Prefect's result store (the report is not
+                # staged ahead: the task's outcome of it is not the one it would be staged from)
             try:
                 _READ_AHEAD[key] = _extract(doc, report, spec)
             except Exception:  # a bug: left for the task, which fails where Prefect sees it
@@ -185,6 +196,17 @@ def take_staged(report_id: str, sha: str, out_dir: str,
     return None
 
 
+def _drop_ahead(report_id: str, sha: str, out_dir: str) -> None:
+    """Forget what was read ahead of this report and remove its staging folder (the report's
+    task ended without taking them: an error on the way)."""
+    for key in list(_READ_AHEAD):  # a copy made at once: other reports' tasks pop theirs
+        if key[0] == report_id and key[2] == sha:
+            _READ_AHEAD.pop(key, None)
+    entry = _STAGED.pop(_stage_key(report_id, sha, out_dir), None)
+    if entry is not None:
+        entry[1].discard()
+
+
 def staged_count() -> int:
     """Reports staged ahead and not yet taken by their task."""
     return len(_STAGED)
@@ -195,6 +217,141 @@ def discard_staged() -> None:
     while _STAGED:
         _, (_, staged) = _STAGED.popitem()
         staged.discard()
+
+
+# What the pool's worker processes read ahead (read_ahead_in_pool): a file per report in a folder
+# of the run (publish/staging.scratch_folder), which the report's task takes in whichever worker
+# runs it (take_ahead), not always the one that read the report.
+AHEAD_POLL = 0.05  # s between the command line's questions to the server while workers read
+AHEAD_WAIT = 600.0  # s a task waits at most for another worker still reading its report ahead
+# in the command line: each report whose reading ahead a worker had begun when the server was
+# ready, and its future (the flow submits those reports last: ahead_order)
+_AHEAD_RUNNING: dict[str, Future] = {}
+
+
+def _ahead_file(folder: Path, report_id: str, what: str = "pickle") -> Path:
+    return folder / f"{report_id}.{what}"
+
+
+def read_ahead_report(report_id: str, path: str, sha: str, out_dir: str, catalog: str,
+                      folder: str) -> tuple[int, str | None]:
+    """In a pool's worker process, before the report's task: read_ahead of one whole report
+    (its tables, its pages, the report staged from them), written into the report's file in
+    `folder` for the task (take_ahead), which waits while the report's `.reading` marker says
+    this is still under way. Returns (tables read, the staging folder or None)."""
+    report = spec_for(report_id, load_catalog(catalog))
+    marker = _ahead_file(Path(folder), report_id, "reading")
+    marker.touch()
+    staged = None
+    try:
+        read = read_ahead([(report, path, sha)], stop=lambda: False, out_dir=out_dir)
+        tables = {k: _READ_AHEAD.pop(k) for k in list(_READ_AHEAD) if k[0] == report_id}
+        staged = _STAGED.pop(_stage_key(report_id, sha, out_dir), None)
+        if tables:  # one pickle: the staged report's outcomes stay the very table outcomes
+            write_atomic(_ahead_file(Path(folder), report_id),
+                         pickle.dumps((sha, str(Path(out_dir).resolve()), tables, staged)))
+    except BaseException:
+        if staged is not None:
+            staged[1].discard()
+        raise
+    finally:
+        marker.unlink(missing_ok=True)
+        release_document(report_id, path, sha)
+        release_memory()
+    return read, (str(staged[1].staging) if staged and staged[1].staging else None)
+
+
+def take_ahead(report_id: str, sha: str, out_dir: str) -> None:
+    """In the report's task: the file a pool's worker read the report ahead into
+    (read_ahead_report), if this run's workers have one (pools.READ_AHEAD_FOLDER; waited for
+    while another worker still writes it), moved into this process's read-ahead entries
+    (_READ_AHEAD, _STAGED) for table_outcomes and take_staged, and removed. Nothing when there
+    is none, or it is of another PDF or output folder, or unreadable: the task reads the report
+    itself."""
+    folder = pools.READ_AHEAD_FOLDER
+    if folder is None:
+        return
+    marker = _ahead_file(Path(folder), report_id, "reading")
+    waited = time.monotonic()
+    while marker.exists() and time.monotonic() - waited < AHEAD_WAIT:
+        time.sleep(0.02)
+    path = _ahead_file(Path(folder), report_id)
+    taken = path.with_name(f"{path.name}.{os.getpid()}")
+    try:
+        os.replace(path, taken)  # taken by this task alone
+    except OSError:
+        return
+    try:
+        ahead_sha, ahead_out, tables, staged = pickle.loads(taken.read_bytes())
+    except Exception:
+        return
+    finally:
+        taken.unlink(missing_ok=True)
+    if (ahead_sha, ahead_out) != (sha, str(Path(out_dir).resolve())):
+        if staged is not None:
+            staged[1].discard()
+        return
+    _READ_AHEAD.update(tables)
+    if staged is not None:
+        _STAGED[_stage_key(report_id, sha, out_dir)] = staged
+
+
+def read_ahead_in_pool(pool: EarlyProcessPool, jobs: list[tuple[str, str, str]], out_dir: str,
+                       catalog: str, stop: Callable[[], bool]) -> tuple[int, int, int]:
+    """The command line's read_ahead for a process pool started early: its workers read the
+    reports (`jobs`: report id, PDF, sha256, in the order the flow submits them), a whole report
+    each at a time (read_ahead_report), the first report of each whatever `stop()` says, then
+    until it says the orchestrator is ready. The reports the workers have begun by then go on
+    while the flow starts; the flow submits them last (ahead_order), so that the workers take
+    every other report first. Returns (tables read, reports staged) of the reports finished by
+    then, and how many the workers go on with."""
+    folder = pool.read_ahead
+    executor = pool._executor
+    assert folder is not None and executor is not None
+    pending = list(reversed(jobs))
+    running: dict[Future, str] = {}
+    read = staged = 0
+    while pending or running:
+        if len(pending) + pool._max_workers <= len(jobs) and stop():  # a report each first
+            break
+        while pending and len(running) < pool._max_workers:
+            report_id, path, sha = pending.pop()
+            running[executor.submit(read_ahead_report, report_id, path, sha, out_dir, catalog,
+                                    str(folder))] = report_id
+        done, _ = wait(running, timeout=AHEAD_POLL, return_when=FIRST_COMPLETED)
+        for future in done:
+            del running[future]
+            try:
+                tables, folder_staged = future.result()
+            except Exception:  # a bug: left for the report's task, where Prefect sees it
+                continue
+            read += tables
+            staged += folder_staged is not None
+    _AHEAD_RUNNING.clear()
+    _AHEAD_RUNNING.update({report_id: future for future, report_id in running.items()})
+    return read, staged, len(running)
+
+
+def ahead_order(jobs: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
+    """`jobs` (report id, PDF) in the order to submit them, the reports a pool's worker is still
+    reading ahead (read_ahead_in_pool) last: their tasks then find them read."""
+    running = {rid for rid, future in _AHEAD_RUNNING.items() if not future.done()}
+    return [j for j in jobs if j[0] not in running] + [j for j in jobs if j[0] in running]
+
+
+def discard_ahead(folder: Path | None) -> None:
+    """Remove the run's read-ahead folder, and the staging folder of every report read ahead
+    that no task took (the flow did not run it)."""
+    if folder is None:
+        return
+    for path in folder.glob("*.pickle"):
+        try:
+            staged = pickle.loads(path.read_bytes())[3]
+        except Exception:
+            continue
+        if staged is not None:
+            staged[1].discard()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _extract(doc: Document, report: ReportSpec, spec: TableSpec) -> TableOutcome:
@@ -244,9 +401,22 @@ def table_outcomes(logger, report: ReportSpec, pdf_path: str, sha: str
                 logger.warning("%s %s: not stored in Prefect's result store (%s: %s)",
                                report_id, spec.table_id, type(exc).__name__, exc)
         (logger.error if outcome.error else logger.info)(
-            "%s", _info_line(report_id, outcome) + (" (cached)" if cached is not None else ""))
+            "%s", _info_line(report_id, outcome) + (" (cached)" if cached is not None else
+                                                    " (read ahead)" if ahead is not None else ""))
         outcomes.append(outcome)
     return outcomes
+
+
+def _local_results() -> Path | None:
+    """The folder of Prefect's result store when it is local, as it is unless a storage block
+    is configured (PREFECT_RESULTS_LOCAL_STORAGE_PATH; a key's record is the file of that name):
+    read_ahead looks there without asking Prefect's server, which is still starting. Whatever
+    the store really is (a block set on the server), the answer only decides what is read
+    ahead: a table the task does not find stored, it reads."""
+    results = get_current_settings().results
+    if results.default_storage_block is not None:
+        return None
+    return Path(results.local_storage_path).expanduser()
 
 
 def _cached(logger, store, key: str) -> TableOutcome | None:
@@ -277,6 +447,7 @@ def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
     cat = load_catalog(catalog)
     report = spec_for(report_id, cat)
     try:
+        take_ahead(report_id, sha, out_dir)  # read by a pool's worker before the flow
         outcomes = table_outcomes(logger, report, pdf_path, sha)
         # staged ahead: audited while Prefect's server started, only the decision is left
         staged: Staged | ReportResult | None = take_staged(report_id, sha, out_dir, outcomes)
@@ -288,6 +459,7 @@ def report_task(report_id: str, pdf_path: str, sha: str, out_dir: str,
     finally:
         release_document(report_id, pdf_path, sha)
         outcomes = []
+        _drop_ahead(report_id, sha, out_dir)  # what an error left untaken
         release_memory()
     (logger.info if result.status in OK_STATUSES else logger.error)(
         "%s", result_line(result))
@@ -414,7 +586,8 @@ def _run_reports(report_ids: list[str] | None, sources: dict[str, str] | None, o
             continue
         jobs.append((report_id, pdf))
     submitted = []
-    for report_id, pdf in largest_first(jobs):  # submit every report first: all workers busy
+    # submit every report first (all workers busy), the biggest first
+    for report_id, pdf in ahead_order(largest_first(jobs)):
         sha = sha256_file(pdf)
         report: ReportSpec = spec_for(report_id, cat)
         if up_to_date(Path(out_dir) / report_id, build_key(sha, spec_sha256(report))):

@@ -18,6 +18,7 @@ import shutil
 import socket
 from pathlib import Path
 
+from statlift.fileio import create_temp_dir
 from statlift.flows.lifeline import running
 
 STAGING = re.compile(r"^\.(?P<report>.+)\.staging-(?P<host>[\w.]+)-(?P<pid>\d+)-[0-9a-f]+$")
@@ -33,6 +34,15 @@ def host() -> str:
 def prefix(report_id: str) -> str:
     """The start of a new staging folder's name for `report_id`, made by this process."""
     return f".{report_id}.staging-{host()}-{os.getpid()}-"
+
+
+def scratch_folder(processed_dir: Path, name: str) -> Path:
+    """A new, empty folder in `processed_dir` for this process's own use during a run (the
+    workers' read-ahead files: flows/run.py), named as a staging folder of this process so that
+    a run killed outright leaves it to the next run's sweep; the run removes it itself."""
+    processed_dir = Path(processed_dir)
+    processed_dir.mkdir(parents=True, exist_ok=True)
+    return create_temp_dir(processed_dir, prefix(name))
 
 
 def sweep(processed_dir: Path) -> list[Path]:

@@ -83,6 +83,25 @@ def test_run_publishes_everything_then_reruns_unchanged(tmp_path):
     assert "Traceback" not in third.stderr and "ERROR" not in third.stderr, third.stderr[-3000:]
     assert (tmp_path / "elsewhere" / "bjs-ncj250746" / "table-07.csv").read_bytes() == \
         (out / "bjs-ncj250746" / "table-07.csv").read_bytes()
+    # and with every table read again (Prefect's cache refreshed): the workers read a report
+    # each while the server boots (flows/run.py read_ahead_in_pool), each report's task takes
+    # what was read in whichever worker runs it; the same data, no read-ahead or staging
+    # folder left
+    fourth_out = tmp_path / "refreshed"
+    fourth = run_cli(["run", "--out", str(fourth_out), "--runner", "processes", "--workers",
+                      "2"], tmp_path, {"PREFECT_TASKS_REFRESH_CACHE": "true"})
+    assert fourth.returncode == 0, fourth.stderr[-3000:]
+    assert len(re.findall(r"agreement \d+% \(read ahead\)", fourth.stderr)) == 14, \
+        fourth.stderr[-3000:]
+    assert re.search(r"statlift: read \d+ of 14 tables.* while Prefect's server started",
+                     fourth.stderr), fourth.stderr[-3000:]
+    assert "Traceback" not in fourth.stderr and "ERROR" not in fourth.stderr, \
+        fourth.stderr[-3000:]
+    assert sorted(p.name for p in fourth_out.iterdir() if p.name.startswith(".")) == []
+    for rid in ("bjs-ncj250746", "ussc-cp-production-2021"):
+        for name in ("cells.csv", "tables.csv", "audit.json"):
+            assert (fourth_out / rid / name).read_text().replace(str(fourth_out), "<out>") == \
+                (out / rid / name).read_text().replace(str(out), "<out>"), (rid, name)
 
 
 def test_unknown_report_is_a_clear_error(tmp_path):

@@ -6,6 +6,9 @@ instead of doing that work again."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +155,134 @@ def test_tables_read_ahead_come_before_the_result_store(job, tmp_path, monkeypat
     outcomes = flows_run.table_outcomes(logging.getLogger("t"), report, pdf, sha)
     assert all(any(o is a for a in ahead.values()) for o in outcomes)
     assert flows_run.take_staged(REPORT, sha, str(tmp_path), outcomes) is not None
+
+
+# --- read ahead in a process pool's workers (read_ahead_in_pool): a file per report, which the
+# report's task takes in whichever worker runs it
+
+CATALOG = str(SCHEMAS_DIR / "catalog.yaml")
+
+
+def _worker_reads(job, out, folder) -> tuple[int, str | None]:
+    """read_ahead_report as a pool's worker runs it (here, in this process), then this process
+    left as another worker would be: nothing of it in memory."""
+    report, pdf, sha = job
+    got = flows_run.read_ahead_report(REPORT, pdf, sha, str(out), CATALOG, str(folder))
+    assert not flows_run._READ_AHEAD and flows_run.staged_count() == 0
+    return got
+
+
+@pytest.fixture()
+def folder(tmp_path, monkeypatch):
+    path = tmp_path / "ahead"
+    path.mkdir()
+    monkeypatch.setattr(flows_run.pools, "READ_AHEAD_FOLDER", path)
+    return path
+
+
+def test_a_report_read_by_one_worker_is_taken_by_its_task_in_another(
+        job, tmp_path, folder, monkeypatch, caplog):
+    """The worker writes every table's outcome and the report staged from them into the
+    report's file; the task takes them (no table read again, the staged report committed, not
+    audited again) and the file is gone."""
+    from test_table_cache import MemoryStore
+
+    report, pdf, sha = job
+    out = tmp_path / "out"
+    read, staging = _worker_reads(job, out, folder)
+    assert read == len(report.tables) and staging is not None
+    assert sorted(p.name for p in folder.iterdir()) == [f"{REPORT}.pickle"]  # no marker left
+    flows_run.take_ahead(REPORT, sha, str(out))
+    assert list(folder.iterdir()) == []
+    monkeypatch.setattr(flows_run, "_extract", lambda *a: pytest.fail("read twice"))
+    monkeypatch.setattr(MemoryStore, "shared", {})
+    monkeypatch.setattr(flows_run, "get_result_store", MemoryStore)
+    monkeypatch.setattr(flows_run, "stage_outcomes", lambda *a: pytest.fail("audited twice"))
+    with caplog.at_level(logging.INFO):
+        outcomes = flows_run.table_outcomes(logging.getLogger("t"), report, pdf, sha)
+    assert caplog.text.count("(read ahead)") == len(report.tables)
+    staged = flows_run.take_staged(REPORT, sha, str(out), outcomes)
+    assert staged is not None and str(staged.staging) == staging
+    result = flows_run.commit_staged(out, staged)
+    assert result.status == "published" and (out / REPORT / "tables.json").exists()
+
+
+def test_a_file_read_ahead_of_another_pdf_is_not_taken(job, tmp_path, folder):
+    report, pdf, sha = job
+    out = tmp_path / "out"
+    _worker_reads(job, out, folder)
+    flows_run.take_ahead(REPORT, "0" * 64, str(out))
+    assert not flows_run._READ_AHEAD and flows_run.staged_count() == 0
+    assert list(folder.iterdir()) == [] and _staging_folders(out) == []
+
+
+def test_the_task_waits_for_the_worker_still_reading_its_report(job, tmp_path, folder):
+    import threading
+
+    report, pdf, sha = job
+    out = tmp_path / "out"
+    (folder / f"{REPORT}.reading").touch()  # another worker has begun the report
+    worker = threading.Thread(target=lambda: (time.sleep(0.3), flows_run.read_ahead_report(
+        REPORT, pdf, sha, str(out), CATALOG, str(folder))))
+    worker.start()
+    flows_run.take_ahead(REPORT, sha, str(out))
+    worker.join()
+    assert len(flows_run._READ_AHEAD) == len(report.tables) and flows_run.staged_count() == 1
+
+
+def test_reports_read_ahead_that_no_task_took_leave_no_folder(job, tmp_path, folder):
+    out = tmp_path / "out"
+    _worker_reads(job, out, folder)
+    assert len(_staging_folders(out)) == 1
+    flows_run.discard_ahead(folder)
+    assert _staging_folders(out) == [] and not folder.exists()
+
+
+def test_tables_in_the_result_store_are_not_read_ahead(job, tmp_path, monkeypatch):
+    """Prefect's result store holds a table (an earlier run of the same PDF and spec): its task
+    reads it from there, so it is not read ahead, and the report is not staged ahead (the
+    task's outcome of that table is not the one read ahead)."""
+    report, pdf, sha = job
+    results = tmp_path / "results"
+    results.mkdir()
+    monkeypatch.setattr(flows_run, "_local_results", lambda: results)
+    first = report.tables[0]
+    (results / flows_run.table_cache_key(sha, first.table_id, flows_run.table_fingerprint(
+        report, first), REPORT)).write_text("a record")
+    assert flows_run.read_ahead([job], stop=lambda: False, out_dir=str(tmp_path)) == \
+        len(report.tables) - 1
+    assert first.table_id not in {k[1] for k in flows_run._READ_AHEAD}
+    assert flows_run.staged_count() == 0 and _staging_folders(tmp_path) == []
+
+
+def test_the_workers_take_a_report_each_then_stop_when_the_server_answers(tmp_path,
+                                                                          monkeypatch):
+    """Each worker begins a report even when the server answers at once; no other report is
+    begun after that; the flow submits the reports still being read last; what they read is in
+    their files once they finish."""
+    import types
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    pdfs = {r: next((DEFAULT_HOME / "raw" / r).glob("*.pdf"))
+            for r in ("bjs-ncj250746", "ussc-cp-production-2021")}
+    jobs = [(r, str(p), p.stem) for r, p in pdfs.items()] + [("third", "x.pdf", "0" * 64)]
+    folder, out = tmp_path / "ahead", tmp_path / "out"
+    folder.mkdir()
+    gate = threading.Event()
+    real = flows_run.read_ahead_report
+    monkeypatch.setattr(flows_run, "read_ahead_report", lambda *a: (gate.wait(10), real(*a))[1])
+    with ThreadPoolExecutor(2) as executor:  # the pool's two workers, as threads
+        pool = types.SimpleNamespace(read_ahead=folder, _executor=executor, _max_workers=2)
+        got = flows_run.read_ahead_in_pool(pool, jobs, str(out), CATALOG, stop=lambda: True)
+        assert got == (0, 0, 2)  # nothing finished yet; two reports begun, "third" not
+        assert sorted(flows_run._AHEAD_RUNNING) == sorted(pdfs)
+        order = flows_run.ahead_order([(r, Path(p)) for r, p, _ in jobs])
+        assert [r for r, _ in order] == ["third", *pdfs]
+        gate.set()
+        wait(list(flows_run._AHEAD_RUNNING.values()))
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{r}.pickle" for r in pdfs)
+    assert len(_staging_folders(out)) == 2
+    assert flows_run.ahead_order([(r, p) for r, p in pdfs.items()]) == list(pdfs.items())
+    flows_run._AHEAD_RUNNING.clear()
+    flows_run.discard_ahead(folder)
+    assert _staging_folders(out) == []
