@@ -342,6 +342,7 @@ def ahead_order(jobs: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
 def discard_ahead(folder: Path | None) -> None:
     """Remove the run's read-ahead folder, and the staging folder of every report read ahead
     that no task took (the flow did not run it)."""
+    _AHEAD_RUNNING.clear()
     if folder is None:
         return
     for path in folder.glob("*.pickle"):
