@@ -6,6 +6,7 @@ instead of doing that work again."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -286,3 +287,30 @@ def test_the_workers_take_a_report_each_then_stop_when_the_server_answers(tmp_pa
     flows_run._AHEAD_RUNNING.clear()
     flows_run.discard_ahead(folder)
     assert _staging_folders(out) == []
+
+
+def test_an_unreadable_file_read_ahead_is_left_for_the_task_to_read(job, tmp_path, folder):
+    """A truncated or corrupt file (a disk filling up): the task takes nothing from it, removes
+    it and reads the report itself."""
+    report, pdf, sha = job
+    (folder / f"{REPORT}.pickle").write_bytes(b"\x80\x04 not a pickle")
+    flows_run.take_ahead(REPORT, sha, str(tmp_path / "out"))
+    assert not flows_run._READ_AHEAD and flows_run.staged_count() == 0
+    assert list(folder.iterdir()) == []
+
+
+def test_a_killed_runs_read_ahead_folder_is_swept_by_the_next_run(tmp_path):
+    """The read-ahead folder is named as a staging folder of the command line: when the run is
+    killed outright, the next run's sweep removes it (publish/staging.py)."""
+    import subprocess
+
+    from statlift.publish import staging
+
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    made = staging.scratch_folder(tmp_path, "read-ahead")
+    assert staging.STAGING.match(made.name)["pid"] == str(os.getpid())
+    theirs = tmp_path / made.name.replace(f"-{os.getpid()}-", f"-{ended.pid}-")
+    made.rename(theirs)
+    (theirs / f"{REPORT}.pickle").write_bytes(b"left")
+    assert staging.sweep(tmp_path) == [theirs] and not theirs.exists()
