@@ -181,7 +181,10 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
                 # boots, forked from here once the flow module is imported (nothing run yet but
                 # the plan: flows/pool.worker_context), and read the reports until it answers
                 if server is not None and ahead_jobs:
-                    ahead = staging.scratch_folder(args.out, "read-ahead")
+                    try:
+                        ahead = staging.scratch_folder(args.out, "read-ahead")
+                    except OSError:  # nothing read ahead; publishing there names the error
+                        ahead = None
                 pool = EarlyProcessPool(args.workers, read_ahead=ahead).start_early(fork=True)
             from statlift.flows import run as flows_run
 
@@ -193,7 +196,7 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
                     total = sum(len(spec.tables) for spec in specs.values())
                     read = staged = None
                     going_on = ""
-                    if pool is not None:  # the workers read ahead, largest report first
+                    if pool is not None and ahead is not None:  # the workers, largest first
                         order = flows_run.largest_first([(p.report_id, Path(str(p.pdf)))
                                                           for p in ahead_jobs])
                         sha = {p.report_id: str(p.sha) for p in ahead_jobs}
