@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from statlift.cli.main import PREFECT_DEFAULTS, orchestrator_error, prefect_defaults
 from statlift.errors import EXIT_BUSY, EXIT_INPUT, EXIT_IO
 from statlift.settings import BATCH_GC_THRESHOLDS
@@ -392,20 +394,26 @@ def test_a_server_that_exits_before_answering_is_one_clear_error_naming_its_log(
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
 
-def test_sigterm_before_the_flow_stops_the_server_and_leaves_nothing_behind(tmp_path):
-    """A scheduler's timeout or `kill` while the PDFs are read ahead: exit 143 with no
-    traceback, Prefect's temporary server stopped (it was left running), no staging folder,
-    the published folder as it was."""
+@pytest.mark.parametrize("runner, wait", [("threads", 1.0), ("processes", 2.5)])
+def test_sigterm_before_the_flow_stops_the_server_and_leaves_nothing_behind(tmp_path, runner,
+                                                                            wait):
+    """A scheduler's timeout or `kill` while the PDFs are read ahead (by the command line, or by
+    the pool's workers: they start ~2 s in): exit 143 with no traceback, Prefect's temporary
+    server stopped (it was left running), no worker left, no staging or read-ahead folder, the
+    published folder as it was."""
     import re
     import signal
     import time
+
+    import psutil
 
     from tests.cli_runner import REPO, cli_command, cli_env
 
     out = tmp_path / "processed"
     out.mkdir()
     (out / "keep.txt").write_text("published before")
-    proc = subprocess.Popen(cli_command(["run", "--out", str(out)]), cwd=REPO,
+    args = ["run", "--out", str(out), "--runner", runner, "--workers", "2"]
+    proc = subprocess.Popen(cli_command(args), cwd=REPO,
                             env=cli_env(tmp_path), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
@@ -416,13 +424,16 @@ def test_sigterm_before_the_flow_stops_the_server_and_leaves_nothing_behind(tmp_
             port = int(found.group(1))
             break
     assert port is not None, "no server line"
-    time.sleep(1.0)
+    time.sleep(wait)
+    children = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(signal.SIGTERM)
     rest = proc.communicate(timeout=120)[0]
     assert proc.returncode == 128 + signal.SIGTERM, rest[-3000:]
     assert "Traceback" not in rest, rest[-3000:]
     _assert_port_closes(port)
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == [], alive
 
 
 def _assert_port_closes(port: int, seconds: float = 30) -> None:
