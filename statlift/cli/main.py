@@ -181,9 +181,10 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
                 # boots, forked from here once the flow module is imported (nothing run yet but
                 # the plan: flows/pool.worker_context), and read the reports until it answers
                 if server is not None and ahead_jobs:
-                    try:
-                        ahead = staging.scratch_folder(args.out, "read-ahead")
-                    except OSError:  # nothing read ahead; publishing there names the error
+                    # named before it is made: a SIGTERM in between still leaves `finally` a
+                    # name to remove (staging.discard_scratch removes what there is)
+                    ahead = staging.scratch_name(args.out, "read-ahead")
+                    if not _made(ahead):
                         ahead = None
                 pool = EarlyProcessPool(args.workers, read_ahead=ahead).start_early(fork=True)
             from statlift.flows import run as flows_run
@@ -194,6 +195,8 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
                     catalog = load_catalog(settings.catalog)
                     specs = {p.report_id: spec_for(p.report_id, catalog) for p in ahead_jobs}
                     total = sum(len(spec.tables) for spec in specs.values())
+                    stored = sum(len(flows_run.stored_tables(specs[p.report_id], str(p.sha)))
+                                 for p in ahead_jobs)
                     read = staged = None
                     going_on = ""
                     if pool is not None and ahead is not None:  # the workers, largest first
@@ -212,6 +215,8 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
                         staged = flows_run.staged_count()
                     if read is not None:
                         say(f"read {read} of {total} tables" + (
+                            f" ({stored} of them in Prefect's result store: taken from there)"
+                            if stored else "") + (
                             f" and audited {staged} of {len(ahead_jobs)} reports" if staged
                             else "") + " while Prefect's server started" + going_on)
                 if server is not None:
@@ -222,11 +227,12 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
             finally:  # reports audited ahead that no task committed leave no staging folder
                 flows_run.discard_staged()
     finally:  # a pool started early that the flow did not take (and shut down) stops here
-        if pool is not None:
-            pool.close()
-        if ahead is not None:  # after the pool: no worker writes into it any more
-            from statlift.flows.run import discard_ahead
-            discard_ahead(ahead)
+        try:
+            if pool is not None:
+                pool.close()
+        finally:
+            # after the pool: no worker writes into it any more
+            staging.discard_scratch(ahead)
     by_id = {r.report_id: r for r in results}
     for rid in ids:
         if rid in by_id:
@@ -241,6 +247,17 @@ def _orchestrate(args, ids: list[str], to_run: list[str], settings: Settings,
     if statuses == {"failed"}:
         return EXIT_INPUT
     return EXIT_PARTIAL
+
+
+def _made(folder: Path) -> bool:
+    """Make `folder` (and its parent); False where it cannot be made (nothing is read ahead
+    then; publishing into the output folder names the error)."""
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir()
+    except OSError:
+        return False
+    return True
 
 
 # Prefect settings statlift needs unless the user set them (the ephemeral server inherits them).

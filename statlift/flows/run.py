@@ -50,6 +50,7 @@ from statlift.model import ReportResult, TableOutcome
 from statlift.outputs.finish import build_downstream
 from statlift.outputs.incremental import prepare_report
 from statlift.outputs.processed import ReportText
+from statlift.publish import staging
 from statlift.publish.report import Staged, commit_staged, stage_outcomes
 from statlift.publish.runlock import output_lock
 from statlift.publish.uptodate import UP_TO_DATE, build_key, table_cache_key, up_to_date
@@ -125,17 +126,15 @@ def read_ahead(jobs: list[tuple[ReportSpec, str, str]], stop: Callable[[], bool]
     Returns the number of tables read."""
     read = 0
     ahead: dict[str, list[TableOutcome]] = {}  # each report's outcomes read here
-    stored = None if PREFECT_TASKS_REFRESH_CACHE.value() else _local_results()
     for report, path, sha in jobs:
         doc = shared_document(report.report_id, path, sha)
         outcomes = ahead.setdefault(report.report_id, [])
+        stored = stored_tables(report, sha)
         for spec in report.tables:
             if stop():
                 return read
-            fingerprint = table_fingerprint(report, spec)
-            key = (report.report_id, spec.table_id, sha, fingerprint)
-            if stored is not None and (stored / table_cache_key(
-                    sha, spec.table_id, fingerprint, report.report_id)).exists():
+            key = (report.report_id, spec.table_id, sha, table_fingerprint(report, spec))
+            if spec.table_id in stored:
                 continue  # its task reads it from Prefect's result store (the report is not
                 # staged ahead: the task's outcome of it is not the one it would be staged from)
             try:
@@ -220,7 +219,7 @@ def discard_staged() -> None:
 
 
 # What the pool's worker processes read ahead (read_ahead_in_pool): a file per report in a folder
-# of the run (publish/staging.scratch_folder), which the report's task takes in whichever worker
+# of the run (publish/staging.scratch_name), which the report's task takes in whichever worker
 # runs it (take_ahead), not always the one that read the report.
 AHEAD_POLL = 0.05  # s between the command line's questions to the server while workers read
 AHEAD_WAIT = 600.0  # s a task waits at most for another worker still reading its report ahead
@@ -247,6 +246,9 @@ def read_ahead_report(report_id: str, path: str, sha: str, out_dir: str, catalog
         read = read_ahead([(report, path, sha)], stop=lambda: False, out_dir=out_dir)
         tables = {k: _READ_AHEAD.pop(k) for k in list(_READ_AHEAD) if k[0] == report_id}
         staged = _STAGED.pop(_stage_key(report_id, sha, out_dir), None)
+        if staged is not None and staged[1].staging is not None:  # for staging.discard_scratch
+            write_atomic(_ahead_file(Path(folder), report_id, staging.SCRATCH_OWNS),
+                         str(staged[1].staging))
         if tables:  # one pickle: the staged report's outcomes stay the very table outcomes
             write_atomic(_ahead_file(Path(folder), report_id),
                          pickle.dumps((sha, str(Path(out_dir).resolve()), tables, staged)))
@@ -287,6 +289,9 @@ def take_ahead(report_id: str, sha: str, out_dir: str) -> None:
         return
     finally:
         taken.unlink(missing_ok=True)
+        # the staging folder is this task's from here (committed, or discarded below or by
+        # _drop_ahead), not the run's to remove at its end
+        _ahead_file(Path(folder), report_id, staging.SCRATCH_OWNS).unlink(missing_ok=True)
     if (ahead_sha, ahead_out) != (sha, str(Path(out_dir).resolve())):
         if staged is not None:
             staged[1].discard()
@@ -337,22 +342,6 @@ def ahead_order(jobs: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
     reading ahead (read_ahead_in_pool) last: their tasks then find them read."""
     running = {rid for rid, future in _AHEAD_RUNNING.items() if not future.done()}
     return [j for j in jobs if j[0] not in running] + [j for j in jobs if j[0] in running]
-
-
-def discard_ahead(folder: Path | None) -> None:
-    """Remove the run's read-ahead folder, and the staging folder of every report read ahead
-    that no task took (the flow did not run it)."""
-    _AHEAD_RUNNING.clear()
-    if folder is None:
-        return
-    for path in folder.glob("*.pickle"):
-        try:
-            staged = pickle.loads(path.read_bytes())[3]
-        except Exception:
-            continue
-        if staged is not None:
-            staged[1].discard()
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _extract(doc: Document, report: ReportSpec, spec: TableSpec) -> TableOutcome:
@@ -406,6 +395,17 @@ def table_outcomes(logger, report: ReportSpec, pdf_path: str, sha: str
                                                     " (read ahead)" if ahead is not None else ""))
         outcomes.append(outcome)
     return outcomes
+
+
+def stored_tables(report: ReportSpec, sha: str) -> set[str]:
+    """The ids of the report's tables that Prefect's local result store holds for this PDF, spec
+    and code (what read_ahead leaves to the tasks); none when PREFECT_TASKS_REFRESH_CACHE asks
+    for every table to be read again, or the store is not local (_local_results)."""
+    folder = None if PREFECT_TASKS_REFRESH_CACHE.value() else _local_results()
+    if folder is None:
+        return set()
+    return {spec.table_id for spec in report.tables if (folder / table_cache_key(
+        sha, spec.table_id, table_fingerprint(report, spec), report.report_id)).exists()}
 
 
 def _local_results() -> Path | None:

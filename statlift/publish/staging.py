@@ -16,9 +16,9 @@ import os
 import re
 import shutil
 import socket
+import uuid
 from pathlib import Path
 
-from statlift.fileio import create_temp_dir
 from statlift.flows.lifeline import running
 
 STAGING = re.compile(r"^\.(?P<report>.+)\.staging-(?P<host>[\w.]+)-(?P<pid>\d+)-[0-9a-f]+$")
@@ -36,13 +36,33 @@ def prefix(report_id: str) -> str:
     return f".{report_id}.staging-{host()}-{os.getpid()}-"
 
 
-def scratch_folder(processed_dir: Path, name: str) -> Path:
-    """A new, empty folder in `processed_dir` for this process's own use during a run (the
-    workers' read-ahead files: flows/run.py), named as a staging folder of this process so that
-    a run killed outright leaves it to the next run's sweep; the run removes it itself."""
-    processed_dir = Path(processed_dir)
-    processed_dir.mkdir(parents=True, exist_ok=True)
-    return create_temp_dir(processed_dir, prefix(name))
+def scratch_name(processed_dir: Path, name: str) -> Path:
+    """A new folder's path in `processed_dir` (not made) for this process's own use during a
+    run (the workers' read-ahead files: flows/run.py), named as a staging folder of this
+    process so that a run killed outright leaves it to the next run's sweep; the run removes it
+    itself."""
+    return Path(processed_dir) / f"{prefix(name)}{uuid.uuid4().hex[:12]}"
+
+
+# in a scratch folder, a file `<name>.<SCRATCH_OWNS>` holds the path of a staging folder the run
+# still owns (a report a worker read ahead and no task took): discard_scratch removes both
+SCRATCH_OWNS = "owns"
+
+
+def discard_scratch(folder: Path | None) -> None:
+    """Remove a run's scratch folder and every staging folder it says it owns (SCRATCH_OWNS).
+    Needs nothing but this module: the command line calls it on its way out, whatever was
+    interrupted (a SIGTERM inside an import left the flow module unimportable)."""
+    if folder is None:
+        return
+    for owns in Path(folder).glob(f"*.{SCRATCH_OWNS}"):
+        try:
+            staged = Path(owns.read_text(encoding="utf-8"))
+        except OSError:
+            continue
+        if STAGING.match(staged.name) and staged.parent == Path(folder).parent:
+            shutil.rmtree(staged, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def sweep(processed_dir: Path) -> list[Path]:

@@ -80,6 +80,8 @@ def test_run_publishes_everything_then_reruns_unchanged(tmp_path):
         "(cached)" in third.stderr
     assert third.stderr.count("starting Prefect's temporary API server") == 1, \
         third.stderr[-2000:]
+    assert "statlift: read 0 of 14 tables (14 of them in Prefect's result store: taken from " \
+        "there) while Prefect's server started" in third.stderr, third.stderr[-2000:]
     assert "Traceback" not in third.stderr and "ERROR" not in third.stderr, third.stderr[-3000:]
     assert (tmp_path / "elsewhere" / "bjs-ncj250746" / "table-07.csv").read_bytes() == \
         (out / "bjs-ncj250746" / "table-07.csv").read_bytes()

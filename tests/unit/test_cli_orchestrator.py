@@ -431,7 +431,7 @@ def test_sigterm_before_the_flow_stops_the_server_and_leaves_nothing_behind(tmp_
     assert proc.returncode == 128 + signal.SIGTERM, rest[-3000:]
     assert "Traceback" not in rest, rest[-3000:]
     _assert_port_closes(port)
-    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"], rest[-3000:]
     _, alive = psutil.wait_procs(children, timeout=30)
     assert alive == [], alive
 

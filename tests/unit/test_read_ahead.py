@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from statlift.flows import run as flows_run
+from statlift.publish import staging
 from statlift.schemas.specs import load_catalog, spec_for
 from statlift.settings import DEFAULT_HOME, SCHEMAS_DIR
 
@@ -182,8 +183,8 @@ def _worker_reads(job, out, folder) -> tuple[int, str | None]:
 
 @pytest.fixture()
 def folder(tmp_path, monkeypatch):
-    path = tmp_path / "ahead"
-    path.mkdir()
+    path = tmp_path / "out" / "ahead"  # in the output folder, beside the staging folders
+    path.mkdir(parents=True)
     monkeypatch.setattr(flows_run.pools, "READ_AHEAD_FOLDER", path)
     return path
 
@@ -199,7 +200,8 @@ def test_a_report_read_by_one_worker_is_taken_by_its_task_in_another(
     out = tmp_path / "out"
     read, staging = _worker_reads(job, out, folder)
     assert read == len(report.tables) and staging is not None
-    assert sorted(p.name for p in folder.iterdir()) == [f"{REPORT}.pickle"]  # no marker left
+    assert sorted(p.name for p in folder.iterdir()) == [f"{REPORT}.owns", f"{REPORT}.pickle"]
+    # (no `.reading` marker left; `.owns`: the staging folder the run removes if no task takes it)
     flows_run.take_ahead(REPORT, sha, str(out))
     assert list(folder.iterdir()) == []
     monkeypatch.setattr(flows_run, "_extract", lambda *a: pytest.fail("read twice"))
@@ -242,7 +244,7 @@ def test_reports_read_ahead_that_no_task_took_leave_no_folder(job, tmp_path, fol
     out = tmp_path / "out"
     _worker_reads(job, out, folder)
     assert len(_staging_folders(out)) == 1
-    flows_run.discard_ahead(folder)
+    staging.discard_scratch(folder)
     assert _staging_folders(out) == [] and not folder.exists()
 
 
@@ -274,8 +276,9 @@ def test_the_workers_take_a_report_each_then_stop_when_the_server_answers(tmp_pa
     pdfs = {r: next((DEFAULT_HOME / "raw" / r).glob("*.pdf"))
             for r in ("bjs-ncj250746", "ussc-cp-production-2021")}
     jobs = [(r, str(p), p.stem) for r, p in pdfs.items()] + [("third", "x.pdf", "0" * 64)]
-    folder, out = tmp_path / "ahead", tmp_path / "out"
-    folder.mkdir()
+    out = tmp_path / "out"
+    folder = out / "ahead"
+    folder.mkdir(parents=True)
     gate = threading.Event()
     real = flows_run.read_ahead_report
     monkeypatch.setattr(flows_run, "read_ahead_report", lambda *a: (gate.wait(10), real(*a))[1])
@@ -288,11 +291,12 @@ def test_the_workers_take_a_report_each_then_stop_when_the_server_answers(tmp_pa
         assert [r for r, _ in order] == ["third", *pdfs]
         gate.set()
         wait(list(flows_run._AHEAD_RUNNING.values()))
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{r}.pickle" for r in pdfs)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"{r}.{what}" for r in pdfs for what in ("pickle", "owns"))
     assert len(_staging_folders(out)) == 2
     assert flows_run.ahead_order([(r, p) for r, p in pdfs.items()]) == list(pdfs.items())
     flows_run._AHEAD_RUNNING.clear()
-    flows_run.discard_ahead(folder)
+    staging.discard_scratch(folder)
     assert _staging_folders(out) == []
 
 
@@ -311,11 +315,10 @@ def test_a_killed_runs_read_ahead_folder_is_swept_by_the_next_run(tmp_path):
     killed outright, the next run's sweep removes it (publish/staging.py)."""
     import subprocess
 
-    from statlift.publish import staging
-
     ended = subprocess.Popen(["true"])
     ended.wait()
-    made = staging.scratch_folder(tmp_path, "read-ahead")
+    made = staging.scratch_name(tmp_path, "read-ahead")
+    made.mkdir()
     assert staging.STAGING.match(made.name)["pid"] == str(os.getpid())
     theirs = tmp_path / made.name.replace(f"-{os.getpid()}-", f"-{ended.pid}-")
     made.rename(theirs)
