@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -479,9 +480,27 @@ def _terminated(signum: int, frame: object) -> None:
     not on the spot: `finally` blocks remove the run's staging folders and stop its worker
     processes, and the exit handlers stop Prefect's temporary server (on the spot, it was left
     running). Exit status 143 (128 + SIGTERM), as the shell reports a process it terminated.
-    During a flow run Prefect's engine answers SIGTERM itself (the run ends Crashed)."""
+    During a flow run Prefect's engine answers SIGTERM itself (the run ends Crashed).
+
+    Not while this thread holds `logging`'s module lock: raised between the lock's acquire and
+    the `try` that releases it, the exception left it held, and the next thread to log (Prefect's
+    event-loop thread, at the flow's start) waited for it for ever while this one waited for
+    that thread: a run stopped during its flow's start hung (docs/speed.md). The signal is sent
+    again a moment later instead, to be raised once the lock is released."""
     _TERMINATED.append(signum)
+    if _logging_lock_held():
+        threading.Timer(SIGNAL_RETRY, os.kill, (os.getpid(), signum)).start()
+        return
     raise SystemExit(128 + signum)
+
+
+SIGNAL_RETRY = 0.05  # s before a SIGTERM that came inside logging's locked section is sent again
+
+
+def _logging_lock_held() -> bool:
+    """Whether this thread holds `logging`'s module lock (CPython's RLock: False elsewhere)."""
+    owned = getattr(getattr(logging, "_lock", None), "_is_owned", None)
+    return bool(owned()) if callable(owned) else False
 
 
 if __name__ == "__main__":

@@ -526,6 +526,38 @@ def test_statlift_server_is_found_by_runs_and_leaves_nothing_when_stopped(tmp_pa
     _assert_port_closes(port)
 
 
+def test_sigterm_while_logging_holds_its_lock_is_raised_once_the_lock_is_released(monkeypatch):
+    """A SIGTERM that comes while this thread holds `logging`'s module lock does not raise
+    there (the lock would stay held, and the next thread to log waits for ever: a run stopped
+    during its flow's start hung); it is sent again and raised once the lock is released."""
+    import signal
+    import threading
+    import time
+
+    import statlift.cli.main as cli
+
+    monkeypatch.setattr(cli, "_TERMINATED", [])
+    previous = signal.signal(signal.SIGTERM, cli._terminated)
+    try:
+        logging_lock = __import__("logging")._lock
+        with logging_lock:
+            assert cli._logging_lock_held()
+            os.kill(os.getpid(), signal.SIGTERM)  # handled at once, in this thread
+            time.sleep(0.01)
+            # not raised in here; another thread can still log once this one releases the lock
+        assert not cli._logging_lock_held()
+        other = threading.Thread(target=lambda: __import__("logging").getLogger("t").info("x"))
+        try:
+            with pytest.raises(SystemExit) as stopped:
+                time.sleep(5)  # the signal sent again
+        finally:
+            other.start()
+            other.join(5)
+        assert stopped.value.code == 128 + signal.SIGTERM and not other.is_alive()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def test_sigterm_inside_a_library_that_wraps_its_exit_still_ends_the_program_143(monkeypatch):
     """SIGTERM while Prefect is imported: the handler's SystemExit was raised inside
     pydantic-core's serializer, which turned it into an exception of its own; the program
