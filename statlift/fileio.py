@@ -24,7 +24,8 @@ from pathlib import Path
 _TRIES = 100
 
 
-def _unique(folder: Path, prefix: str, suffix: str) -> Path:
+def unique_path(folder: Path, prefix: str, suffix: str = "") -> Path:
+    """A new name in `folder` (not made): `prefix`, 12 random hex digits, `suffix`."""
     return Path(folder) / f"{prefix}{uuid.uuid4().hex[:12]}{suffix}"
 
 
@@ -32,7 +33,7 @@ def create_temp_file(folder: str | Path, prefix: str, suffix: str = ".tmp") -> t
     """Like tempfile.mkstemp (a new file, opened for writing, never an existing one), but with
     the umask's mode instead of 0600. Returns (file descriptor, path)."""
     for _ in range(_TRIES):
-        path = _unique(Path(folder), prefix, suffix)
+        path = unique_path(Path(folder), prefix, suffix)
         try:
             return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), path
         except FileExistsError:
@@ -43,7 +44,7 @@ def create_temp_file(folder: str | Path, prefix: str, suffix: str = ".tmp") -> t
 def create_temp_dir(folder: str | Path, prefix: str) -> Path:
     """Like tempfile.mkdtemp (a new, empty folder), but with the umask's mode instead of 0700."""
     for _ in range(_TRIES):
-        path = _unique(Path(folder), prefix, "")
+        path = unique_path(Path(folder), prefix)
         try:
             os.mkdir(path, 0o777)
             return path

@@ -195,13 +195,24 @@ def take_staged(report_id: str, sha: str, out_dir: str,
     return None
 
 
+def _pop_ahead(report_id: str, sha: str, out_dir: str
+               ) -> tuple[dict[tuple[str, str, str, str], TableOutcome],
+                          tuple[list[TableOutcome], Staged] | None]:
+    """What this process read ahead of the report (its tables' outcomes by key) and staged from
+    them, taken out of _READ_AHEAD and _STAGED."""
+    tables = {}
+    for key in list(_READ_AHEAD):  # a copy made at once: other reports' tasks pop theirs
+        if key[0] == report_id and key[2] == sha:
+            outcome = _READ_AHEAD.pop(key, None)
+            if outcome is not None:
+                tables[key] = outcome
+    return tables, _STAGED.pop(_stage_key(report_id, sha, out_dir), None)
+
+
 def _drop_ahead(report_id: str, sha: str, out_dir: str) -> None:
     """Forget what was read ahead of this report and remove its staging folder (the report's
     task ended without taking them: an error on the way)."""
-    for key in list(_READ_AHEAD):  # a copy made at once: other reports' tasks pop theirs
-        if key[0] == report_id and key[2] == sha:
-            _READ_AHEAD.pop(key, None)
-    entry = _STAGED.pop(_stage_key(report_id, sha, out_dir), None)
+    _, entry = _pop_ahead(report_id, sha, out_dir)
     if entry is not None:
         entry[1].discard()
 
@@ -244,11 +255,10 @@ def read_ahead_report(report_id: str, path: str, sha: str, out_dir: str, catalog
     staged = None
     try:
         read = read_ahead([(report, path, sha)], stop=lambda: False, out_dir=out_dir)
-        tables = {k: _READ_AHEAD.pop(k) for k in list(_READ_AHEAD) if k[0] == report_id}
-        staged = _STAGED.pop(_stage_key(report_id, sha, out_dir), None)
-        if staged is not None and staged[1].staging is not None:  # for staging.discard_scratch
-            write_atomic(_ahead_file(Path(folder), report_id, staging.SCRATCH_OWNS),
-                         str(staged[1].staging))
+        tables, staged = _pop_ahead(report_id, sha, out_dir)
+        owned = staged[1].staging if staged is not None else None
+        if owned is not None:  # for staging.discard_scratch
+            write_atomic(_ahead_file(Path(folder), report_id, staging.SCRATCH_OWNS), str(owned))
         if tables:  # one pickle: the staged report's outcomes stay the very table outcomes
             write_atomic(_ahead_file(Path(folder), report_id),
                          pickle.dumps((sha, str(Path(out_dir).resolve()), tables, staged)))
@@ -260,7 +270,7 @@ def read_ahead_report(report_id: str, path: str, sha: str, out_dir: str, catalog
         marker.unlink(missing_ok=True)
         release_document(report_id, path, sha)
         release_memory()
-    return read, (str(staged[1].staging) if staged and staged[1].staging else None)
+    return read, (str(owned) if owned is not None else None)
 
 
 def take_ahead(report_id: str, sha: str, out_dir: str) -> None:

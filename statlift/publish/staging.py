@@ -16,9 +16,9 @@ import os
 import re
 import shutil
 import socket
-import uuid
 from pathlib import Path
 
+from statlift.fileio import unique_path
 from statlift.flows.lifeline import running
 
 STAGING = re.compile(r"^\.(?P<report>.+)\.staging-(?P<host>[\w.]+)-(?P<pid>\d+)-[0-9a-f]+$")
@@ -41,7 +41,7 @@ def scratch_name(processed_dir: Path, name: str) -> Path:
     run (the workers' read-ahead files: flows/run.py), named as a staging folder of this
     process so that a run killed outright leaves it to the next run's sweep; the run removes it
     itself."""
-    return Path(processed_dir) / f"{prefix(name)}{uuid.uuid4().hex[:12]}"
+    return unique_path(Path(processed_dir), prefix(name))
 
 
 # in a scratch folder, a file `<name>.<SCRATCH_OWNS>` holds the path of a staging folder the run
